@@ -1,0 +1,293 @@
+"""The llmkit error tree.
+
+Every failure llmkit reports is an instance of :class:`LLMKitError`; no ``httpx``, ``json``,
+``keyring`` or codec exception reaches the caller un-wrapped (the original is chained as
+``__cause__``)::
+
+    LLMKitError
+    ├── ConfigurationError        NoSuchProviderError, UnsupportedFeatureError,
+    │                             MissingCredentialError, InvalidProviderConfigError
+    ├── AuthError                 KeychainError
+    └── APIError                  .provider_id .model_id .request_id
+        ├── APIConnectionError    APITimeoutError
+        ├── APIStatusError        .status_code .body .retry_after .is_retryable
+        │   ├── BadRequestError           400 (and 422)
+        │   ├── AuthenticationError       401
+        │   ├── PermissionDeniedError     403
+        │   ├── NotFoundError             404
+        │   ├── RateLimitError            429
+        │   ├── OverloadedError           503, 529
+        │   └── InternalServerError       other 5xx
+        └── StreamError           in-band error event, truncated stream
+            └── InvalidResponseError      .raw: a body or chunk llmkit cannot use
+
+Messages never contain a credential and always say what to do next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "InternalServerError",
+    "InvalidProviderConfigError",
+    "InvalidResponseError",
+    "KeychainError",
+    "LLMKitError",
+    "MissingCredentialError",
+    "NoSuchProviderError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "StreamError",
+    "UnsupportedFeatureError",
+    "status_error_class",
+]
+
+
+class LLMKitError(Exception):
+    """Base class of every error llmkit raises."""
+
+
+# ---------------------------------------------------------------------------- configuration
+class ConfigurationError(LLMKitError):
+    """The call or the provider configuration is wrong; fix the code or config, not the network."""
+
+
+class NoSuchProviderError(ConfigurationError):
+    """A model id named a provider the registry does not know.
+
+    Attributes:
+        provider_id: the unknown id.
+        known: the ids the registry does know, sorted.
+    """
+
+    def __init__(self, provider_id: str, known: Sequence[str]) -> None:
+        self.provider_id = provider_id
+        self.known = sorted(known)
+        super().__init__(
+            f"unknown provider {provider_id!r}; known providers: {', '.join(self.known)}. "
+            "Register it with llmkit.registry.register(ProviderConfig(...)) or add it to the "
+            "providers.toml file (see `llmkit providers --help`)."
+        )
+
+
+class InvalidProviderConfigError(ConfigurationError):
+    """A provider configuration (from code or a TOML file) failed validation."""
+
+
+class UnsupportedFeatureError(ConfigurationError):
+    """The protocol cannot honour a setting, and dropping it would change the request's meaning."""
+
+
+class MissingCredentialError(ConfigurationError):
+    """No API key or token was found for a provider.
+
+    Attributes:
+        provider_id: the provider that needs a credential.
+        env_var: the environment variable that was checked, if the provider has one.
+    """
+
+    def __init__(self, provider_id: str, env_var: str | None) -> None:
+        self.provider_id = provider_id
+        self.env_var = env_var
+        where = f"set the environment variable {env_var}, " if env_var else ""
+        super().__init__(
+            f"no API key for provider {provider_id!r}: pass api_key=..., {where}"
+            f"or store one in the OS keychain with `llmkit keys set {provider_id}`."
+        )
+
+
+# ---------------------------------------------------------------------------- auth
+class AuthError(LLMKitError):
+    """A credential store or OAuth flow failed."""
+
+
+class KeychainError(AuthError):
+    """The OS keychain is missing, locked or refused the operation."""
+
+
+# ---------------------------------------------------------------------------- API
+class APIError(LLMKitError):
+    """A request to a provider failed.
+
+    Attributes:
+        provider_id: the provider the request went to (``None`` if unknown).
+        model_id: the model requested.
+        request_id: the provider's request id (``x-request-id`` / ``request-id`` header or the
+            error body), when it sent one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider_id: str | None = None,
+        model_id: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider_id = provider_id
+        self.model_id = model_id
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        where = []
+        if self.provider_id:
+            where.append(f"provider={self.provider_id}")
+        if self.model_id:
+            where.append(f"model={self.model_id}")
+        if self.request_id:
+            where.append(f"request_id={self.request_id}")
+        return f"{self.message} ({', '.join(where)})" if where else self.message
+
+
+class APIConnectionError(APIError):
+    """The connection failed or broke before a complete response arrived. Usually retryable."""
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect, read or total timeout fired."""
+
+
+class APIStatusError(APIError):
+    """The provider answered with a non-2xx HTTP status (or an in-band error of that class).
+
+    Attributes:
+        status_code: the HTTP status (for in-band errors, the status the error type maps to).
+        body: the parsed JSON error body, or the raw text when it was not JSON.
+        error_type: the provider's error type string (``invalid_request_error``...), if any.
+        error_code: the provider's error code (``model_not_found``...), if any.
+        retry_after: seconds the provider asked to wait (``retry-after-ms`` / ``Retry-After``).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: object = None,
+        error_type: str | None = None,
+        error_code: str | None = None,
+        retry_after: float | None = None,
+        provider_id: str | None = None,
+        model_id: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, provider_id=provider_id, model_id=model_id, request_id=request_id
+        )
+        self.status_code = status_code
+        self.body = body
+        self.error_type = error_type
+        self.error_code = error_code
+        self.retry_after = retry_after
+
+    @property
+    def is_retryable(self) -> bool:
+        """True for 408, 409, 429 and 5xx: the same request may succeed later."""
+        return self.status_code in (408, 409, 429) or self.status_code >= 500
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status_code}: {super().__str__()}"
+
+
+class BadRequestError(APIStatusError):
+    """400 (or 422): the request was malformed or used an unsupported parameter."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key or token was rejected. Check it with `llmkit keys list`."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the credential is valid but may not use this model or feature."""
+
+
+class NotFoundError(APIStatusError):
+    """404: unknown model or endpoint. Check the model id and the provider's base URL."""
+
+
+class RateLimitError(APIStatusError):
+    """429: rate limit or quota exceeded; wait ``retry_after`` seconds if set."""
+
+
+class OverloadedError(APIStatusError):
+    """503 / 529: the provider is overloaded; retry later."""
+
+
+class InternalServerError(APIStatusError):
+    """Any other 5xx: a provider-side failure; retry later."""
+
+
+class StreamError(APIError):
+    """A stream failed after it started: an in-band error event or a truncated stream.
+
+    Attributes:
+        error_type: the provider's error type for in-band errors, if any.
+        body: the in-band error object, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_type: str | None = None,
+        body: object = None,
+        provider_id: str | None = None,
+        model_id: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, provider_id=provider_id, model_id=model_id, request_id=request_id
+        )
+        self.error_type = error_type
+        self.body = body
+
+
+class InvalidResponseError(StreamError):
+    """The provider sent something llmkit cannot use (malformed JSON, wrong content type...).
+
+    Attributes:
+        raw: the offending bytes or text, truncated to 2,000 characters.
+    """
+
+    def __init__(self, message: str, *, raw: str | bytes | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        if isinstance(raw, (bytes, bytearray)):
+            raw = bytes(raw[:2000])
+        elif isinstance(raw, str):
+            raw = raw[:2000]
+        self.raw = raw
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    422: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+    503: OverloadedError,
+    529: OverloadedError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The :class:`APIStatusError` subclass for an HTTP status code."""
+    cls = _STATUS_CLASSES.get(status_code)
+    if cls is not None:
+        return cls
+    if status_code >= 500:
+        return InternalServerError
+    return APIStatusError

@@ -1,0 +1,98 @@
+"""Provider configuration: where a provider lives, how it authenticates, and its quirks."""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["AuthScheme", "ProtocolName", "ProviderConfig", "Quirks"]
+
+ProtocolName: TypeAlias = Literal["openai-chat", "anthropic-messages"]
+
+AuthScheme: TypeAlias = Literal["bearer", "x-api-key", "api-key", "none"]
+"""How the credential is sent: ``Authorization: Bearer <key>`` (OpenAI and most compatibles),
+``x-api-key: <key>`` (Anthropic), ``api-key: <key>`` (Azure OpenAI), or not at all."""
+
+
+class Quirks(BaseModel):
+    """Documented deviations of a provider from its protocol's reference behaviour.
+
+    Protocol code reads these flags; it never tests a provider id.
+
+    Attributes:
+        system_role: role of the system prompt message in OpenAI chat: ``system``, or
+            ``developer`` for OpenAI reasoning models (OpenAI API reference, Chat, "developer
+            message").
+        max_tokens_field: ``max_tokens`` or ``max_completion_tokens``. OpenAI deprecated
+            ``max_tokens`` and its o-series/gpt-5 models reject it (OpenAI API reference, Chat,
+            create, ``max_completion_tokens``); most compatibles only know ``max_tokens``.
+        stream_usage: send ``stream_options: {"include_usage": true}`` so the stream ends with a
+            usage chunk (OpenAI API reference, ``stream_options``). Off for servers that reject
+            unknown fields or always send usage (Mistral).
+        reasoning_fields: delta fields that carry reasoning text, checked in order: DeepSeek
+            sends ``reasoning_content`` (DeepSeek API docs, "Reasoning Model"), OpenRouter and
+            Groq send ``reasoning`` (OpenRouter docs, "Reasoning Tokens"; Groq docs,
+            "Reasoning").
+        reasoning_effort: the provider accepts ``reasoning_effort`` (OpenAI, Groq, xAI...);
+            otherwise a reasoning effort setting is dropped with a warning.
+        usage_in_x_groq: older Groq streams report usage only in ``x_groq.usage`` of the last
+            chunk (Groq API reference, chat streaming).
+        top_k: the provider accepts ``top_k`` in OpenAI chat (vLLM, Together, OpenRouter do;
+            OpenAI does not), otherwise dropped with a warning.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    system_role: Literal["system", "developer"] = "system"
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    stream_usage: bool = True
+    reasoning_fields: tuple[str, ...] = ("reasoning_content", "reasoning")
+    reasoning_effort: bool = True
+    usage_in_x_groq: bool = False
+    top_k: bool = False
+
+
+class ProviderConfig(BaseModel):
+    """One provider: a base URL speaking one protocol, with its auth and quirks.
+
+    Attributes:
+        id: the registry id, the part before ``:`` in ``"provider:model"`` (``[a-z0-9._-]+``).
+        name: a display name.
+        protocol: ``openai-chat`` or ``anthropic-messages``.
+        base_url: the API root the protocol's endpoint path is appended to, e.g.
+            ``https://api.openai.com/v1`` (→ ``/chat/completions``).
+        api_key_env: the environment variable holding the API key (``OPENAI_API_KEY``).
+        api_key_required: False for local servers (Ollama, LM Studio, vLLM) that accept any key.
+        auth: how the key is sent (:data:`AuthScheme`).
+        headers: headers sent on every request (e.g. ``anthropic-version``).
+        default_model: the model used when the model string names only the provider.
+        models: well-known model ids (informational; any id is accepted).
+        quirks: documented protocol deviations (:class:`Quirks`).
+        supports_oauth: the provider can be logged into with OAuth instead of a key.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    name: str = ""
+    protocol: ProtocolName
+    base_url: str
+    api_key_env: str | None = None
+    api_key_required: bool = True
+    auth: AuthScheme = "bearer"
+    headers: dict[str, str] = Field(default_factory=dict)
+    default_model: str | None = None
+    models: tuple[str, ...] = ()
+    quirks: Quirks = Field(default_factory=Quirks)
+    supports_oauth: bool = False
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return value.rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"ProviderConfig(id={self.id!r}, protocol={self.protocol!r}, base_url={self.base_url!r})"

@@ -1,0 +1,311 @@
+"""The unified stream event vocabulary (the stream-part lifecycle of the Vercel AI SDK).
+
+Every event is a frozen, slotted dataclass with a ``type`` class attribute (snake_case) that
+discriminates the :data:`StreamEvent` union. Every block has an ``id``; every ``*_start`` is
+matched by exactly one ``*_end`` with the same id; ``stream_start`` comes first and exactly one
+``finish`` comes last.
+
+``provider_metadata`` maps a protocol family key (``"openai"``, ``"anthropic"``) to opaque
+provider data that must survive a round trip (for example Anthropic thinking signatures).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import ClassVar, Literal, TypeAlias
+
+from llmkit.types.finish import FinishReason
+from llmkit.types.usage import Usage
+from llmkit.types.warnings import CallWarning
+
+__all__ = [
+    "FinishEvent",
+    "ProviderMetadata",
+    "ReasoningDeltaEvent",
+    "ReasoningEndEvent",
+    "ReasoningStartEvent",
+    "ResponseMetadataEvent",
+    "SourceEvent",
+    "StepFinishEvent",
+    "StreamEvent",
+    "StreamStartEvent",
+    "TextDeltaEvent",
+    "TextEndEvent",
+    "TextStartEvent",
+    "ToolCallEvent",
+    "ToolInputDeltaEvent",
+    "ToolInputEndEvent",
+    "ToolInputStartEvent",
+    "ToolResultEvent",
+    "event_to_dict",
+]
+
+ProviderMetadata: TypeAlias = Mapping[str, Mapping[str, object]]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStartEvent:
+    """First event of every stream.
+
+    Attributes:
+        warnings: settings the protocol could not honour and dropped or adapted.
+    """
+
+    type: ClassVar[Literal["stream_start"]] = "stream_start"
+    warnings: tuple[CallWarning, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseMetadataEvent:
+    """What the provider said about the response.
+
+    Attributes:
+        response_id: the provider's response id (OpenAI ``id``, Anthropic ``message.id``).
+        model_id: the model as served (may differ from the one requested, e.g. a dated version).
+        created: when the provider created the response (UTC), if it said.
+    """
+
+    type: ClassVar[Literal["response_metadata"]] = "response_metadata"
+    response_id: str | None = None
+    model_id: str | None = None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextStartEvent:
+    """A text block opens."""
+
+    type: ClassVar[Literal["text_start"]] = "text_start"
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextDeltaEvent:
+    """A piece of visible text (``delta``, a str) for the block ``id``."""
+
+    type: ClassVar[Literal["text_delta"]] = "text_delta"
+    id: str
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextEndEvent:
+    """A text block closes.
+
+    Attributes:
+        provider_metadata: e.g. Anthropic ``citations`` attached to the block.
+    """
+
+    type: ClassVar[Literal["text_end"]] = "text_end"
+    id: str
+    provider_metadata: ProviderMetadata | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningStartEvent:
+    """A reasoning (thinking) block opens.
+
+    Attributes:
+        redacted_data: for Anthropic ``redacted_thinking`` blocks, the encrypted data, which must
+            be sent back unchanged when the conversation is replayed.
+    """
+
+    type: ClassVar[Literal["reasoning_start"]] = "reasoning_start"
+    id: str
+    redacted_data: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDeltaEvent:
+    """A piece of reasoning text for the block ``id``."""
+
+    type: ClassVar[Literal["reasoning_delta"]] = "reasoning_delta"
+    id: str
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningEndEvent:
+    """A reasoning block closes.
+
+    Attributes:
+        signature: Anthropic's thinking ``signature`` (from ``signature_delta``), needed to replay
+            the block; ``None`` where the provider sends none.
+        redacted_data: Anthropic ``redacted_thinking`` data (repeated from the start event).
+    """
+
+    type: ClassVar[Literal["reasoning_end"]] = "reasoning_end"
+    id: str
+    signature: str | None = None
+    redacted_data: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInputStartEvent:
+    """The model starts writing the arguments of a tool call.
+
+    Attributes:
+        id: the tool call id (equal to the later :class:`ToolCallEvent` ``tool_call_id``).
+        tool_name: the tool's name.
+        provider_executed: True for server tools the provider runs itself (Anthropic
+            ``server_tool_use`` such as ``web_search``).
+    """
+
+    type: ClassVar[Literal["tool_input_start"]] = "tool_input_start"
+    id: str
+    tool_name: str
+    provider_executed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInputDeltaEvent:
+    """A piece of a tool call's JSON arguments text (``delta``)."""
+
+    type: ClassVar[Literal["tool_input_delta"]] = "tool_input_delta"
+    id: str
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInputEndEvent:
+    """A tool call's arguments are complete."""
+
+    type: ClassVar[Literal["tool_input_end"]] = "tool_input_end"
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallEvent:
+    """A complete tool call.
+
+    Attributes:
+        tool_call_id: the provider's id (generated as ``call_<n>`` when the provider sent none).
+        tool_name: the tool's name.
+        args: the parsed arguments object (``{}`` when the model sent no arguments or unparsable
+            ones; see ``args_error``).
+        args_json: the arguments exactly as the model wrote them.
+        args_error: why ``args_json`` could not be parsed into an object, else ``None``.
+        provider_executed: True for server tools the provider runs itself.
+    """
+
+    type: ClassVar[Literal["tool_call"]] = "tool_call"
+    tool_call_id: str
+    tool_name: str
+    args: Mapping[str, object]
+    args_json: str
+    args_error: str | None = None
+    provider_executed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultEvent:
+    """The result of a tool call: from llmkit's own tool loop or a provider-executed tool.
+
+    Attributes:
+        result: the tool's JSON-compatible return value (or the provider's result content).
+        is_error: True when the tool failed; ``result`` then describes the failure.
+    """
+
+    type: ClassVar[Literal["tool_result"]] = "tool_result"
+    tool_call_id: str
+    tool_name: str
+    result: object
+    is_error: bool = False
+    provider_executed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEvent:
+    """A source the model cited (web search result, document citation).
+
+    Attributes:
+        id: a stable id for this source within the stream.
+        source_type: ``url`` or ``document``.
+        url: the cited URL, if any.
+        title: the source's title, if any.
+        cited_text: the quoted passage, if the provider sent one.
+    """
+
+    type: ClassVar[Literal["source"]] = "source"
+    id: str
+    source_type: Literal["url", "document"]
+    url: str | None = None
+    title: str | None = None
+    cited_text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepFinishEvent:
+    """End of one step of a multi-step tool loop."""
+
+    type: ClassVar[Literal["step_finish"]] = "step_finish"
+    finish_reason: FinishReason
+    raw_finish_reason: str | None
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class FinishEvent:
+    """Last event of every successful stream.
+
+    Attributes:
+        finish_reason: the unified reason (see :data:`~llmkit.types.finish.FinishReason`).
+        raw_finish_reason: the provider's own value (``end_turn``, ``eos``...), or ``None``.
+        usage: token usage; fields the provider did not report are ``None``.
+        provider_metadata: extra provider data (e.g. ``{"openai": {"refusal": ...}}``).
+    """
+
+    type: ClassVar[Literal["finish"]] = "finish"
+    finish_reason: FinishReason
+    raw_finish_reason: str | None
+    usage: Usage
+    provider_metadata: ProviderMetadata | None = None
+
+
+StreamEvent: TypeAlias = (
+    StreamStartEvent
+    | ResponseMetadataEvent
+    | TextStartEvent
+    | TextDeltaEvent
+    | TextEndEvent
+    | ReasoningStartEvent
+    | ReasoningDeltaEvent
+    | ReasoningEndEvent
+    | ToolInputStartEvent
+    | ToolInputDeltaEvent
+    | ToolInputEndEvent
+    | ToolCallEvent
+    | ToolResultEvent
+    | SourceEvent
+    | StepFinishEvent
+    | FinishEvent
+)
+"""Any stream event; discriminate on ``event.type`` or with ``isinstance``."""
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Usage):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, CallWarning):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def event_to_dict(event: StreamEvent) -> dict[str, object]:
+    """A JSON-serialisable dict of an event, with its ``type`` first."""
+    out: dict[str, object] = {"type": event.type}
+    for f in fields(event):
+        out[f.name] = _plain(getattr(event, f.name))
+    return out
+
+
+def event_to_json(event: StreamEvent) -> str:
+    """``event_to_dict`` as compact JSON."""
+    return json.dumps(event_to_dict(event), ensure_ascii=False, default=str)

@@ -1,0 +1,107 @@
+"""Call options: everything a protocol needs to build one request."""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+from llmkit.types.messages import Message, UserMessage
+
+__all__ = ["CallOptions", "NamedToolChoice", "ReasoningOptions", "ToolChoice", "ToolDefinition"]
+
+
+class _Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ToolDefinition(_Value):
+    """A tool the model may call, described by a JSON Schema.
+
+    Attributes:
+        name: the tool's name (``^[a-zA-Z0-9_-]{1,64}$`` for most providers).
+        description: what the tool does, for the model.
+        parameters: JSON Schema of the arguments object.
+        strict: ask for strict schema adherence where the protocol supports it (OpenAI).
+    """
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, JsonValue] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}}
+    )
+    strict: bool | None = None
+
+
+class NamedToolChoice(_Value):
+    """Force the model to call the tool ``tool_name``."""
+
+    type: Literal["tool"] = "tool"
+    tool_name: str
+
+
+ToolChoice: TypeAlias = Literal["auto", "none", "required"] | NamedToolChoice
+
+
+class ReasoningOptions(_Value):
+    """Reasoning (thinking) settings, mapped per protocol.
+
+    Attributes:
+        effort: OpenAI-style ``reasoning_effort`` (``minimal``/``low``/``medium``/``high``).
+        budget_tokens: Anthropic-style thinking budget in tokens (Anthropic requires >= 1024 and
+            less than ``max_output_tokens``).
+    """
+
+    effort: Literal["minimal", "low", "medium", "high"] | None = None
+    budget_tokens: int | None = Field(default=None, ge=1)
+
+
+class CallOptions(_Value):
+    """The unified parameters of one model call.
+
+    ``prompt=`` is accepted as a shortcut and appended as a final user message.
+
+    Attributes:
+        messages: the conversation, oldest first (dicts are validated into messages).
+        system: system instructions, sent the way the protocol wants (top-level ``system`` for
+            Anthropic, a first ``system``/``developer`` message for OpenAI chat).
+        max_output_tokens: the output token limit (tokens).
+        temperature, top_p, top_k, seed, presence_penalty, frequency_penalty: sampling settings;
+            a protocol that cannot honour one reports a warning in ``stream_start``.
+        stop_sequences: strings that end generation.
+        tools: tools the model may call; tool_choice: how it must choose.
+        reasoning: reasoning settings.
+        provider_options: options for one protocol family, e.g. ``{"anthropic": {...}}``; merged
+            into that protocol's request body last.
+        headers: extra HTTP headers for this call.
+        timeout: overall read timeout for this call, in seconds.
+    """
+
+    messages: list[Message] = Field(default_factory=list)
+    system: str | None = None
+    max_output_tokens: int | None = Field(default=None, ge=1)
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    stop_sequences: list[str] | None = None
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    tools: list[ToolDefinition] | None = None
+    tool_choice: ToolChoice | None = None
+    reasoning: ReasoningOptions | None = None
+    provider_options: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prompt_to_message(cls, data: object) -> object:
+        if isinstance(data, dict) and "prompt" in data:
+            data = dict(data)
+            prompt = data.pop("prompt")
+            if prompt is not None:
+                messages = list(data.get("messages") or [])
+                messages.append(UserMessage(content=prompt))
+                data["messages"] = messages
+        return data
