@@ -1,0 +1,163 @@
+"""Built-in providers, as data.
+
+Each entry names its protocol, base URL, key environment variable, auth scheme, default model and
+the quirk flags its API needs (see :class:`~llmkit.providers.config.Quirks` for each flag's
+source). Base URLs follow each provider's API reference ("OpenAI compatibility" pages for the
+OpenAI-chat compatibles).
+"""
+
+from __future__ import annotations
+
+from llmkit.providers.config import ProviderConfig, Quirks
+
+__all__ = ["BUILTIN_PROVIDERS"]
+
+_LOCAL = {"api_key_required": False}
+
+BUILTIN_PROVIDERS: tuple[ProviderConfig, ...] = (
+    ProviderConfig(
+        id="openai",
+        name="OpenAI",
+        protocol="openai-chat",
+        base_url="https://api.openai.com/v1",
+        api_key_env="OPENAI_API_KEY",
+        default_model="gpt-4.1-mini",
+        models=("gpt-5", "gpt-5-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4o", "o3", "o4-mini"),
+        quirks=Quirks(max_tokens_field="max_completion_tokens", reasoning_fields=()),
+    ),
+    ProviderConfig(
+        id="anthropic",
+        name="Anthropic",
+        protocol="anthropic-messages",
+        base_url="https://api.anthropic.com/v1",
+        api_key_env="ANTHROPIC_API_KEY",
+        auth="x-api-key",
+        headers={"anthropic-version": "2023-06-01"},
+        default_model="claude-sonnet-4-5",
+        models=("claude-opus-4-1", "claude-sonnet-4-5", "claude-haiku-4-5"),
+    ),
+    ProviderConfig(
+        id="deepseek",
+        name="DeepSeek",
+        protocol="openai-chat",
+        base_url="https://api.deepseek.com/v1",
+        api_key_env="DEEPSEEK_API_KEY",
+        default_model="deepseek-chat",
+        models=("deepseek-chat", "deepseek-reasoner"),
+        quirks=Quirks(reasoning_fields=("reasoning_content",), reasoning_effort=False),
+    ),
+    ProviderConfig(
+        id="openrouter",
+        name="OpenRouter",
+        protocol="openai-chat",
+        base_url="https://openrouter.ai/api/v1",
+        api_key_env="OPENROUTER_API_KEY",
+        default_model="openai/gpt-4o-mini",
+        models=("openai/gpt-4o-mini", "anthropic/claude-sonnet-4.5", "deepseek/deepseek-r1"),
+        quirks=Quirks(reasoning_fields=("reasoning",), top_k=True),
+    ),
+    ProviderConfig(
+        id="groq",
+        name="Groq",
+        protocol="openai-chat",
+        base_url="https://api.groq.com/openai/v1",
+        api_key_env="GROQ_API_KEY",
+        default_model="llama-3.3-70b-versatile",
+        models=("llama-3.3-70b-versatile", "openai/gpt-oss-120b", "qwen/qwen3-32b"),
+        quirks=Quirks(reasoning_fields=("reasoning",), usage_in_x_groq=True),
+    ),
+    ProviderConfig(
+        id="mistral",
+        name="Mistral",
+        protocol="openai-chat",
+        base_url="https://api.mistral.ai/v1",
+        api_key_env="MISTRAL_API_KEY",
+        default_model="mistral-small-latest",
+        models=("mistral-large-latest", "mistral-small-latest", "magistral-medium-latest"),
+        quirks=Quirks(stream_usage=False, reasoning_effort=False),
+    ),
+    ProviderConfig(
+        id="xai",
+        name="xAI",
+        protocol="openai-chat",
+        base_url="https://api.x.ai/v1",
+        api_key_env="XAI_API_KEY",
+        default_model="grok-4",
+        models=("grok-4", "grok-3", "grok-3-mini"),
+        quirks=Quirks(reasoning_fields=("reasoning_content",)),
+    ),
+    ProviderConfig(
+        id="together",
+        name="Together AI",
+        protocol="openai-chat",
+        base_url="https://api.together.xyz/v1",
+        api_key_env="TOGETHER_API_KEY",
+        default_model="meta-llama/Llama-3.3-70B-Instruct-Turbo",
+        models=("meta-llama/Llama-3.3-70B-Instruct-Turbo", "deepseek-ai/DeepSeek-R1"),
+        quirks=Quirks(top_k=True),
+    ),
+    ProviderConfig(
+        id="fireworks",
+        name="Fireworks AI",
+        protocol="openai-chat",
+        base_url="https://api.fireworks.ai/inference/v1",
+        api_key_env="FIREWORKS_API_KEY",
+        default_model="accounts/fireworks/models/llama-v3p3-70b-instruct",
+        quirks=Quirks(top_k=True),
+    ),
+    ProviderConfig(
+        id="google",
+        name="Google Gemini (OpenAI-compatible endpoint)",
+        protocol="openai-chat",
+        base_url="https://generativelanguage.googleapis.com/v1beta/openai",
+        api_key_env="GEMINI_API_KEY",
+        default_model="gemini-2.5-flash",
+        models=("gemini-2.5-pro", "gemini-2.5-flash"),
+        quirks=Quirks(reasoning_fields=()),
+    ),
+    ProviderConfig(
+        id="zhipu",
+        name="Zhipu AI (GLM)",
+        protocol="openai-chat",
+        base_url="https://open.bigmodel.cn/api/paas/v4",
+        api_key_env="ZHIPU_API_KEY",
+        default_model="glm-4.6",
+        quirks=Quirks(reasoning_fields=("reasoning_content",), reasoning_effort=False),
+    ),
+    ProviderConfig(
+        id="moonshot",
+        name="Moonshot AI (Kimi)",
+        protocol="openai-chat",
+        base_url="https://api.moonshot.ai/v1",
+        api_key_env="MOONSHOT_API_KEY",
+        default_model="kimi-k2-0905-preview",
+        quirks=Quirks(reasoning_fields=("reasoning_content",), reasoning_effort=False),
+    ),
+    ProviderConfig(
+        id="ollama",
+        name="Ollama (local)",
+        protocol="openai-chat",
+        base_url="http://127.0.0.1:11434/v1",
+        api_key_env="OLLAMA_API_KEY",
+        default_model="llama3.2",
+        quirks=Quirks(reasoning_fields=("reasoning",)),
+        **_LOCAL,
+    ),
+    ProviderConfig(
+        id="lmstudio",
+        name="LM Studio (local)",
+        protocol="openai-chat",
+        base_url="http://127.0.0.1:1234/v1",
+        api_key_env="LMSTUDIO_API_KEY",
+        **_LOCAL,
+    ),
+    ProviderConfig(
+        id="vllm",
+        name="vLLM (local)",
+        protocol="openai-chat",
+        base_url="http://127.0.0.1:8000/v1",
+        api_key_env="VLLM_API_KEY",
+        quirks=Quirks(top_k=True),
+        **_LOCAL,
+    ),
+)
