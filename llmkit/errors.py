@@ -184,9 +184,7 @@ class APIStatusError(APIError):
         model_id: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        super().__init__(
-            message, provider_id=provider_id, model_id=model_id, request_id=request_id
-        )
+        super().__init__(message, provider_id=provider_id, model_id=model_id, request_id=request_id)
         self.status_code = status_code
         self.body = body
         self.error_type = error_type
@@ -248,9 +246,7 @@ class StreamError(APIError):
         model_id: str | None = None,
         request_id: str | None = None,
     ) -> None:
-        super().__init__(
-            message, provider_id=provider_id, model_id=model_id, request_id=request_id
-        )
+        super().__init__(message, provider_id=provider_id, model_id=model_id, request_id=request_id)
         self.error_type = error_type
         self.body = body
 

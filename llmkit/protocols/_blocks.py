@@ -127,9 +127,7 @@ class Blocks:
             args, error = parse_tool_args(args_json)
             out.append(ToolInputEndEvent(block_id))
             out.append(
-                ToolCallEvent(
-                    block_id, tool.name, args, args_json, error, tool.provider_executed
-                )
+                ToolCallEvent(block_id, tool.name, args, args_json, error, tool.provider_executed)
             )
 
     def end_all(self, out: list[StreamEvent]) -> None:

@@ -95,4 +95,7 @@ class ProviderConfig(BaseModel):
         return value.rstrip("/")
 
     def __repr__(self) -> str:
-        return f"ProviderConfig(id={self.id!r}, protocol={self.protocol!r}, base_url={self.base_url!r})"
+        return (
+            f"ProviderConfig(id={self.id!r}, protocol={self.protocol!r}, "
+            f"base_url={self.base_url!r})"
+        )

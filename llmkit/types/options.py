@@ -15,6 +15,10 @@ class _Value(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _empty_object_schema() -> dict[str, JsonValue]:
+    return {"type": "object", "properties": {}}
+
+
 class ToolDefinition(_Value):
     """A tool the model may call, described by a JSON Schema.
 
@@ -27,9 +31,7 @@ class ToolDefinition(_Value):
 
     name: str
     description: str | None = None
-    parameters: dict[str, JsonValue] = Field(
-        default_factory=lambda: {"type": "object", "properties": {}}
-    )
+    parameters: dict[str, JsonValue] = Field(default_factory=_empty_object_schema)
     strict: bool | None = None
 
 

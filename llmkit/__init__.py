@@ -1,0 +1,243 @@
+"""llmkit: one streaming API for every large language model.
+
+    from llmkit import stream_text
+
+    async for event in stream_text(model="anthropic:claude-sonnet-4-5", prompt="Hi"):
+        ...
+
+Names are imported on first access, so ``import llmkit`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # entry points and results
+    "stream_text": "llmkit._api",
+    "generate_text": "llmkit._api",
+    "StreamTextResult": "llmkit._result",
+    "GenerateTextResult": "llmkit._result",
+    # providers
+    "ProviderConfig": "llmkit.providers.config",
+    "Quirks": "llmkit.providers.config",
+    "ProviderRegistry": "llmkit.providers.registry",
+    # credentials
+    "Secret": "llmkit.auth.secret",
+    "KeyStore": "llmkit.auth.store",
+    # value types
+    "CallOptions": "llmkit.types.options",
+    "ToolDefinition": "llmkit.types.options",
+    "NamedToolChoice": "llmkit.types.options",
+    "ReasoningOptions": "llmkit.types.options",
+    "Usage": "llmkit.types.usage",
+    "CallWarning": "llmkit.types.warnings",
+    "SystemMessage": "llmkit.types.messages",
+    "UserMessage": "llmkit.types.messages",
+    "AssistantMessage": "llmkit.types.messages",
+    "ToolMessage": "llmkit.types.messages",
+    "TextPart": "llmkit.types.messages",
+    "ImagePart": "llmkit.types.messages",
+    "FilePart": "llmkit.types.messages",
+    "ReasoningPart": "llmkit.types.messages",
+    "ToolCallPart": "llmkit.types.messages",
+    "ToolResultPart": "llmkit.types.messages",
+    "StreamEvent": "llmkit.types.events",
+    "StreamStartEvent": "llmkit.types.events",
+    "ResponseMetadataEvent": "llmkit.types.events",
+    "TextStartEvent": "llmkit.types.events",
+    "TextDeltaEvent": "llmkit.types.events",
+    "TextEndEvent": "llmkit.types.events",
+    "ReasoningStartEvent": "llmkit.types.events",
+    "ReasoningDeltaEvent": "llmkit.types.events",
+    "ReasoningEndEvent": "llmkit.types.events",
+    "ToolInputStartEvent": "llmkit.types.events",
+    "ToolInputDeltaEvent": "llmkit.types.events",
+    "ToolInputEndEvent": "llmkit.types.events",
+    "ToolCallEvent": "llmkit.types.events",
+    "ToolResultEvent": "llmkit.types.events",
+    "SourceEvent": "llmkit.types.events",
+    "StepFinishEvent": "llmkit.types.events",
+    "FinishEvent": "llmkit.types.events",
+    # errors
+    "LLMKitError": "llmkit.errors",
+    "ConfigurationError": "llmkit.errors",
+    "NoSuchProviderError": "llmkit.errors",
+    "InvalidProviderConfigError": "llmkit.errors",
+    "UnsupportedFeatureError": "llmkit.errors",
+    "MissingCredentialError": "llmkit.errors",
+    "AuthError": "llmkit.errors",
+    "KeychainError": "llmkit.errors",
+    "APIError": "llmkit.errors",
+    "APIConnectionError": "llmkit.errors",
+    "APITimeoutError": "llmkit.errors",
+    "APIStatusError": "llmkit.errors",
+    "BadRequestError": "llmkit.errors",
+    "AuthenticationError": "llmkit.errors",
+    "PermissionDeniedError": "llmkit.errors",
+    "NotFoundError": "llmkit.errors",
+    "RateLimitError": "llmkit.errors",
+    "OverloadedError": "llmkit.errors",
+    "InternalServerError": "llmkit.errors",
+    "StreamError": "llmkit.errors",
+    "InvalidResponseError": "llmkit.errors",
+}
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AssistantMessage",
+    "AuthError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CallOptions",
+    "CallWarning",
+    "ConfigurationError",
+    "FilePart",
+    "FinishEvent",
+    "GenerateTextResult",
+    "ImagePart",
+    "InternalServerError",
+    "InvalidProviderConfigError",
+    "InvalidResponseError",
+    "KeyStore",
+    "KeychainError",
+    "LLMKitError",
+    "MissingCredentialError",
+    "NamedToolChoice",
+    "NoSuchProviderError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "ProviderConfig",
+    "ProviderRegistry",
+    "Quirks",
+    "RateLimitError",
+    "ReasoningDeltaEvent",
+    "ReasoningEndEvent",
+    "ReasoningOptions",
+    "ReasoningPart",
+    "ReasoningStartEvent",
+    "ResponseMetadataEvent",
+    "Secret",
+    "SourceEvent",
+    "StepFinishEvent",
+    "StreamError",
+    "StreamEvent",
+    "StreamStartEvent",
+    "StreamTextResult",
+    "SystemMessage",
+    "TextDeltaEvent",
+    "TextEndEvent",
+    "TextPart",
+    "TextStartEvent",
+    "ToolCallEvent",
+    "ToolCallPart",
+    "ToolDefinition",
+    "ToolInputDeltaEvent",
+    "ToolInputEndEvent",
+    "ToolInputStartEvent",
+    "ToolMessage",
+    "ToolResultEvent",
+    "ToolResultPart",
+    "UnsupportedFeatureError",
+    "Usage",
+    "UserMessage",
+    "generate_text",
+    "registry",
+    "stream_text",
+]
+
+if TYPE_CHECKING:
+    from llmkit._api import generate_text, stream_text
+    from llmkit._result import GenerateTextResult, StreamTextResult
+    from llmkit.auth.secret import Secret
+    from llmkit.auth.store import KeyStore
+    from llmkit.errors import (
+        APIConnectionError,
+        APIError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        AuthError,
+        BadRequestError,
+        ConfigurationError,
+        InternalServerError,
+        InvalidProviderConfigError,
+        InvalidResponseError,
+        KeychainError,
+        LLMKitError,
+        MissingCredentialError,
+        NoSuchProviderError,
+        NotFoundError,
+        OverloadedError,
+        PermissionDeniedError,
+        RateLimitError,
+        StreamError,
+        UnsupportedFeatureError,
+    )
+    from llmkit.providers.config import ProviderConfig, Quirks
+    from llmkit.providers.registry import ProviderRegistry
+    from llmkit.types.events import (
+        FinishEvent,
+        ReasoningDeltaEvent,
+        ReasoningEndEvent,
+        ReasoningStartEvent,
+        ResponseMetadataEvent,
+        SourceEvent,
+        StepFinishEvent,
+        StreamEvent,
+        StreamStartEvent,
+        TextDeltaEvent,
+        TextEndEvent,
+        TextStartEvent,
+        ToolCallEvent,
+        ToolInputDeltaEvent,
+        ToolInputEndEvent,
+        ToolInputStartEvent,
+        ToolResultEvent,
+    )
+    from llmkit.types.messages import (
+        AssistantMessage,
+        FilePart,
+        ImagePart,
+        ReasoningPart,
+        SystemMessage,
+        TextPart,
+        ToolCallPart,
+        ToolMessage,
+        ToolResultPart,
+        UserMessage,
+    )
+    from llmkit.types.options import (
+        CallOptions,
+        NamedToolChoice,
+        ReasoningOptions,
+        ToolDefinition,
+    )
+    from llmkit.types.usage import Usage
+    from llmkit.types.warnings import CallWarning
+
+    registry: ProviderRegistry
+
+
+def __getattr__(name: str) -> Any:
+    if name == "registry":
+        from llmkit.providers import default_registry
+
+        return default_registry()
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

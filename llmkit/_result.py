@@ -1,0 +1,279 @@
+"""Result objects: :class:`StreamTextResult` (async iterator + awaitable accumulated fields)
+and :class:`GenerateTextResult` (a finished call)."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+
+from llmkit.errors import LLMKitError
+from llmkit.types.events import (
+    FinishEvent,
+    ProviderMetadata,
+    ResponseMetadataEvent,
+    SourceEvent,
+    StreamEvent,
+    StreamStartEvent,
+    ToolCallEvent,
+)
+from llmkit.types.finish import FinishReason
+from llmkit.types.usage import Usage
+from llmkit.types.warnings import CallWarning
+
+__all__ = ["GenerateTextResult", "StreamTextResult"]
+
+ToolCall = ToolCallEvent
+
+
+class _Accumulator:
+    """Folds stream events into the accumulated fields (text joined once, at the end)."""
+
+    __slots__ = (
+        "error",
+        "finish",
+        "reasoning_parts",
+        "response",
+        "sources",
+        "text_parts",
+        "tool_calls",
+        "warnings",
+    )
+
+    def __init__(self) -> None:
+        self.text_parts: list[str] = []
+        self.reasoning_parts: list[str] = []
+        self.tool_calls: list[ToolCallEvent] = []
+        self.sources: list[SourceEvent] = []
+        self.warnings: tuple[CallWarning, ...] = ()
+        self.response: ResponseMetadataEvent | None = None
+        self.finish: FinishEvent | None = None
+        self.error: BaseException | None = None
+
+    def add(self, event: StreamEvent) -> None:
+        kind = event.type
+        if kind == "text_delta":
+            self.text_parts.append(event.delta)  # type: ignore[union-attr]
+        elif kind == "reasoning_delta":
+            self.reasoning_parts.append(event.delta)  # type: ignore[union-attr]
+        elif isinstance(event, ToolCallEvent):
+            if not event.provider_executed:
+                self.tool_calls.append(event)
+        elif isinstance(event, FinishEvent):
+            self.finish = event
+        elif isinstance(event, StreamStartEvent):
+            self.warnings = event.warnings
+        elif isinstance(event, ResponseMetadataEvent):
+            self.response = event
+        elif isinstance(event, SourceEvent):
+            self.sources.append(event)
+
+    @property
+    def finish_reason(self) -> FinishReason:
+        if self.error is not None:
+            return "error"
+        return self.finish.finish_reason if self.finish else "other"
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateTextResult:
+    """A finished call: what :func:`llmkit.generate_text` returns.
+
+    Attributes:
+        text: all text blocks joined.
+        reasoning_text: all reasoning joined, or None when the model sent none.
+        tool_calls: the client tool calls the model made (objects with ``tool_call_id``,
+            ``tool_name``, ``args``).
+        usage: token usage (None fields: not reported).
+        finish_reason, raw_finish_reason: unified and provider finish reasons.
+        response: response id, served model id and creation time, if the provider sent them.
+        warnings: settings that could not be honoured.
+        sources: cited sources.
+        provider_metadata: extra provider data from the finish event.
+        events: every event, in order.
+    """
+
+    text: str
+    reasoning_text: str | None
+    tool_calls: tuple[ToolCallEvent, ...]
+    usage: Usage
+    finish_reason: FinishReason
+    raw_finish_reason: str | None
+    response: ResponseMetadataEvent | None
+    warnings: tuple[CallWarning, ...]
+    sources: tuple[SourceEvent, ...]
+    provider_metadata: ProviderMetadata | None
+    events: tuple[StreamEvent, ...]
+
+    @classmethod
+    def from_events(cls, events: Iterable[StreamEvent]) -> GenerateTextResult:
+        """Accumulate a complete event sequence."""
+        events = tuple(events)
+        acc = _Accumulator()
+        for event in events:
+            acc.add(event)
+        finish = acc.finish
+        return cls(
+            text="".join(acc.text_parts),
+            reasoning_text="".join(acc.reasoning_parts) if acc.reasoning_parts else None,
+            tool_calls=tuple(acc.tool_calls),
+            usage=finish.usage if finish else Usage(),
+            finish_reason=acc.finish_reason,
+            raw_finish_reason=finish.raw_finish_reason if finish else None,
+            response=acc.response,
+            warnings=acc.warnings,
+            sources=tuple(acc.sources),
+            provider_metadata=finish.provider_metadata if finish else None,
+            events=events,
+        )
+
+
+class StreamTextResult:
+    """A streaming call, returned at once by :func:`llmkit.stream_text`.
+
+    Iterate it (once) with ``async for`` to receive every :data:`~llmkit.types.StreamEvent` in
+    order; or await the accumulated fields (``await result.text``), which consumes whatever is
+    left of the stream. Nothing is sent until one of the two happens.
+
+    Breaking out of ``async for``, cancelling the task, leaving ``async with result:`` or
+    ``await result.aclose()`` closes the HTTP response (breaking: as soon as the iterator is
+    garbage collected, i.e. at once in CPython unless you kept a reference to it). Awaiting a
+    field after an abort returns what arrived before it.
+
+    Errors (HTTP status, connection, in-band, truncated stream) are raised from the iterator
+    after every event received before them, and again from each awaited field; the finish
+    reason is then ``error``.
+    """
+
+    def __init__(self, source: Callable[[], AsyncIterator[StreamEvent]]) -> None:
+        self._source = source
+        self._acc = _Accumulator()
+        self._active: weakref.ref[AsyncGenerator[StreamEvent, None]] | None = None
+        self._started = False
+        self._done = False
+
+    # ------------------------------------------------------------------ iteration
+    def __aiter__(self) -> AsyncGenerator[StreamEvent, None]:
+        if self._started:
+            raise RuntimeError(
+                "a StreamTextResult can be iterated only once; await its fields "
+                "(result.text, result.usage...) for the accumulated values"
+            )
+        self._started = True
+        gen = self._iterate()
+        self._active = weakref.ref(gen)
+        return gen
+
+    async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
+        source = self._source()
+        add = self._acc.add
+        try:
+            async for event in source:
+                add(event)
+                yield event
+        except LLMKitError as exc:
+            self._acc.error = exc
+            raise
+        finally:
+            self._done = True
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _consume(self) -> _Accumulator:
+        if not self._started:
+            async for _ in self:
+                pass
+        elif not self._done:
+            gen = self._active() if self._active else None
+            if gen is not None:
+                async for _ in gen:
+                    pass
+        if self._acc.error is not None:
+            raise self._acc.error
+        return self._acc
+
+    async def aclose(self) -> None:
+        """Stop the stream and close the HTTP response now. Safe to call more than once."""
+        if not self._started:
+            self._started = self._done = True
+            return
+        gen = self._active() if self._active else None
+        if gen is not None:
+            await gen.aclose()
+        self._done = True
+
+    async def __aenter__(self) -> StreamTextResult:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """An async iterator over the text deltas only (consumes the stream)."""
+        return self._text_stream()
+
+    async def _text_stream(self) -> AsyncGenerator[str, None]:
+        events = self.__aiter__()
+        try:
+            async for event in events:
+                if event.type == "text_delta":
+                    yield event.delta
+        finally:
+            await events.aclose()
+
+    # ------------------------------------------------------------------ accumulated fields
+    @property
+    async def text(self) -> str:
+        """All text deltas joined (awaiting consumes the rest of the stream)."""
+        return "".join((await self._consume()).text_parts)
+
+    @property
+    async def reasoning_text(self) -> str | None:
+        """All reasoning deltas joined, or None when the model sent none."""
+        parts = (await self._consume()).reasoning_parts
+        return "".join(parts) if parts else None
+
+    @property
+    async def tool_calls(self) -> list[ToolCallEvent]:
+        """The client tool calls (``tool_call_id``, ``tool_name``, ``args``), in order."""
+        return list((await self._consume()).tool_calls)
+
+    @property
+    async def usage(self) -> Usage:
+        """Token usage (fields the provider did not report are None)."""
+        finish = (await self._consume()).finish
+        return finish.usage if finish else Usage()
+
+    @property
+    async def finish_reason(self) -> FinishReason:
+        """The unified finish reason."""
+        return (await self._consume()).finish_reason
+
+    @property
+    async def raw_finish_reason(self) -> str | None:
+        """The provider's own finish reason."""
+        finish = (await self._consume()).finish
+        return finish.raw_finish_reason if finish else None
+
+    @property
+    async def response(self) -> ResponseMetadataEvent | None:
+        """Response id, served model id and creation time, if the provider sent them."""
+        return (await self._consume()).response
+
+    @property
+    async def warnings(self) -> tuple[CallWarning, ...]:
+        """Settings the protocol could not honour."""
+        return (await self._consume()).warnings
+
+    @property
+    async def sources(self) -> list[SourceEvent]:
+        """Sources the model cited."""
+        return list((await self._consume()).sources)

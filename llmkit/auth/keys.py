@@ -1,0 +1,79 @@
+"""Credential resolution for API keys: explicit → OS keychain → environment variable."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+
+from llmkit.auth.secret import Secret
+from llmkit.auth.store import KeyStore
+from llmkit.errors import MissingCredentialError
+from llmkit.providers.config import ProviderConfig
+
+__all__ = ["auth_headers", "resolve_api_key", "resolve_api_key_sync"]
+
+
+def resolve_api_key_sync(
+    provider: ProviderConfig,
+    explicit: str | Secret | None = None,
+    *,
+    store: KeyStore | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Secret | None:
+    """Find the API key for a provider, blocking.
+
+    Order: ``explicit`` → OS keychain (service ``llmkit``, user = provider id) → the provider's
+    ``api_key_env`` variable.
+
+    Returns:
+        The key, or None for providers with ``api_key_required=False`` that have none (or
+        ``auth="none"``).
+
+    Raises:
+        MissingCredentialError: the provider needs a key and none was found; the message names
+            the variable and the ``llmkit keys set <provider>`` command.
+        KeychainError: the keychain exists but refused the read.
+    """
+    if explicit is not None:
+        return explicit if isinstance(explicit, Secret) else Secret(explicit)
+    if provider.auth == "none":
+        return None
+    stored = (store or KeyStore()).get(provider.id)
+    if stored:
+        return Secret(stored, "keychain")
+    env = os.environ if environ is None else environ
+    if provider.api_key_env:
+        value = env.get(provider.api_key_env)
+        if value:
+            return Secret(value, f"env:{provider.api_key_env}")
+    if not provider.api_key_required:
+        return None
+    raise MissingCredentialError(provider.id, provider.api_key_env)
+
+
+async def resolve_api_key(
+    provider: ProviderConfig,
+    explicit: str | Secret | None = None,
+    *,
+    store: KeyStore | None = None,
+) -> Secret | None:
+    """:func:`resolve_api_key_sync` for async code: the keychain is read in a worker thread.
+
+    Raises:
+        MissingCredentialError, KeychainError: as :func:`resolve_api_key_sync`.
+    """
+    if explicit is not None or provider.auth == "none":
+        return resolve_api_key_sync(provider, explicit)
+    return await asyncio.to_thread(resolve_api_key_sync, provider, None, store=store)
+
+
+def auth_headers(provider: ProviderConfig, key: Secret | None) -> dict[str, str]:
+    """The HTTP headers that carry ``key`` per the provider's auth scheme (empty without a key)."""
+    if key is None or provider.auth == "none":
+        return {}
+    if provider.auth == "bearer":
+        return {"authorization": f"Bearer {key.reveal()}"}
+    if provider.auth == "x-api-key":
+        return {"x-api-key": key.reveal()}
+    return {"api-key": key.reveal()}
