@@ -52,11 +52,10 @@ class _Accumulator:
         self.error: BaseException | None = None
 
     def add(self, event: StreamEvent) -> None:
-        kind = event.type
-        if kind == "text_delta":
-            self.text_parts.append(event.delta)  # type: ignore[union-attr]
-        elif kind == "reasoning_delta":
-            self.reasoning_parts.append(event.delta)  # type: ignore[union-attr]
+        if event.type == "text_delta":
+            self.text_parts.append(event.delta)
+        elif event.type == "reasoning_delta":
+            self.reasoning_parts.append(event.delta)
         elif isinstance(event, ToolCallEvent):
             if not event.provider_executed:
                 self.tool_calls.append(event)

@@ -1,7 +1,8 @@
 """The unified stream event vocabulary (the stream-part lifecycle of the Vercel AI SDK).
 
-Every event is a frozen, slotted dataclass with a ``type`` class attribute (snake_case) that
-discriminates the :data:`StreamEvent` union. Every block has an ``id``; every ``*_start`` is
+Every event is a frozen, slotted dataclass with a ``type`` field (snake_case, not an ``__init__``
+argument) that discriminates the :data:`StreamEvent` union: ``if event.type == "text_delta":``
+narrows the type for mypy and pyright, as does ``isinstance`` or ``match``. Every block has an ``id``; every ``*_start`` is
 matched by exactly one ``*_end`` with the same id; ``stream_start`` comes first and exactly one
 ``finish`` comes last.
 
@@ -13,9 +14,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import ClassVar, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from llmkit.types.finish import FinishReason
 from llmkit.types.usage import Usage
@@ -54,7 +55,7 @@ class StreamStartEvent:
         warnings: settings the protocol could not honour and dropped or adapted.
     """
 
-    type: ClassVar[Literal["stream_start"]] = "stream_start"
+    type: Literal["stream_start"] = field(default="stream_start", init=False, repr=False)
     warnings: tuple[CallWarning, ...] = ()
 
 
@@ -68,7 +69,7 @@ class ResponseMetadataEvent:
         created: when the provider created the response (UTC), if it said.
     """
 
-    type: ClassVar[Literal["response_metadata"]] = "response_metadata"
+    type: Literal["response_metadata"] = field(default="response_metadata", init=False, repr=False)
     response_id: str | None = None
     model_id: str | None = None
     created: datetime | None = None
@@ -78,7 +79,7 @@ class ResponseMetadataEvent:
 class TextStartEvent:
     """A text block opens."""
 
-    type: ClassVar[Literal["text_start"]] = "text_start"
+    type: Literal["text_start"] = field(default="text_start", init=False, repr=False)
     id: str
 
 
@@ -86,7 +87,7 @@ class TextStartEvent:
 class TextDeltaEvent:
     """A piece of visible text (``delta``, a str) for the block ``id``."""
 
-    type: ClassVar[Literal["text_delta"]] = "text_delta"
+    type: Literal["text_delta"] = field(default="text_delta", init=False, repr=False)
     id: str
     delta: str
 
@@ -99,7 +100,7 @@ class TextEndEvent:
         provider_metadata: e.g. Anthropic ``citations`` attached to the block.
     """
 
-    type: ClassVar[Literal["text_end"]] = "text_end"
+    type: Literal["text_end"] = field(default="text_end", init=False, repr=False)
     id: str
     provider_metadata: ProviderMetadata | None = None
 
@@ -113,7 +114,7 @@ class ReasoningStartEvent:
             be sent back unchanged when the conversation is replayed.
     """
 
-    type: ClassVar[Literal["reasoning_start"]] = "reasoning_start"
+    type: Literal["reasoning_start"] = field(default="reasoning_start", init=False, repr=False)
     id: str
     redacted_data: str | None = None
 
@@ -122,7 +123,7 @@ class ReasoningStartEvent:
 class ReasoningDeltaEvent:
     """A piece of reasoning text for the block ``id``."""
 
-    type: ClassVar[Literal["reasoning_delta"]] = "reasoning_delta"
+    type: Literal["reasoning_delta"] = field(default="reasoning_delta", init=False, repr=False)
     id: str
     delta: str
 
@@ -137,7 +138,7 @@ class ReasoningEndEvent:
         redacted_data: Anthropic ``redacted_thinking`` data (repeated from the start event).
     """
 
-    type: ClassVar[Literal["reasoning_end"]] = "reasoning_end"
+    type: Literal["reasoning_end"] = field(default="reasoning_end", init=False, repr=False)
     id: str
     signature: str | None = None
     redacted_data: str | None = None
@@ -154,7 +155,7 @@ class ToolInputStartEvent:
             ``server_tool_use`` such as ``web_search``).
     """
 
-    type: ClassVar[Literal["tool_input_start"]] = "tool_input_start"
+    type: Literal["tool_input_start"] = field(default="tool_input_start", init=False, repr=False)
     id: str
     tool_name: str
     provider_executed: bool = False
@@ -164,7 +165,7 @@ class ToolInputStartEvent:
 class ToolInputDeltaEvent:
     """A piece of a tool call's JSON arguments text (``delta``)."""
 
-    type: ClassVar[Literal["tool_input_delta"]] = "tool_input_delta"
+    type: Literal["tool_input_delta"] = field(default="tool_input_delta", init=False, repr=False)
     id: str
     delta: str
 
@@ -173,7 +174,7 @@ class ToolInputDeltaEvent:
 class ToolInputEndEvent:
     """A tool call's arguments are complete."""
 
-    type: ClassVar[Literal["tool_input_end"]] = "tool_input_end"
+    type: Literal["tool_input_end"] = field(default="tool_input_end", init=False, repr=False)
     id: str
 
 
@@ -191,7 +192,7 @@ class ToolCallEvent:
         provider_executed: True for server tools the provider runs itself.
     """
 
-    type: ClassVar[Literal["tool_call"]] = "tool_call"
+    type: Literal["tool_call"] = field(default="tool_call", init=False, repr=False)
     tool_call_id: str
     tool_name: str
     args: Mapping[str, object]
@@ -209,7 +210,7 @@ class ToolResultEvent:
         is_error: True when the tool failed; ``result`` then describes the failure.
     """
 
-    type: ClassVar[Literal["tool_result"]] = "tool_result"
+    type: Literal["tool_result"] = field(default="tool_result", init=False, repr=False)
     tool_call_id: str
     tool_name: str
     result: object
@@ -229,7 +230,7 @@ class SourceEvent:
         cited_text: the quoted passage, if the provider sent one.
     """
 
-    type: ClassVar[Literal["source"]] = "source"
+    type: Literal["source"] = field(default="source", init=False, repr=False)
     id: str
     source_type: Literal["url", "document"]
     url: str | None = None
@@ -241,7 +242,7 @@ class SourceEvent:
 class StepFinishEvent:
     """End of one step of a multi-step tool loop."""
 
-    type: ClassVar[Literal["step_finish"]] = "step_finish"
+    type: Literal["step_finish"] = field(default="step_finish", init=False, repr=False)
     finish_reason: FinishReason
     raw_finish_reason: str | None
     usage: Usage
@@ -258,7 +259,7 @@ class FinishEvent:
         provider_metadata: extra provider data (e.g. ``{"openai": {"refusal": ...}}``).
     """
 
-    type: ClassVar[Literal["finish"]] = "finish"
+    type: Literal["finish"] = field(default="finish", init=False, repr=False)
     finish_reason: FinishReason
     raw_finish_reason: str | None
     usage: Usage
@@ -300,7 +301,7 @@ def _plain(value: object) -> object:
 
 def event_to_dict(event: StreamEvent) -> dict[str, object]:
     """A JSON-serialisable dict of an event, with its ``type`` first."""
-    out: dict[str, object] = {"type": event.type}
+    out: dict[str, object] = {}
     for f in fields(event):
         out[f.name] = _plain(getattr(event, f.name))
     return out

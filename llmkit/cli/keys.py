@@ -1,0 +1,75 @@
+"""``llmkit keys``: API keys in the OS keychain. Keys are read from a hidden prompt or stdin,
+never from the command line, and never printed."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from typing import TextIO
+
+from llmkit.auth.store import KeyStore
+from llmkit.errors import KeychainError
+from llmkit.providers.registry import ProviderRegistry
+
+__all__ = ["keys_delete", "keys_list", "keys_set"]
+
+
+def keys_set(
+    provider_id: str,
+    registry: ProviderRegistry,
+    *,
+    store: KeyStore | None = None,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Store a key read from a hidden prompt (a terminal) or the first line of stdin (a pipe).
+
+    Raises:
+        NoSuchProviderError: unknown provider.
+        KeychainError: no usable keychain.
+    """
+    out = out or sys.stdout
+    registry.get(provider_id)
+    stdin = stdin or sys.stdin
+    if stdin.isatty():
+        key = getpass.getpass(f"API key for {provider_id} (input hidden): ")
+    else:
+        key = stdin.readline()
+    key = key.strip()
+    if not key:
+        out.write("no key given; nothing stored\n")
+        return 1
+    (store or KeyStore()).set(provider_id, key)
+    out.write(f"stored the key for {provider_id} in the OS keychain (service 'llmkit')\n")
+    return 0
+
+
+def keys_delete(
+    provider_id: str, *, store: KeyStore | None = None, out: TextIO | None = None
+) -> int:
+    """Delete a provider's key from the keychain. Exit code 1 if there was none."""
+    out = out or sys.stdout
+    if (store or KeyStore()).delete(provider_id):
+        out.write(f"deleted the key for {provider_id}\n")
+        return 0
+    out.write(f"no key stored for {provider_id}\n")
+    return 1
+
+
+def keys_list(
+    registry: ProviderRegistry, *, store: KeyStore | None = None, out: TextIO | None = None
+) -> int:
+    """For each provider: whether a key is in the keychain and whether its variable is set."""
+    out = out or sys.stdout
+    store = store or KeyStore()
+    out.write(f"{'provider':<14} {'keychain':<10} environment\n")
+    for provider in registry.list():
+        try:
+            in_keychain = "yes" if store.get(provider.id) else "no"
+        except KeychainError:
+            in_keychain = "locked"
+        env = provider.api_key_env or "-"
+        state = "set" if provider.api_key_env and os.environ.get(provider.api_key_env) else "unset"
+        out.write(f"{provider.id:<14} {in_keychain:<10} {env} ({state})\n")
+    return 0

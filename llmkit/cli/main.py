@@ -1,0 +1,122 @@
+"""The ``llmkit`` command line: ``demo``, ``chat``, ``providers``, ``keys``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from llmkit.errors import LLMKitError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llmkit", description="One streaming API for every large language model."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="play real recorded provider streams through llmkit")
+    demo.add_argument("--events", action="store_true", help="print every event as JSON")
+    demo.add_argument("--fast", action="store_true", help="no delay between network chunks")
+
+    chat = sub.add_parser("chat", help="stream a real answer from a model")
+    chat.add_argument("prompt")
+    chat.add_argument("-m", "--model", required=True, help='"provider:model"')
+    chat.add_argument("-s", "--system", help="system instructions")
+    chat.add_argument("--max-tokens", type=int, help="output token limit")
+    chat.add_argument("--temperature", type=float)
+    chat.add_argument("--reasoning-effort", choices=["minimal", "low", "medium", "high"])
+    chat.add_argument("--thinking-budget", type=int, help="thinking budget (tokens)")
+
+    sub.add_parser("providers", help="list the providers in the registry")
+
+    keys = sub.add_parser("keys", help="manage API keys in the OS keychain")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    key_set = keys_sub.add_parser("set", help="store a key (hidden prompt or stdin)")
+    key_set.add_argument("provider")
+    key_delete = keys_sub.add_parser("delete", help="delete a stored key")
+    key_delete.add_argument("provider")
+    keys_sub.add_parser("list", help="show where each provider's key would come from")
+    return parser
+
+
+async def _chat(args: argparse.Namespace) -> int:
+    from llmkit import stream_text
+
+    reasoning: dict[str, object] = {}
+    if args.reasoning_effort:
+        reasoning["effort"] = args.reasoning_effort
+    if args.thinking_budget:
+        reasoning["budget_tokens"] = args.thinking_budget
+    result = stream_text(
+        model=args.model,
+        prompt=args.prompt,
+        system=args.system,
+        max_output_tokens=args.max_tokens,
+        temperature=args.temperature,
+        reasoning=reasoning or None,
+    )
+    out = sys.stdout
+    async for event in result:
+        if event.type == "text_delta":
+            out.write(event.delta)
+            out.flush()
+        elif event.type == "reasoning_delta":
+            sys.stderr.write(event.delta)
+        elif event.type == "stream_start":
+            for warning in event.warnings:
+                sys.stderr.write(f"warning: {warning.message}\n")
+        elif event.type == "finish":
+            u = event.usage
+            sys.stderr.write(
+                f"\n[{event.finish_reason}; {u.input_tokens} input, {u.output_tokens} output tokens]\n"
+            )
+    out.write("\n")
+    return 0
+
+
+def _providers() -> int:
+    from llmkit.providers import default_registry
+
+    for p in default_registry().list():
+        key = p.api_key_env or "-"
+        print(f"{p.id:<12} {p.protocol:<19} {p.base_url:<55} {key}")
+    return 0
+
+
+def _keys(args: argparse.Namespace) -> int:
+    from llmkit.cli.keys import keys_delete, keys_list, keys_set
+    from llmkit.providers import default_registry
+
+    if args.keys_command == "set":
+        return keys_set(args.provider, default_registry())
+    if args.keys_command == "delete":
+        return keys_delete(args.provider)
+    return keys_list(default_registry())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (errors print a one-line message and return 1)."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "demo":
+            from llmkit.cli.demo import run_demo
+
+            return asyncio.run(run_demo(delay=0.0 if args.fast else 0.004, show_events=args.events))
+        if args.command == "chat":
+            return asyncio.run(_chat(args))
+        if args.command == "providers":
+            return _providers()
+        return _keys(args)
+    except LLMKitError as exc:
+        print(f"llmkit: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
