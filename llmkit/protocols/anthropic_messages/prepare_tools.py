@@ -1,0 +1,74 @@
+"""Build Anthropic ``tools`` and ``tool_choice`` from unified tool definitions.
+
+Anthropic API reference, "Messages" → ``tools`` / ``tool_choice``, and "Tool use" → "Specifying
+client tools" / "Forcing tool use".
+
+- Each :class:`~llmkit.types.options.ToolDefinition` becomes
+  ``{"name": ..., "description": ... (omitted when None), "input_schema": <parameters>}``.
+  ``strict`` is not sent (it needs a beta header on Anthropic); setting it gives an
+  ``unsupported_setting`` warning. Server tools (``web_search``...) go in
+  ``provider_options["anthropic"]["tools"]`` verbatim.
+- ``tool_choice``: ``"auto"`` → ``{"type": "auto"}``, ``"required"`` → ``{"type": "any"}``,
+  :class:`~llmkit.types.options.NamedToolChoice` → ``{"type": "tool", "name": ...}``,
+  ``"none"`` → ``{"type": "none"}``. Without tools, ``"auto"``/``"none"`` are omitted and
+  ``"required"`` or a named tool raise :class:`~llmkit.errors.UnsupportedFeatureError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from llmkit.errors import UnsupportedFeatureError
+from llmkit.types.options import NamedToolChoice, ToolChoice, ToolDefinition
+from llmkit.types.warnings import CallWarning
+
+__all__ = ["prepare_tools"]
+
+
+def prepare_tools(
+    tools: Sequence[ToolDefinition] | None,
+    tool_choice: ToolChoice | None,
+    warnings: list[CallWarning],
+) -> tuple[list[dict[str, object]] | None, dict[str, object] | None]:
+    """The Anthropic ``tools`` list and ``tool_choice`` object (each ``None`` to omit).
+
+    Args:
+        tools: the call's tools.
+        tool_choice: the call's tool choice.
+        warnings: receives a warning for each dropped setting.
+
+    Raises:
+        UnsupportedFeatureError: ``tool_choice`` forces a tool call but no tools were given.
+    """
+    if not tools:
+        if tool_choice is None or tool_choice in ("auto", "none"):
+            return None, None
+        raise UnsupportedFeatureError(
+            f"tool_choice={tool_choice!r} needs tools; pass tools=[...] or drop tool_choice"
+        )
+    out: list[dict[str, object]] = []
+    for tool in tools:
+        spec: dict[str, object] = {"name": tool.name}
+        if tool.description is not None:
+            spec["description"] = tool.description
+        spec["input_schema"] = tool.parameters
+        if tool.strict:
+            warnings.append(
+                CallWarning(
+                    "unsupported_setting",
+                    "tools",
+                    f"tool {tool.name!r}: strict is not supported by anthropic-messages "
+                    "and was dropped",
+                )
+            )
+        out.append(spec)
+    choice: dict[str, object] | None
+    if tool_choice is None:
+        choice = None
+    elif isinstance(tool_choice, NamedToolChoice):
+        choice = {"type": "tool", "name": tool_choice.tool_name}
+    elif tool_choice == "required":
+        choice = {"type": "any"}
+    else:
+        choice = {"type": tool_choice}
+    return out, choice
