@@ -1,0 +1,178 @@
+"""Unified messages → OpenAI chat ``messages``.
+
+Source: OpenAI API reference, Chat Completions, create, ``messages``: system/developer, user
+(text, ``image_url`` and ``file`` content parts, ``input_audio``), assistant (``content`` and
+``tool_calls``) and ``tool`` messages.
+
+Mapping:
+
+- ``system=`` and :class:`~llmkit.types.messages.SystemMessage` → a message with role
+  ``quirks.system_role`` (``system``, or ``developer`` for OpenAI reasoning models);
+- user text → ``content`` string; a list of parts → a content array: text → ``{"type": "text"}``,
+  image → ``{"type": "image_url", "image_url": {"url": <URL or data URL>}}`` (with ``detail``
+  from the part's ``provider_options["openai"]["detail"]``), PDF file →
+  ``{"type": "file", "file": {"filename", "file_data": <data URL>}}``, WAV/MP3 file →
+  ``input_audio``, an image given as a file part → ``image_url``;
+- assistant → ``content`` (text parts joined) and ``tool_calls``
+  ``[{"id", "type": "function", "function": {"name", "arguments": <JSON text>}}]``; reasoning
+  parts have no OpenAI chat field and are dropped with a warning;
+- tool results → one ``{"role": "tool", "tool_call_id", "content"}`` message each; content is the
+  result string, or the result as JSON text. OpenAI has no error flag for tool results, so
+  ``is_error`` is not sent (say so in the result text if the model should know).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from llmkit.errors import UnsupportedFeatureError
+from llmkit.providers.config import Quirks
+from llmkit.types.messages import (
+    AssistantMessage,
+    FilePart,
+    ImagePart,
+    Message,
+    ReasoningPart,
+    SystemMessage,
+    TextPart,
+    ToolCallPart,
+    ToolMessage,
+    UserMessage,
+)
+from llmkit.types.warnings import CallWarning
+
+__all__ = ["convert_messages"]
+
+_AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"}
+
+
+def _image(part: ImagePart) -> dict[str, object]:
+    image_url: dict[str, object] = {"url": part.data_url()}
+    options = (part.provider_options or {}).get("openai") or {}
+    detail = options.get("detail")
+    if detail is not None:
+        image_url["detail"] = detail
+    return {"type": "image_url", "image_url": image_url}
+
+
+def _file(part: FilePart, index: int) -> dict[str, object]:
+    media_type = part.media_type.lower()
+    if media_type.startswith("image/"):
+        return {"type": "image_url", "image_url": {"url": part.data_url()}}
+    if part.url() is not None:
+        raise UnsupportedFeatureError(
+            "OpenAI chat accepts files only as inline data, not by URL; download the file and "
+            "pass its bytes as FilePart(data=...)"
+        )
+    if media_type == "application/pdf":
+        return {
+            "type": "file",
+            "file": {
+                "filename": part.filename or f"part-{index}.pdf",
+                "file_data": part.data_url(),
+            },
+        }
+    audio_format = _AUDIO_FORMATS.get(media_type)
+    if audio_format is not None:
+        _, data = part.base64_data()
+        return {"type": "input_audio", "input_audio": {"data": data, "format": audio_format}}
+    raise UnsupportedFeatureError(
+        f"OpenAI chat cannot take a file of media type {part.media_type!r}; it accepts PDF "
+        "(application/pdf), WAV and MP3 audio, and images"
+    )
+
+
+def _user(message: UserMessage) -> dict[str, object]:
+    if isinstance(message.content, str):
+        return {"role": "user", "content": message.content}
+    parts: list[dict[str, object]] = []
+    for index, part in enumerate(message.content):
+        if isinstance(part, TextPart):
+            parts.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            parts.append(_image(part))
+        else:
+            parts.append(_file(part, index))
+    return {"role": "user", "content": parts}
+
+
+def _assistant(message: AssistantMessage, warnings: list[CallWarning]) -> dict[str, object]:
+    if isinstance(message.content, str):
+        return {"role": "assistant", "content": message.content}
+    texts: list[str] = []
+    tool_calls: list[dict[str, object]] = []
+    dropped_reasoning = False
+    for part in message.content:
+        if isinstance(part, TextPart):
+            texts.append(part.text)
+        elif isinstance(part, ToolCallPart):
+            tool_calls.append(
+                {
+                    "id": part.tool_call_id,
+                    "type": "function",
+                    "function": {"name": part.tool_name, "arguments": json.dumps(part.args)},
+                }
+            )
+        elif isinstance(part, ReasoningPart):
+            dropped_reasoning = True
+    if dropped_reasoning and not any(w.setting == "messages" for w in warnings):
+        warnings.append(
+            CallWarning(
+                "other",
+                "messages",
+                "reasoning parts of assistant messages cannot be sent with the OpenAI chat "
+                "protocol and were dropped",
+            )
+        )
+    out: dict[str, object] = {"role": "assistant"}
+    if texts or not tool_calls:
+        out["content"] = "".join(texts)
+    if tool_calls:
+        out["tool_calls"] = tool_calls
+    return out
+
+
+def _tool(message: ToolMessage) -> list[dict[str, object]]:
+    return [
+        {
+            "role": "tool",
+            "tool_call_id": part.tool_call_id,
+            "content": part.result if isinstance(part.result, str) else json.dumps(part.result),
+        }
+        for part in message.content
+    ]
+
+
+def convert_messages(
+    messages: Sequence[Message], system: str | None, quirks: Quirks
+) -> tuple[list[dict[str, object]], list[CallWarning]]:
+    """Convert a conversation to the OpenAI chat ``messages`` array.
+
+    Args:
+        messages: the conversation, oldest first.
+        system: the ``system=`` instructions, sent as the first message.
+        quirks: the provider's quirks (``system_role``).
+
+    Returns:
+        (messages, warnings): the wire messages, and warnings for dropped content.
+
+    Raises:
+        UnsupportedFeatureError: a file part OpenAI chat cannot take (a URL, or a media type
+            other than PDF, WAV, MP3 or an image).
+        ConfigurationError: inline data with invalid base64 or no media type.
+    """
+    out: list[dict[str, object]] = []
+    warnings: list[CallWarning] = []
+    if system is not None:
+        out.append({"role": quirks.system_role, "content": system})
+    for message in messages:
+        if isinstance(message, SystemMessage):
+            out.append({"role": quirks.system_role, "content": message.content})
+        elif isinstance(message, UserMessage):
+            out.append(_user(message))
+        elif isinstance(message, AssistantMessage):
+            out.append(_assistant(message, warnings))
+        else:
+            out.extend(_tool(message))
+    return out, warnings

@@ -1,0 +1,182 @@
+"""OpenAI chat error bodies → llmkit errors.
+
+Sources: OpenAI API reference, "Error codes" and the error object
+``{"error": {"message", "type", "param", "code"}}``; response headers ``x-request-id``,
+``retry-after-ms`` and ``retry-after`` (OpenAI "Rate limits" guide; RFC 9110 §10.2.3).
+
+Compatible servers vary the shape; every variant below is read:
+
+- ``{"error": {"message": ..., "type": ..., "code": ...}}`` (OpenAI, Together, Groq, vLLM...);
+- ``{"error": "text"}`` (Ollama's native API);
+- ``{"message": ..., "type": ..., "code": ...}`` without the wrapper (Mistral, some proxies);
+- ``{"detail": ...}`` (FastAPI-based servers);
+- ``[{"error": {...}}]`` (Gemini's OpenAI-compatible endpoint wraps the error in a list);
+- a body that is not JSON at all (an HTML page from a proxy or gateway).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+
+from llmkit.errors import APIStatusError, StreamError, status_error_class
+
+__all__ = ["in_band_error", "parse_error_body"]
+
+_EXCERPT = 200
+
+
+def _str(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _error_object(body: object) -> Mapping[str, object] | None:
+    """The mapping that holds ``message``/``type``/``code``, unwrapping ``error`` and lists."""
+    if isinstance(body, list) and body:
+        body = body[0]
+    if not isinstance(body, Mapping):
+        return None
+    inner = body.get("error")
+    if isinstance(inner, Mapping):
+        return inner
+    if isinstance(inner, str):
+        return {"message": inner}
+    if "message" in body:
+        return body
+    detail = body.get("detail")
+    if detail is not None:
+        return {"message": detail if isinstance(detail, str) else json.dumps(detail)}
+    return None
+
+
+def _excerpt(body: bytes) -> str:
+    text = " ".join(body.decode("utf-8", "replace").split())
+    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
+
+
+def _hint(status_code: int) -> str:
+    if status_code == 401:
+        return "check the API key (`llmkit keys list`)"
+    if status_code == 404:
+        return "check the model id and the provider's base URL"
+    if status_code == 429:
+        return "wait and retry, or lower the request rate"
+    if status_code >= 500:
+        return "the provider failed; retry later"
+    return "check the request"
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after-ms")
+    if value is not None:
+        try:
+            return max(float(value) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def parse_error_body(status_code: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
+    """Build the :class:`~llmkit.errors.APIStatusError` subclass for a non-2xx response.
+
+    Args:
+        status_code: the HTTP status.
+        headers: the response headers (any case).
+        body: the raw response body.
+
+    Returns:
+        An error whose ``message`` is the provider's ``error.message`` (or, for a body that is
+        not JSON, a description with a short excerpt), with ``error_type``, ``error_code``,
+        ``request_id`` (``x-request-id``) and ``retry_after`` in seconds (``retry-after-ms`` or
+        ``retry-after``, a number of seconds or an HTTP date). Never raises.
+    """
+    lower = {str(k).lower(): str(v) for k, v in headers.items()}
+    cls = status_error_class(status_code)
+    parsed: object
+    try:
+        parsed = json.loads(body) if body.strip() else None
+    except ValueError:
+        parsed = None
+        message = (
+            f"HTTP {status_code} with a response body that is not JSON ({_excerpt(body)!r}); "
+            f"{_hint(status_code)}"
+        )
+        error = None
+        body_out: object = body.decode("utf-8", "replace")
+    else:
+        body_out = parsed
+        error = _error_object(parsed)
+        text = _str(error.get("message")) if error is not None else None
+        if text is not None:
+            message = text
+        elif parsed is None:
+            message = f"HTTP {status_code} with an empty response body; {_hint(status_code)}"
+        else:
+            message = (
+                f"HTTP {status_code} with an error body llmkit does not recognise "
+                f"({_excerpt(body)!r}); {_hint(status_code)}"
+            )
+    return cls(
+        message,
+        status_code=status_code,
+        body=body_out,
+        error_type=_str(error.get("type")) if error is not None else None,
+        error_code=_str(error.get("code")) if error is not None else None,
+        retry_after=_retry_after(lower),
+        request_id=lower.get("x-request-id"),
+    )
+
+
+def in_band_error(
+    payload: object, *, provider_id: str | None = None, model_id: str | None = None
+) -> StreamError:
+    """Build the :class:`~llmkit.errors.StreamError` for an error reported inside a response.
+
+    Used for a stream chunk with a top-level ``error`` key, Groq's ``event: error`` server-sent
+    event (Groq API reference, chat streaming), and a 200 JSON body that carries ``error``.
+
+    Args:
+        payload: the decoded chunk or body (``{"error": {...}}`` or the error object itself).
+        provider_id: the provider, for the error's context.
+        model_id: the model as served, if known.
+
+    Returns:
+        A ``StreamError`` whose message gives the provider's message, with ``error_type`` set to
+        the provider's ``type`` (or ``code``) and ``body`` the error object.
+    """
+    error = _error_object(payload)
+    if error is None:
+        text = json.dumps(payload)[:_EXCERPT] if payload is not None else "no details"
+        return StreamError(
+            f"the provider reported an error mid-response: {text}",
+            body=payload,
+            provider_id=provider_id,
+            model_id=model_id,
+        )
+    message = _str(error.get("message")) or "no message"
+    error_type = _str(error.get("type"))
+    code = _str(error.get("code"))
+    tags = ", ".join(f"{k}={v}" for k, v in (("type", error_type), ("code", code)) if v)
+    suffix = f" [{tags}]" if tags else ""
+    return StreamError(
+        f"the provider reported an error mid-response: {message}{suffix}",
+        error_type=error_type or code,
+        body=error,
+        provider_id=provider_id,
+        model_id=model_id,
+    )
