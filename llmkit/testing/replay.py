@@ -180,6 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 1024  # listen backlog: hundreds of clients may connect at once
     owner: ReplayServer
 
 
