@@ -40,8 +40,14 @@ def expected_usage(entry: dict[str, Any]) -> dict[str, int | None]:
     raw = entry["expected"]["usage"]
     if not raw:
         return dict.fromkeys(
-            ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-             "reasoning_tokens", "total_tokens"),
+            (
+                "input_tokens",
+                "output_tokens",
+                "cache_read_tokens",
+                "cache_write_tokens",
+                "reasoning_tokens",
+                "total_tokens",
+            ),
         )
     if entry["protocol"] == "anthropic-messages":
         read = raw.get("cache_read_input_tokens")

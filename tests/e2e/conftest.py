@@ -25,7 +25,9 @@ def _serve(request: RecordedRequest) -> ReplayResponse:
     data = fixture_util.body(entry)
     if entry["kind"] == "json":
         return ReplayResponse(
-            data, status=entry["http_status"], content_type="application/json",
+            data,
+            status=entry["http_status"],
+            content_type="application/json",
             headers={"x-request-id": "req_fixture"},
         )
     # a different, reproducible network chunking per fixture: 1..48-byte writes

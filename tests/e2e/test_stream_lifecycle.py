@@ -126,7 +126,9 @@ async def test_task_cancellation_closes_the_response(slow_server: ReplayServer) 
     started = asyncio.Event()
 
     async def consume() -> None:
-        async for event in stream_text(model="local:m", prompt="hi", registry=_registry(slow_server)):
+        async for event in stream_text(
+            model="local:m", prompt="hi", registry=_registry(slow_server)
+        ):
             if event.type == "text_delta":
                 started.set()
 
