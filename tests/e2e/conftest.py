@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import fixture_util
 import pytest
 
-import fixture_util
 from llmkit.providers.config import ProviderConfig
 from llmkit.testing.replay import RecordedRequest, ReplayResponse, ReplayServer, random_chunks
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import socket
 
+import fixture_util
 import pytest
 
-import fixture_util
 from llmkit import generate_text, stream_text
 from llmkit.errors import (
     APIConnectionError,
@@ -46,7 +46,8 @@ async def _run(
 
 
 async def test_malformed_json_chunk() -> None:
-    body = b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\ndata: {"id": broken\n\n'
+    good = b'data: {"id":"x","choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'
+    body = good + b'data: {"id": broken\n\n'
     seen, error = await _run(ReplayResponse(body))
     assert isinstance(error, InvalidResponseError)
     assert "JSON" in str(error) or "json" in str(error)
@@ -55,7 +56,7 @@ async def test_malformed_json_chunk() -> None:
 
 
 async def test_non_sse_content_type_on_a_stream() -> None:
-    seen, error = await _run(ReplayResponse(b'{"ok": true}', content_type="application/json"))
+    _, error = await _run(ReplayResponse(b'{"ok": true}', content_type="application/json"))
     assert isinstance(error, InvalidResponseError)
     assert "text/event-stream" in str(error) and "application/json" in str(error)
     assert error.raw == b'{"ok": true}'
@@ -86,7 +87,7 @@ async def test_html_error_page_with_status_502() -> None:
 
 
 async def test_429_carries_retry_after() -> None:
-    body = b'{"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}'
+    body = b'{"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}}'
     _, error = await _run(
         ReplayResponse(
             body, status=429, content_type="application/json", headers={"retry-after": "7"}

@@ -12,11 +12,11 @@ import functools
 from collections.abc import AsyncIterator
 from typing import Any
 
+import fixture_util
 import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import fixture_util
 from llmkit import stream_text
 from llmkit.errors import StreamError
 from llmkit.providers.registry import ProviderRegistry

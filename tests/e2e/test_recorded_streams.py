@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 import fixture_util
-from e2e.conftest import replay_provider
+import pytest
 from expected import actual_summary, check_conformance, expected_summary
+
+from e2e.conftest import replay_provider
 from llmkit import generate_text, stream_text
 from llmkit.errors import (
     APIStatusError,

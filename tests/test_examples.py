@@ -1,0 +1,82 @@
+"""Every script in examples/ runs offline and prints what the recorded fixture says it should."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import fixture_util
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def _expected(file: str) -> dict[str, Any]:
+    entry = next(e for e in fixture_util.manifest() if e["file"] == file)
+    return entry["expected"]  # type: ignore[no-any-return]
+
+
+def _tool_call_lines(file: str) -> list[str]:
+    calls = _expected(file)["tool_calls"]
+    return [f"[tool_call] {c['name']}({json.dumps(c['arguments'])})" for c in calls]
+
+
+CASES: dict[str, list[str]] = {
+    "stream_basic.py": [
+        _expected("sse/openai-openai-chat-gpt4o-text-include-usage.sse")["text"],
+        "finish reason: stop",
+        "usage: 14 input, 7 output tokens",
+        "request: POST /v1/chat/completions model='gpt-4o'",
+    ],
+    "custom_provider.py": [
+        "resolve('my-local:llama3.1:8b') -> provider 'my-local', model 'llama3.1:8b'",
+        "resolve('my-local') -> provider 'my-local', model 'llama3.1' (default)",
+        "answer: " + _expected("sse/ollama-openai-chat-llama31-text.sse")["text"],
+        "stream_options sent: False",
+    ],
+    "tool_call_stream.py": [
+        _expected("sse/anthropic-anthropic-messages-sonnet35-text-parallel-tool-use.sse")["text"],
+        *_tool_call_lines("sse/anthropic-anthropic-messages-sonnet35-text-parallel-tool-use.sse"),
+        "finish reason: tool_calls (raw 'tool_use')",
+        "answer: It is 18 °C in San Francisco, and the local time is 09:41.",
+        '"tool_use_id": "toolu_0121kXsENLvoDZ72LCuAnCCz", "content": "09:41"',
+    ],
+    "generate_text_basic.py": [
+        "text: " + _expected("json/anthropic-anthropic-messages-sonnet37-thinking.json")["text"],
+        "finish reason: stop (raw 'end_turn')",
+        "AuthenticationError: status 401, type 'authentication_error'",
+        "message: invalid x-api-key",
+    ],
+}
+
+
+def test_every_example_is_tested() -> None:
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_example_runs(name: str, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        # no user providers file, no real keychain, UTF-8 output whatever the locale
+        "LLMKIT_PROVIDERS_FILE": str(tmp_path / "no-providers.toml"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    stdout = proc.stdout.decode("utf-8")
+    assert proc.returncode == 0, f"{name} exited {proc.returncode}\n{stdout}\n{proc.stderr!r}"
+    for line in CASES[name]:
+        assert line in stdout, f"{name}: {line!r} missing from output:\n{stdout}"
