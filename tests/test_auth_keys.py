@@ -1,0 +1,134 @@
+"""API-key resolution order, the keychain store, and secrets never shown."""
+
+from __future__ import annotations
+
+import logging
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail, null
+from keyring.errors import KeyringLocked, PasswordDeleteError
+
+from llmkit import MissingCredentialError, ProviderConfig, Secret
+from llmkit.auth.keys import auth_headers, resolve_api_key, resolve_api_key_sync
+from llmkit.auth.store import KeyStore
+from llmkit.errors import KeychainError
+
+CANARY = "sk-canary-7f3a9e1c2b"
+
+
+class MemoryKeyring(KeyringBackend):
+    """An in-memory keyring backend (the real Secret Service is exercised in its own issue)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+        self.locked = False
+
+    def get_password(self, service: str, username: str) -> str | None:
+        if self.locked:
+            raise KeyringLocked("locked")
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.items.pop((service, username), None) is None:
+            raise PasswordDeleteError("none")
+
+
+@pytest.fixture
+def memory_keyring() -> MemoryKeyring:
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    return backend
+
+
+PROVIDER = ProviderConfig(
+    id="acme", protocol="openai-chat", base_url="https://acme.example/v1", api_key_env="ACME_KEY"
+)
+
+
+def test_order_explicit_then_keychain_then_env(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ACME_KEY", "from-env")
+    assert resolve_api_key_sync(PROVIDER).reveal() == "from-env"
+    KeyStore().set("acme", "from-keychain")
+    key = resolve_api_key_sync(PROVIDER)
+    assert key is not None
+    assert (key.reveal(), key.source) == ("from-keychain", "keychain")
+    assert resolve_api_key_sync(PROVIDER, "explicit").reveal() == "explicit"
+    assert memory_keyring.items[("llmkit", "acme")] == "from-keychain"
+
+
+def test_missing_key_names_the_variable_and_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACME_KEY", raising=False)
+    with pytest.raises(MissingCredentialError) as info:
+        resolve_api_key_sync(PROVIDER)
+    assert "ACME_KEY" in str(info.value)
+    assert "llmkit keys set acme" in str(info.value)
+
+
+def test_local_providers_need_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    local = PROVIDER.model_copy(update={"api_key_required": False})
+    monkeypatch.delenv("ACME_KEY", raising=False)
+    assert resolve_api_key_sync(local) is None
+    assert auth_headers(local, None) == {}
+
+
+async def test_async_resolution_reads_the_keychain_in_a_thread(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    KeyStore().set("acme", "k1")
+    key = await resolve_api_key(PROVIDER)
+    assert key is not None
+    assert key.reveal() == "k1"
+
+
+def test_locked_keychain_is_a_keychain_error(memory_keyring: MemoryKeyring) -> None:
+    memory_keyring.locked = True
+    with pytest.raises(KeychainError, match="unlock"):
+        resolve_api_key_sync(PROVIDER)
+
+
+@pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()], ids=["fail", "null"])
+def test_backends_that_keep_nothing_are_refused_for_writes(backend: KeyringBackend) -> None:
+    keyring.set_keyring(backend)
+    with pytest.raises(KeychainError, match="no usable OS keychain"):
+        KeyStore().set("acme", CANARY)
+    assert KeyStore().get("acme") is None  # reads fall through to the environment
+
+
+def test_auth_header_schemes() -> None:
+    key = Secret(CANARY)
+    assert auth_headers(PROVIDER, key) == {"authorization": f"Bearer {CANARY}"}
+    anthropic = PROVIDER.model_copy(update={"auth": "x-api-key"})
+    assert auth_headers(anthropic, key) == {"x-api-key": CANARY}
+    azure = PROVIDER.model_copy(update={"auth": "api-key"})
+    assert auth_headers(azure, key) == {"api-key": CANARY}
+    assert auth_headers(PROVIDER.model_copy(update={"auth": "none"}), key) == {}
+
+
+def test_secrets_never_show(caplog: pytest.LogCaptureFixture) -> None:
+    secret = Secret(CANARY, "env:ACME_KEY")
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("llmkit").debug("key %s %r", secret, secret)
+    for text in (repr(secret), str(secret), f"{secret}", caplog.text):
+        assert CANARY not in text
+    assert "env:ACME_KEY" in repr(secret)
+    with pytest.raises(TypeError):
+        import pickle
+
+        pickle.dumps(secret)
+
+
+def test_keystore_delete(memory_keyring: MemoryKeyring) -> None:
+    store = KeyStore()
+    store.set("acme", "x")
+    assert store.delete("acme") is True
+    assert store.delete("acme") is False
