@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import llmkit
 
 
@@ -38,12 +40,8 @@ def test_core_names_are_exported() -> None:
 
 
 def test_unknown_attribute() -> None:
-    try:
+    with pytest.raises(AttributeError, match="nope"):
         llmkit.nope  # type: ignore[attr-defined]  # noqa: B018
-    except AttributeError as exc:
-        assert "nope" in str(exc)
-    else:
-        raise AssertionError("expected AttributeError")
 
 
 def test_import_is_lazy_and_side_effect_free() -> None:
