@@ -72,7 +72,8 @@ async def _chat(args: argparse.Namespace) -> int:
         elif event.type == "finish":
             u = event.usage
             sys.stderr.write(
-                f"\n[{event.finish_reason}; {u.input_tokens} input, {u.output_tokens} output tokens]\n"
+                f"\n[{event.finish_reason}; "
+                f"{u.input_tokens} input, {u.output_tokens} output tokens]\n"
             )
     out.write("\n")
     return 0

@@ -2,9 +2,9 @@
 
 Every event is a frozen, slotted dataclass with a ``type`` field (snake_case, not an ``__init__``
 argument) that discriminates the :data:`StreamEvent` union: ``if event.type == "text_delta":``
-narrows the type for mypy and pyright, as does ``isinstance`` or ``match``. Every block has an ``id``; every ``*_start`` is
-matched by exactly one ``*_end`` with the same id; ``stream_start`` comes first and exactly one
-``finish`` comes last.
+narrows the type for mypy and pyright, as does ``isinstance`` or ``match``. Every block has an
+``id``; every ``*_start`` is matched by exactly one ``*_end`` with the same id; ``stream_start``
+comes first and exactly one ``finish`` comes last.
 
 ``provider_metadata`` maps a protocol family key (``"openai"``, ``"anthropic"``) to opaque
 provider data that must survive a round trip (for example Anthropic thinking signatures).
