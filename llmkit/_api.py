@@ -2,38 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
+from llmkit._driver import (
+    Connection,
+    build_call,
+    build_stream_request,
+    generate_step,
+    resolve_target,
+    stream_step,
+)
 from llmkit._result import GenerateTextResult, StreamTextResult
-from llmkit.auth.keys import auth_headers, resolve_api_key
 from llmkit.auth.secret import Secret
-from llmkit.errors import APIError, ConfigurationError
-from llmkit.protocols import Protocol, get_protocol
-from llmkit.protocols.base import BuiltRequest
-from llmkit.providers import default_registry
-from llmkit.providers.config import ProviderConfig
 from llmkit.providers.registry import ProviderRegistry
-from llmkit.types.events import StreamEvent, StreamStartEvent
 from llmkit.types.messages import MessageLike
-from llmkit.types.options import CallOptions, ReasoningOptions, ToolChoice, ToolDefinition
+from llmkit.types.options import ReasoningOptions, ToolChoice, ToolDefinition
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = ["generate_text", "stream_text"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    provider: ProviderConfig
-    model_id: str
-    protocol: Protocol[Any]
-    request: BuiltRequest
-    timeout: float | None
 
 
 _CALL_FIELDS = (
@@ -60,61 +49,6 @@ _CALL_FIELDS = (
 def _call_fields(arguments: Mapping[str, object]) -> dict[str, object]:
     """The :class:`CallOptions` fields among a public function's arguments."""
     return {name: arguments[name] for name in _CALL_FIELDS}
-
-
-def _prepare(
-    model: str,
-    options: dict[str, object],
-    registry: ProviderRegistry | None,
-    *,
-    stream: bool,
-) -> _Prepared:
-    provider, model_id = (registry or default_registry()).resolve(model)
-    try:
-        call = CallOptions.model_validate({k: v for k, v in options.items() if v is not None})
-    except ValidationError as exc:
-        raise ConfigurationError(f"invalid call options: {exc}") from exc
-    protocol = get_protocol(provider.protocol)
-    request = protocol.build_request(call, provider, model_id, stream=stream)
-    return _Prepared(provider, model_id, protocol, request, call.timeout)
-
-
-def _label(exc: APIError, prepared: _Prepared) -> None:
-    if exc.provider_id is None:
-        exc.provider_id = prepared.provider.id
-    if exc.model_id is None:
-        exc.model_id = prepared.model_id
-
-
-async def _stream_events(
-    prepared: _Prepared,
-    api_key: str | Secret | None,
-    client: httpx.AsyncClient | None,
-) -> AsyncIterator[StreamEvent]:
-    from llmkit.transport.http import open_response
-    from llmkit.transport.sse import iter_sse
-
-    protocol = prepared.protocol
-    try:
-        key = await resolve_api_key(prepared.provider, api_key)
-        yield StreamStartEvent(prepared.request.warnings)
-        async with open_response(
-            prepared.request,
-            auth_headers(prepared.provider, key),
-            protocol.parse_error,
-            client=client,
-            timeout=prepared.timeout,
-        ) as response:
-            state = protocol.new_state(prepared.provider)
-            parse = protocol.parse_event
-            async for sse in iter_sse(response):
-                for event in parse(state, sse):
-                    yield event
-            for event in protocol.finish(state):
-                yield event
-    except APIError as exc:
-        _label(exc, prepared)
-        raise
 
 
 def stream_text(
@@ -172,8 +106,11 @@ def stream_text(
         MissingCredentialError, APIStatusError, APIConnectionError, StreamError: from the
             iterator (and awaited fields).
     """
-    prepared = _prepare(model, _call_fields(locals()), registry, stream=True)
-    return StreamTextResult(lambda: _stream_events(prepared, api_key, http_client))
+    target = resolve_target(model, registry)
+    call = build_call(_call_fields(locals()))
+    request = build_stream_request(target, call)  # unsupported settings raise here, at once
+    connection = Connection(api_key, http_client)
+    return StreamTextResult(lambda: stream_step(target, call, connection, request))
 
 
 async def generate_text(
@@ -212,20 +149,7 @@ async def generate_text(
         NoSuchProviderError, ConfigurationError, UnsupportedFeatureError,
         MissingCredentialError, APIStatusError, APIConnectionError, InvalidResponseError.
     """
-    from llmkit.transport.http import post_json
-
-    prepared = _prepare(model, _call_fields(locals()), registry, stream=False)
-    try:
-        key = await resolve_api_key(prepared.provider, api_key)
-        body = await post_json(
-            prepared.request,
-            auth_headers(prepared.provider, key),
-            prepared.protocol.parse_error,
-            client=http_client,
-            timeout=prepared.timeout,
-        )
-        events = prepared.protocol.parse_response(body, prepared.provider)
-    except APIError as exc:
-        _label(exc, prepared)
-        raise
-    return GenerateTextResult.from_events([StreamStartEvent(prepared.request.warnings), *events])
+    target = resolve_target(model, registry)
+    call = build_call(_call_fields(locals()))
+    events = await generate_step(target, call, Connection(api_key, http_client))
+    return GenerateTextResult.from_events(events)
