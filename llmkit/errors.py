@@ -76,8 +76,9 @@ class NoSuchProviderError(ConfigurationError):
         self.known = sorted(known)
         super().__init__(
             f"unknown provider {provider_id!r}; known providers: {', '.join(self.known)}. "
-            "Register it with llmkit.registry.register(ProviderConfig(...)) or add it to the "
-            "providers.toml file (see `llmkit providers --help`)."
+            "Register it with llmkit.registry.register(ProviderConfig(...)), or add a "
+            f"[providers.{provider_id}] table to providers.toml in the llmkit user config "
+            "directory (or the file named by $LLMKIT_PROVIDERS_FILE)."
         )
 
 

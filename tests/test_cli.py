@@ -10,12 +10,12 @@ from pathlib import Path
 
 import keyring
 import pytest
+from test_auth_keys import MemoryKeyring
 
 from llmkit.cli.demo import DEMO_STREAMS
 from llmkit.cli.keys import keys_delete, keys_list, keys_set
 from llmkit.cli.main import main
 from llmkit.providers import default_registry
-from test_auth_keys import MemoryKeyring
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = json.loads((ROOT / "tests/fixtures/MANIFEST.json").read_text())["files"]
@@ -48,6 +48,9 @@ def test_demo_as_a_user_runs_it() -> None:
     assert "server tool: web_search" in out.stdout
     assert "(signed)" in out.stdout
     assert "finish: tool_calls (raw 'tool_use')" in out.stdout
+    groq = _expected("groq-openai-chat-llama3-text-x-groq-usage.sse")["usage"]
+    # usage comes from x_groq.usage only with Groq's quirk flag: the demo must use it
+    assert f"usage: input {groq['input_tokens']}, output {groq['output_tokens']}" in out.stdout  # type: ignore[index]
 
 
 def test_demo_events_mode_prints_json_lines(capsys: pytest.CaptureFixture[str]) -> None:

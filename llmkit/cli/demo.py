@@ -80,6 +80,7 @@ async def _play(
     stream: DemoStream, out: TextIO, style: _Style, delay: float, show_events: bool
 ) -> None:
     from llmkit import stream_text
+    from llmkit.providers import default_registry
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.testing.replay import ReplayResponse, ReplayServer, random_chunks
     from llmkit.types.events import event_to_json
@@ -89,9 +90,15 @@ async def _play(
         body, chunking=random_chunks(seed=len(body), max_size=96), delay=delay
     )
     with ReplayServer([response]) as server:
-        registry = ProviderRegistry([server.provider(f"{stream.provider}-replay", stream.protocol)])
+        # the recorded provider's own built-in config (its quirks), pointed at the loopback server
+        provider = default_registry().get(stream.provider)
+        replay = provider.model_copy(
+            update={"base_url": f"{server.url}/v1", "api_key_required": False, "auth": "none"}
+        )
         result = stream_text(
-            model=f"{stream.provider}-replay:recorded", prompt="(recorded)", registry=registry
+            model=f"{stream.provider}:recorded",
+            prompt="(recorded)",
+            registry=ProviderRegistry([replay]),
         )
         out.write(style("1;36", f"\n▶ {stream.title}") + style("2", f"  [{stream.file}]") + "\n")
         async for event in result:
