@@ -85,10 +85,16 @@ def stream_text(
             :mod:`llmkit.types` messages).
         system: system instructions.
         max_output_tokens: output token limit (tokens).
-        temperature, top_p, top_k, seed, presence_penalty, frequency_penalty, stop_sequences:
-            sampling settings; unsupported ones are dropped with a warning in ``stream_start``.
-        tools, tool_choice: tools the model may call (JSON Schema definitions) and how it must
-            choose (``"auto"``, ``"none"``, ``"required"`` or ``{"tool_name": ...}``).
+        temperature: sampling temperature. Like every sampling setting, one the protocol cannot
+            honour is dropped with a warning in ``stream_start``.
+        top_p: nucleus sampling probability mass.
+        top_k: sample from the k most likely tokens (Anthropic, some OpenAI compatibles).
+        stop_sequences: strings that end generation.
+        seed: sampling seed, where the provider supports one.
+        presence_penalty: OpenAI-style presence penalty.
+        frequency_penalty: OpenAI-style frequency penalty.
+        tools: tools the model may call (JSON Schema definitions).
+        tool_choice: ``"auto"``, ``"none"``, ``"required"`` or ``{"tool_name": ...}``.
         reasoning: ``{"effort": "high"}`` and/or ``{"budget_tokens": 4096}``.
         provider_options: per protocol family, e.g. ``{"anthropic": {"metadata": {...}}}``.
         headers: extra HTTP headers.
@@ -98,13 +104,16 @@ def stream_text(
         http_client: an ``httpx.AsyncClient`` instead of the shared per-loop client.
 
     Returns:
-        A :class:`StreamTextResult`; nothing is sent until it is iterated or awaited.
+        The stream (a ``StreamTextResult``); nothing is sent until it is iterated or awaited.
 
     Raises:
-        NoSuchProviderError, ConfigurationError, UnsupportedFeatureError: at once, for an
-            unknown provider or invalid options.
-        MissingCredentialError, APIStatusError, APIConnectionError, StreamError: from the
-            iterator (and awaited fields).
+        NoSuchProviderError: at once, for an unknown provider.
+        ConfigurationError: at once, for invalid options.
+        UnsupportedFeatureError: at once, for a setting the protocol cannot honour.
+        MissingCredentialError: from the iterator, when no key is found.
+        APIStatusError: from the iterator, for a non-2xx response.
+        APIConnectionError: from the iterator, when the connection fails or times out.
+        StreamError: from the iterator, for an in-band error or a truncated stream.
     """
     target = resolve_target(model, registry)
     call = build_call(_call_fields(locals()))
@@ -142,12 +151,17 @@ async def generate_text(
     Takes the same arguments as :func:`stream_text` and sends a non-streamed request.
 
     Returns:
-        A :class:`GenerateTextResult` with ``text``, ``reasoning_text``, ``tool_calls``,
-        ``usage``, ``finish_reason``...
+        The finished result (a ``GenerateTextResult``: ``text``, ``reasoning_text``,
+            ``tool_calls``, ``usage``, ``finish_reason``...).
 
     Raises:
-        NoSuchProviderError, ConfigurationError, UnsupportedFeatureError,
-        MissingCredentialError, APIStatusError, APIConnectionError, InvalidResponseError.
+        NoSuchProviderError: unknown provider.
+        ConfigurationError: invalid options.
+        UnsupportedFeatureError: a setting the protocol cannot honour.
+        MissingCredentialError: no key found.
+        APIStatusError: a non-2xx response.
+        APIConnectionError: the connection failed or timed out.
+        InvalidResponseError: the body is not a usable response.
     """
     target = resolve_target(model, registry)
     call = build_call(_call_fields(locals()))
