@@ -9,7 +9,12 @@ Every failure llmkit reports is an instance of :class:`LLMKitError`; no ``httpx`
     │                             MissingCredentialError, InvalidProviderConfigError
     ├── AuthError                 KeychainError
     └── APIError                  .provider_id .model_id .request_id
-        ├── APIConnectionError    APITimeoutError
+        ├── APIConnectionError    the connection failed or broke
+        │   └── APITimeoutError   .limit .seconds
+        │       ├── ConnectTimeoutError      connecting took too long
+        │       ├── FirstEventTimeoutError   no content event in time after sending
+        │       ├── IdleTimeoutError         too long between two content events
+        │       └── TotalTimeoutError        the call's overall deadline passed
         ├── APIStatusError        .status_code .body .retry_after .is_retryable
         │   ├── BadRequestError           400 (and 422)
         │   ├── AuthenticationError       401
@@ -21,12 +26,26 @@ Every failure llmkit reports is an instance of :class:`LLMKitError`; no ``httpx`
         └── StreamError           in-band error event, truncated stream
             └── InvalidResponseError      .raw: a body or chunk llmkit cannot use
 
+An in-band error (an ``event: error`` or ``{"error": ...}`` chunk inside an HTTP 200 stream) whose
+type maps to an HTTP status is an instance of *both* :class:`StreamError` and that status's class
+(``except OverloadedError`` catches Anthropic's in-band ``overloaded_error`` as well as an HTTP
+529); see :func:`in_band_status_error`.
+
+Every :class:`APIError` raised after content was already delivered (so it was not retried)
+carries :attr:`APIError.partial`, the :class:`PartialResult` received before the failure.
+
 Messages never contain a credential and always say what to do next.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from llmkit.types.events import ToolCallEvent
+    from llmkit.types.usage import Usage
 
 __all__ = [
     "APIConnectionError",
@@ -37,6 +56,9 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "ConnectTimeoutError",
+    "FirstEventTimeoutError",
+    "IdleTimeoutError",
     "InternalServerError",
     "InvalidProviderConfigError",
     "InvalidResponseError",
@@ -46,10 +68,13 @@ __all__ = [
     "NoSuchProviderError",
     "NotFoundError",
     "OverloadedError",
+    "PartialResult",
     "PermissionDeniedError",
     "RateLimitError",
     "StreamError",
+    "TotalTimeoutError",
     "UnsupportedFeatureError",
+    "in_band_status_error",
     "status_error_class",
 ]
 
@@ -118,6 +143,25 @@ class KeychainError(AuthError):
 
 
 # ---------------------------------------------------------------------------- API
+@dataclass(frozen=True, slots=True)
+class PartialResult:
+    """What a stream delivered before it failed or was aborted.
+
+    Attributes:
+        text: the text deltas received, joined.
+        reasoning_text: the reasoning deltas received, joined (None when there were none).
+        tool_calls: the complete client tool calls received.
+        usage: token usage known so far (fields not reported yet are None), if any.
+        events: how many events were delivered before the failure.
+    """
+
+    text: str = ""
+    reasoning_text: str | None = None
+    tool_calls: tuple[ToolCallEvent, ...] = ()
+    usage: Usage | None = None
+    events: int = 0
+
+
 class APIError(LLMKitError):
     """A request to a provider failed.
 
@@ -126,7 +170,13 @@ class APIError(LLMKitError):
         model_id: the model requested.
         request_id: the provider's request id (``x-request-id`` / ``request-id`` header or the
             error body), when it sent one.
+        partial: set when the failure came after content was delivered (the call was then not
+            retried): the :class:`PartialResult` received before it; None otherwise.
+        attempts: how many requests were sent for this call (retries and fallbacks included).
     """
+
+    partial: PartialResult | None = None
+    attempts: int = 1
 
     def __init__(
         self,
@@ -158,7 +208,57 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """A connect, read or total timeout fired."""
+    """A timeout fired; the subclass names which limit.
+
+    Attributes:
+        limit: which limit fired: ``connect``, ``first_event``, ``idle``, ``total``, or an
+            httpx-level ``read`` / ``write`` / ``pool`` timeout.
+        seconds: the limit's value in seconds, when known.
+    """
+
+    limit: str = "read"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        seconds: float | None = None,
+        limit: str | None = None,
+        provider_id: str | None = None,
+        model_id: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, provider_id=provider_id, model_id=model_id, request_id=request_id)
+        self.seconds = seconds
+        if limit is not None:
+            self.limit = limit
+
+
+class ConnectTimeoutError(APITimeoutError):
+    """The TCP/TLS connection was not established within the connect timeout (default 5 s)."""
+
+    limit: str = "connect"
+
+
+class FirstEventTimeoutError(APITimeoutError):
+    """No content event arrived within the first-event timeout after the request was sent
+    (default 600 s: reasoning models may think for minutes before their first token)."""
+
+    limit: str = "first_event"
+
+
+class IdleTimeoutError(APITimeoutError):
+    """Too long passed between two content events (default 120 s). SSE comments and ``ping``
+    events do not count: a relay that keeps the connection alive while its upstream is stuck
+    still times out."""
+
+    limit: str = "idle"
+
+
+class TotalTimeoutError(APITimeoutError):
+    """The call's overall deadline passed (retries, fallbacks and streaming included)."""
+
+    limit: str = "total"
 
 
 class APIStatusError(APIError):
@@ -170,7 +270,11 @@ class APIStatusError(APIError):
         error_type: the provider's error type string (``invalid_request_error``...), if any.
         error_code: the provider's error code (``model_not_found``...), if any.
         retry_after: seconds the provider asked to wait (``retry-after-ms`` / ``Retry-After``).
+        should_retry: the provider's ``x-should-retry`` header (True / False), None if absent;
+            it overrides the status rule of :attr:`is_retryable`.
     """
+
+    should_retry: bool | None = None
 
     def __init__(
         self,
@@ -194,7 +298,10 @@ class APIStatusError(APIError):
 
     @property
     def is_retryable(self) -> bool:
-        """True for 408, 409, 429 and 5xx: the same request may succeed later."""
+        """``x-should-retry`` if the provider sent it; otherwise True for 408, 409, 429 and 5xx
+        (529 included): the same request may succeed later."""
+        if self.should_retry is not None:
+            return self.should_retry
         return self.status_code in (408, 409, 429) or self.status_code >= 500
 
     def __str__(self) -> str:
@@ -288,3 +395,59 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     if status_code >= 500:
         return InternalServerError
     return APIStatusError
+
+
+_IN_BAND_CLASSES: dict[type[APIStatusError], type[APIStatusError]] = {}
+
+
+def _in_band_class(base: type[APIStatusError]) -> type[APIStatusError]:
+    cls = _IN_BAND_CLASSES.get(base)
+    if cls is None:
+        doc = f"An in-band stream error of the class of :class:`{base.__name__}`."
+        cls = type(base.__name__, (base, StreamError), {"__module__": __name__, "__doc__": doc})
+        _IN_BAND_CLASSES[base] = cls
+    return cls
+
+
+def in_band_status_error(
+    message: str,
+    *,
+    status_code: int,
+    error_type: str | None = None,
+    error_code: str | None = None,
+    body: object = None,
+    provider_id: str | None = None,
+    model_id: str | None = None,
+    request_id: str | None = None,
+) -> StreamError:
+    """The error for an in-band error whose type maps to an HTTP status.
+
+    Args:
+        message: the provider's message (plus what to do).
+        status_code: the status the provider documents for this error type (Anthropic
+            ``overloaded_error`` → 529, ``rate_limit_error`` → 429, ``api_error`` → 500...).
+        error_type: the provider's error type.
+        error_code: the provider's error code.
+        body: the error object.
+        provider_id: the provider.
+        model_id: the model.
+        request_id: the provider's request id.
+
+    Returns:
+        An instance of both :class:`StreamError` and ``status_error_class(status_code)``
+        (e.g. :class:`OverloadedError`), so both ``except StreamError`` and
+        ``except OverloadedError`` catch it; ``.status_code`` and ``.is_retryable`` work as for
+        the HTTP form.
+    """
+    cls = _in_band_class(status_error_class(status_code))
+    error = cls(
+        message,
+        status_code=status_code,
+        body=body,
+        error_type=error_type,
+        error_code=error_code,
+        provider_id=provider_id,
+        model_id=model_id,
+        request_id=request_id,
+    )
+    return cast(StreamError, error)

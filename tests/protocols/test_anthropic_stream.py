@@ -11,7 +11,12 @@ import httpx
 import pytest
 from httpx_sse import EventSource, ServerSentEvent
 
-from llmkit.errors import InvalidResponseError, StreamError
+from llmkit.errors import (
+    InternalServerError,
+    InvalidResponseError,
+    OverloadedError,
+    StreamError,
+)
 from llmkit.protocols.anthropic_messages import AnthropicMessagesProtocol
 from llmkit.protocols.base import run_sse
 from llmkit.types.events import (
@@ -352,7 +357,10 @@ def test_overloaded_error_event_raised_after_earlier_events() -> None:
     out, error = feed(
         [sse(MESSAGE_START), sse(TEXT_START), sse(TEXT_DELTA), sse(error_event, "error")]
     )
-    assert type(error) is StreamError
+    # typed like its HTTP form (529), and still a StreamError
+    assert isinstance(error, StreamError)
+    assert isinstance(error, OverloadedError)
+    assert error.status_code == 529
     assert error.error_type == "overloaded_error"
     assert "Overloaded" in error.message
     assert error.body == error_event
@@ -364,7 +372,8 @@ def test_overloaded_error_event_raised_after_earlier_events() -> None:
 def test_error_dispatch_falls_back_to_sse_event_name() -> None:
     # no "type" in the JSON: the SSE event name decides
     _, error = feed([sse({"error": {"type": "api_error", "message": "boom"}}, "error")])
-    assert type(error) is StreamError
+    assert isinstance(error, StreamError)
+    assert isinstance(error, InternalServerError)  # api_error is documented as HTTP 500
     assert error.error_type == "api_error"
 
 

@@ -21,7 +21,10 @@ typically ``overloaded_error``. Error types and their statuses:
 
 HTTP errors are classed by their actual status (:func:`llmkit.errors.status_error_class`); the
 table's status is used only for an error body that arrives with a 200 (non-streamed) response.
-In-band stream errors always raise :class:`~llmkit.errors.StreamError` with ``error_type`` set.
+In-band stream errors raise :class:`~llmkit.errors.StreamError` with ``error_type`` set; when the
+type is in the table the error is *also* an instance of the status's class (an in-band
+``overloaded_error`` is both a ``StreamError`` and an :class:`~llmkit.errors.OverloadedError`,
+``status_code`` 529), see :func:`llmkit.errors.in_band_status_error`.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import re
 import time
 from collections.abc import Mapping
 
-from llmkit.errors import APIStatusError, StreamError, status_error_class
+from llmkit.errors import APIStatusError, StreamError, in_band_status_error, status_error_class
 
 __all__ = ["ERROR_TYPE_STATUS", "error_from_body", "parse_error", "stream_error"]
 
@@ -187,6 +190,8 @@ def stream_error(
     Returns:
         A :class:`StreamError` whose ``error_type`` is ``error.type`` (``overloaded_error``...),
         ``body`` the event object, and whose message is the provider's message plus what to do.
+        For a type in :data:`ERROR_TYPE_STATUS` it is also that status's class
+        (``overloaded_error`` → :class:`~llmkit.errors.OverloadedError`, ``status_code`` 529).
     """
     message, error_type = _error_fields(obj)
     text = message or "the provider sent an error event without a message"
@@ -195,6 +200,17 @@ def stream_error(
     elif error_type:
         text += f" ({error_type})"
     request_id = obj.get("request_id")
+    status = ERROR_TYPE_STATUS.get(error_type or "")
+    if status is not None:
+        return in_band_status_error(
+            text,
+            status_code=status,
+            error_type=error_type,
+            body=dict(obj),
+            provider_id=provider_id,
+            model_id=model_id,
+            request_id=request_id if isinstance(request_id, str) else None,
+        )
     return StreamError(
         text,
         error_type=error_type,

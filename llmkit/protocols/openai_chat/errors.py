@@ -21,11 +21,49 @@ import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 
-from llmkit.errors import APIStatusError, StreamError, status_error_class
+from llmkit.errors import APIStatusError, StreamError, in_band_status_error, status_error_class
 
 __all__ = ["in_band_error", "parse_error_body"]
 
 _EXCERPT = 200
+
+IN_BAND_STATUS: dict[str, int] = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "invalid_api_key": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "model_not_found": 404,
+    "rate_limit_error": 429,
+    "rate_limit_exceeded": 429,
+    "insufficient_quota": 429,
+    "server_error": 500,
+    "api_error": 500,
+    "internal_error": 500,
+    "service_unavailable": 503,
+    "overloaded": 529,
+    "overloaded_error": 529,
+}
+"""In-band error ``type`` / ``code`` → the HTTP status of the same error (OpenAI "Error codes";
+Groq and Together reuse OpenAI's types; Anthropic-style ``overloaded_error`` from proxies). A
+numeric ``code`` between 400 and 599 (OpenRouter's mid-stream errors, OpenRouter docs "Errors")
+is used as the status directly."""
+
+_NEVER_RETRY = frozenset({"insufficient_quota"})
+"""429s that waiting does not fix (the account is out of credit)."""
+
+
+def _in_band_status(error: Mapping[str, object]) -> int | None:
+    code = error.get("code")
+    if isinstance(code, int) and 400 <= code <= 599:
+        return code
+    if isinstance(code, str) and code.isdigit() and 400 <= int(code) <= 599:
+        return int(code)
+    for key in ("type", "code"):
+        value = error.get(key)
+        if isinstance(value, str) and value in IN_BAND_STATUS:
+            return IN_BAND_STATUS[value]
+    return None
 
 
 def _str(value: object) -> str | None:
@@ -157,7 +195,9 @@ def in_band_error(
 
     Returns:
         A ``StreamError`` whose message gives the provider's message, with ``error_type`` set to
-        the provider's ``type`` (or ``code``) and ``body`` the error object.
+        the provider's ``type`` (or ``code``) and ``body`` the error object. When the type, code
+        or numeric code maps to a status (:data:`IN_BAND_STATUS`) it is also that status's class
+        (``server_error`` → :class:`~llmkit.errors.InternalServerError`...).
     """
     error = _error_object(payload)
     if error is None:
@@ -173,6 +213,20 @@ def in_band_error(
     code = _str(error.get("code"))
     tags = ", ".join(f"{k}={v}" for k, v in (("type", error_type), ("code", code)) if v)
     suffix = f" [{tags}]" if tags else ""
+    status = _in_band_status(error)
+    if status is not None:
+        typed = in_band_status_error(
+            f"the provider reported an error mid-response: {message}{suffix}",
+            status_code=status,
+            error_type=error_type or code,
+            error_code=code,
+            body=error,
+            provider_id=provider_id,
+            model_id=model_id,
+        )
+        if error_type in _NEVER_RETRY or code in _NEVER_RETRY:
+            typed.should_retry = False  # type: ignore[attr-defined]
+        return typed
     return StreamError(
         f"the provider reported an error mid-response: {message}{suffix}",
         error_type=error_type or code,
