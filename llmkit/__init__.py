@@ -21,6 +21,10 @@ _EXPORTS: dict[str, str] = {
     "generate_text": "llmkit._api",
     "StreamTextResult": "llmkit._result",
     "GenerateTextResult": "llmkit._result",
+    "generate_object": "llmkit._object",
+    "stream_object": "llmkit._object",
+    "GenerateObjectResult": "llmkit._object_result",
+    "StreamObjectResult": "llmkit._object_result",
     # providers
     "ProviderConfig": "llmkit.providers.config",
     "Quirks": "llmkit.providers.config",
@@ -32,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "CallOptions": "llmkit.types.options",
     "ToolDefinition": "llmkit.types.options",
     "NamedToolChoice": "llmkit.types.options",
+    "JsonSchemaFormat": "llmkit.types.options",
     "ReasoningOptions": "llmkit.types.options",
     "Usage": "llmkit.types.usage",
     "CallWarning": "llmkit.types.warnings",
@@ -84,6 +89,7 @@ _EXPORTS: dict[str, str] = {
     "InternalServerError": "llmkit.errors",
     "StreamError": "llmkit.errors",
     "InvalidResponseError": "llmkit.errors",
+    "NoObjectGeneratedError": "llmkit.errors",
 }
 
 __all__ = [
@@ -100,16 +106,19 @@ __all__ = [
     "ConfigurationError",
     "FilePart",
     "FinishEvent",
+    "GenerateObjectResult",
     "GenerateTextResult",
     "ImagePart",
     "InternalServerError",
     "InvalidProviderConfigError",
     "InvalidResponseError",
+    "JsonSchemaFormat",
     "KeyStore",
     "KeychainError",
     "LLMKitError",
     "MissingCredentialError",
     "NamedToolChoice",
+    "NoObjectGeneratedError",
     "NoSuchProviderError",
     "NotFoundError",
     "OverloadedError",
@@ -129,6 +138,7 @@ __all__ = [
     "StepFinishEvent",
     "StreamError",
     "StreamEvent",
+    "StreamObjectResult",
     "StreamStartEvent",
     "StreamTextResult",
     "SystemMessage",
@@ -148,13 +158,17 @@ __all__ = [
     "UnsupportedFeatureError",
     "Usage",
     "UserMessage",
+    "generate_object",
     "generate_text",
     "registry",
+    "stream_object",
     "stream_text",
 ]
 
 if TYPE_CHECKING:
     from llmkit._api import generate_text, stream_text
+    from llmkit._object import generate_object, stream_object
+    from llmkit._object_result import GenerateObjectResult, StreamObjectResult
     from llmkit._result import GenerateTextResult, StreamTextResult
     from llmkit.auth.secret import Secret
     from llmkit.auth.store import KeyStore
@@ -173,6 +187,7 @@ if TYPE_CHECKING:
         KeychainError,
         LLMKitError,
         MissingCredentialError,
+        NoObjectGeneratedError,
         NoSuchProviderError,
         NotFoundError,
         OverloadedError,
@@ -216,6 +231,7 @@ if TYPE_CHECKING:
     )
     from llmkit.types.options import (
         CallOptions,
+        JsonSchemaFormat,
         NamedToolChoice,
         ReasoningOptions,
         ToolDefinition,

@@ -25,6 +25,7 @@ Every failure llmkit reports is an instance of :class:`LLMKitError`; no ``httpx`
         │   └── InternalServerError       other 5xx
         └── StreamError           in-band error event, truncated stream
             └── InvalidResponseError      .raw: a body or chunk llmkit cannot use
+    NoObjectGeneratedError    .text .errors: generate_object / stream_object got no valid object
 
 An in-band error (an ``event: error`` or ``{"error": ...}`` chunk inside an HTTP 200 stream) whose
 type maps to an HTTP status is an instance of *both* :class:`StreamError` and that status's class
@@ -39,12 +40,13 @@ Messages never contain a credential and always say what to do next.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from llmkit.types.events import ToolCallEvent
+    from llmkit.types.finish import FinishReason
     from llmkit.types.usage import Usage
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "KeychainError",
     "LLMKitError",
     "MissingCredentialError",
+    "NoObjectGeneratedError",
     "NoSuchProviderError",
     "NotFoundError",
     "OverloadedError",
@@ -373,6 +376,39 @@ class InvalidResponseError(StreamError):
         elif isinstance(raw, str):
             raw = raw[:2000]
         self.raw = raw
+
+
+# ---------------------------------------------------------------------------- structured output
+class NoObjectGeneratedError(LLMKitError):
+    """``generate_object`` / ``stream_object`` got no object that matches the schema.
+
+    The call itself succeeded (usage was spent); the model's output was missing, was not
+    JSON, or failed validation.
+
+    Attributes:
+        text: the raw output: the response text (JSON response format) or the forced tool
+            call's arguments text; ``""`` when the model produced none.
+        errors: one mapping per problem, each with ``loc`` (a tuple path into the object),
+            ``msg`` and ``type`` (pydantic error types, JSON Schema keywords, ``json_invalid``
+            or ``no_output``).
+        finish_reason: the call's unified finish reason (``length`` means the output was cut).
+        usage: the call's token usage, when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str,
+        errors: Sequence[Mapping[str, object]] = (),
+        finish_reason: FinishReason | None = None,
+        usage: Usage | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.text = text
+        self.errors = tuple(errors)
+        self.finish_reason = finish_reason
+        self.usage = usage
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

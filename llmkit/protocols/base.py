@@ -68,10 +68,14 @@ class Protocol(abc.ABC, Generic[S]):
             (``openai-chat``, ``anthropic-messages``).
         metadata_key: the key under which this protocol's opaque data is kept in
             ``provider_metadata`` and read from ``provider_options`` (``openai``, ``anthropic``).
+        supports_response_format: the protocol maps ``CallOptions.response_format`` (a JSON
+            Schema for the response text) natively; when False, ``generate_object`` and
+            ``stream_object`` force a tool call whose input schema is the schema instead.
     """
 
     name: ClassVar[str]
     metadata_key: ClassVar[str]
+    supports_response_format: ClassVar[bool] = False
 
     @abc.abstractmethod
     def build_request(

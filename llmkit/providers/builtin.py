@@ -44,7 +44,11 @@ BUILTIN_PROVIDERS: tuple[ProviderConfig, ...] = (
         api_key_env="DEEPSEEK_API_KEY",
         default_model="deepseek-chat",
         models=("deepseek-chat", "deepseek-reasoner"),
-        quirks=Quirks(reasoning_fields=("reasoning_content",), reasoning_effort=False),
+        quirks=Quirks(
+            reasoning_fields=("reasoning_content",),
+            reasoning_effort=False,
+            json_output="json_object",
+        ),
     ),
     ProviderConfig(
         id="openrouter",
@@ -122,7 +126,11 @@ BUILTIN_PROVIDERS: tuple[ProviderConfig, ...] = (
         base_url="https://open.bigmodel.cn/api/paas/v4",
         api_key_env="ZHIPU_API_KEY",
         default_model="glm-4.6",
-        quirks=Quirks(reasoning_fields=("reasoning_content",), reasoning_effort=False),
+        quirks=Quirks(
+            reasoning_fields=("reasoning_content",),
+            reasoning_effort=False,
+            json_output="json_object",
+        ),
     ),
     ProviderConfig(
         id="moonshot",
@@ -131,7 +139,11 @@ BUILTIN_PROVIDERS: tuple[ProviderConfig, ...] = (
         base_url="https://api.moonshot.ai/v1",
         api_key_env="MOONSHOT_API_KEY",
         default_model="kimi-k2-0905-preview",
-        quirks=Quirks(reasoning_fields=("reasoning_content",), reasoning_effort=False),
+        quirks=Quirks(
+            reasoning_fields=("reasoning_content",),
+            reasoning_effort=False,
+            json_output="json_object",
+        ),
     ),
     ProviderConfig(
         id="ollama",

@@ -40,6 +40,11 @@ class Quirks(BaseModel):
             chunk (Groq API reference, chat streaming).
         top_k: the provider accepts ``top_k`` in OpenAI chat (vLLM, Together, OpenRouter do;
             OpenAI does not), otherwise dropped with a warning.
+        json_output: how a JSON Schema response format is sent in OpenAI chat: ``json_schema``
+            (OpenAI "Structured Outputs": ``response_format: {"type": "json_schema", ...}``) or
+            ``json_object`` for providers that only have JSON mode (DeepSeek API docs, "JSON
+            Output"; Moonshot Kimi API docs, "JSON Mode"; Zhipu GLM): ``{"type":
+            "json_object"}`` with the schema added to the system prompt.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -51,6 +56,7 @@ class Quirks(BaseModel):
     reasoning_effort: bool = True
     usage_in_x_groq: bool = False
     top_k: bool = False
+    json_output: Literal["json_schema", "json_object"] = "json_schema"
 
 
 class ProviderConfig(BaseModel):

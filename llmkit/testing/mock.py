@@ -33,6 +33,7 @@ class MockTurn:
         tool_calls: ``(tool name, args)`` pairs; ids are ``call_<n>`` / ``toolu_<n>``.
         input_tokens, output_tokens: the usage to report (tokens).
         piece: characters per text delta.
+        args_piece: characters per tool-arguments delta (None: the arguments in one delta).
     """
 
     text: str = ""
@@ -41,10 +42,16 @@ class MockTurn:
     input_tokens: int = 10
     output_tokens: int = 20
     piece: int = 4
+    args_piece: int | None = None
 
 
 def _pieces(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def _args_pieces(args: dict[str, object], size: int | None) -> list[str]:
+    text = json.dumps(args)
+    return [text] if size is None else _pieces(text, size)
 
 
 def _sse(data: object, event: str | None = None) -> bytes:
@@ -66,9 +73,8 @@ def openai_chat_sse(turn: MockTurn, model: str = "mock-model") -> bytes:
     for i, (name, args) in enumerate(turn.tool_calls):
         call = {"index": i, "id": f"call_{i}", "type": "function"}
         out.append(chunk({"tool_calls": [{**call, "function": {"name": name, "arguments": ""}}]}))
-        out.append(
-            chunk({"tool_calls": [{"index": i, "function": {"arguments": json.dumps(args)}}]})
-        )
+        for part in _args_pieces(args, turn.args_piece):
+            out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]}))
     out.append(chunk({}, "tool_calls" if turn.tool_calls else "stop"))
     usage = {
         "prompt_tokens": turn.input_tokens,
@@ -117,7 +123,8 @@ def anthropic_messages_sse(turn: MockTurn, model: str = "mock-model") -> bytes:
         block({"type": "text", "text": ""}, text)
     for i, (name, args) in enumerate(turn.tool_calls):
         start = {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {}}
-        block(start, [{"type": "input_json_delta", "partial_json": json.dumps(args)}])
+        deltas = _args_pieces(args, turn.args_piece)
+        block(start, [{"type": "input_json_delta", "partial_json": p} for p in deltas])
     delta = {"stop_reason": "tool_use" if turn.tool_calls else "end_turn", "stop_sequence": None}
     out.append(
         _sse(

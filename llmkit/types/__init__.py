@@ -35,6 +35,7 @@ from llmkit.types.messages import (
 )
 from llmkit.types.options import (
     CallOptions,
+    JsonSchemaFormat,
     NamedToolChoice,
     ReasoningOptions,
     ToolChoice,
@@ -51,6 +52,7 @@ __all__ = [
     "FinishEvent",
     "FinishReason",
     "ImagePart",
+    "JsonSchemaFormat",
     "Message",
     "NamedToolChoice",
     "ReasoningDeltaEvent",

@@ -8,7 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from llmkit.types.messages import Message, UserMessage
 
-__all__ = ["CallOptions", "NamedToolChoice", "ReasoningOptions", "ToolChoice", "ToolDefinition"]
+__all__ = [
+    "CallOptions",
+    "JsonSchemaFormat",
+    "NamedToolChoice",
+    "ReasoningOptions",
+    "ToolChoice",
+    "ToolDefinition",
+]
 
 
 class _Value(BaseModel):
@@ -58,6 +65,32 @@ class ReasoningOptions(_Value):
     budget_tokens: int | None = Field(default=None, ge=1)
 
 
+class JsonSchemaFormat(_Value):
+    """Ask for a JSON object that matches a JSON Schema, as the response text.
+
+    Protocols whose ``supports_response_format`` is True map it natively (OpenAI chat:
+    ``response_format: {"type": "json_schema", "json_schema": {"name", "description",
+    "schema", "strict"}}``, OpenAI API reference, Chat Completions, create, ``response_format``,
+    and the "Structured Outputs" guide); the others raise
+    :class:`~llmkit.errors.UnsupportedFeatureError` (``generate_object`` / ``stream_object``
+    use a forced tool call there instead).
+
+    Attributes:
+        name: the schema's name (``^[a-zA-Z0-9_-]{1,64}$``, OpenAI's rule).
+        json_schema: the JSON Schema of the object (root ``type: object``).
+        description: what the object is for, for the model.
+        strict: ask for strict schema adherence (OpenAI ``strict: true``; the schema is then
+            adapted to OpenAI's strict subset, see
+            :func:`llmkit.protocols.openai_chat.response_format.strict_json_schema`).
+    """
+
+    type: Literal["json_schema"] = "json_schema"
+    name: str = Field(default="response", pattern=r"^[a-zA-Z0-9_-]{1,64}$")
+    json_schema: dict[str, JsonValue]
+    description: str | None = None
+    strict: bool = True
+
+
 class CallOptions(_Value):
     """The unified parameters of one model call.
 
@@ -73,6 +106,8 @@ class CallOptions(_Value):
         stop_sequences: strings that end generation.
         tools: tools the model may call; tool_choice: how it must choose.
         reasoning: reasoning settings.
+        response_format: ask for a JSON object matching a schema as the response text (see
+            :class:`JsonSchemaFormat`; ``generate_object`` / ``stream_object`` set it).
         provider_options: options for one protocol family, e.g. ``{"anthropic": {...}}``; merged
             into that protocol's request body last.
         headers: extra HTTP headers for this call.
@@ -92,6 +127,7 @@ class CallOptions(_Value):
     tools: list[ToolDefinition] | None = None
     tool_choice: ToolChoice | None = None
     reasoning: ReasoningOptions | None = None
+    response_format: JsonSchemaFormat | None = None
     provider_options: dict[str, dict[str, JsonValue]] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
     timeout: float | None = Field(default=None, gt=0)

@@ -136,10 +136,17 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
 
         Raises:
             UnsupportedFeatureError: a non-PDF file part, an unsupported image media type, a
-                ``max_output_tokens`` not above the thinking budget, or a forced tool choice
-                without tools.
+                ``max_output_tokens`` not above the thinking budget, a forced tool choice
+                without tools, or a ``response_format`` (``supports_response_format`` is
+                False: structured output goes through a forced tool call).
             ConfigurationError: an image or file part with invalid inline data.
         """
+        if call.response_format is not None:
+            raise UnsupportedFeatureError(
+                "anthropic-messages has no JSON schema response format; use "
+                "llmkit.generate_object / stream_object, which force a tool call whose input "
+                "schema is the schema"
+            )
         warnings: list[CallWarning] = []
         for setting in _UNSUPPORTED:
             if getattr(call, setting) is not None:

@@ -20,6 +20,7 @@ from llmkit.protocols.openai_chat.convert_messages import convert_messages
 from llmkit.protocols.openai_chat.errors import parse_error_body
 from llmkit.protocols.openai_chat.prepare_tools import prepare_tools
 from llmkit.protocols.openai_chat.response import parse_completion
+from llmkit.protocols.openai_chat.response_format import prepare_response_format
 from llmkit.protocols.openai_chat.wire import (
     METADATA_KEY,
     OpenAIChatState,
@@ -118,6 +119,7 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
 
     name: ClassVar[str] = "openai-chat"
     metadata_key: ClassVar[str] = METADATA_KEY
+    supports_response_format: ClassVar[bool] = True
 
     def build_request(
         self, call: CallOptions, provider: ProviderConfig, model_id: str, *, stream: bool = True
@@ -128,7 +130,9 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
         ``messages``, ``max_tokens``/``max_completion_tokens`` (``quirks.max_tokens_field``),
         ``temperature``, ``top_p``, ``top_k`` (only with ``quirks.top_k``), ``stop``, ``seed``,
         ``presence_penalty``, ``frequency_penalty``, ``tools``, ``tool_choice``,
-        ``reasoning_effort`` (only with ``quirks.reasoning_effort``), and when streaming
+        ``reasoning_effort`` (only with ``quirks.reasoning_effort``), ``response_format``
+        (see :mod:`.response_format`; with ``quirks.json_output == "json_object"`` the schema
+        is appended to the system prompt), and when streaming
         ``stream: true`` plus ``stream_options.include_usage`` (with ``quirks.stream_usage``).
         Unset settings are omitted, never sent as null. ``call.provider_options["openai"]`` is
         deep-merged in last.
@@ -138,7 +142,10 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
             ConfigurationError: inline image or file data that is not valid.
         """
         quirks = provider.quirks
-        messages, warnings = convert_messages(call.messages, call.system, quirks)
+        response_format, system = prepare_response_format(
+            call.response_format, quirks, call.system
+        )
+        messages, warnings = convert_messages(call.messages, system, quirks)
         body: dict[str, object] = {"model": model_id, "messages": messages}
         warnings.extend(_sampling(call, provider, body))
         tools, tool_choice, tool_warnings = prepare_tools(call.tools, call.tool_choice)
@@ -147,6 +154,8 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
             body["tools"] = tools
         if tool_choice is not None:
             body["tool_choice"] = tool_choice
+        if response_format is not None:
+            body["response_format"] = response_format
         if stream:
             body["stream"] = True
             if quirks.stream_usage:

@@ -1,0 +1,395 @@
+"""Result objects of structured output: :class:`GenerateObjectResult` (a finished call) and
+:class:`StreamObjectResult` (partial objects as the JSON forms, then the validated object)."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Generic, TypeVar
+
+from llmkit._object_partial import PartialObjectParser
+from llmkit._object_schema import InvalidObject, ObjectSchema
+from llmkit.errors import LLMKitError, NoObjectGeneratedError
+from llmkit.types.events import (
+    FinishEvent,
+    ProviderMetadata,
+    ResponseMetadataEvent,
+    StreamEvent,
+    StreamStartEvent,
+    ToolCallEvent,
+    ToolInputStartEvent,
+)
+from llmkit.types.finish import FinishReason
+from llmkit.types.usage import Usage
+from llmkit.types.warnings import CallWarning
+
+__all__ = ["GenerateObjectResult", "StreamObjectResult"]
+
+T = TypeVar("T")
+
+
+class _ObjectAccumulator:
+    """Folds stream events into the JSON text, the partial object and the call's fields.
+
+    ``tool_name`` None: the JSON is the response text; else it is the arguments of the forced
+    tool call of that name.
+    """
+
+    __slots__ = (
+        "error",
+        "finish",
+        "new_partial",
+        "parser",
+        "reasoning_parts",
+        "response",
+        "text_parts",
+        "tool_args",
+        "tool_id",
+        "tool_name",
+        "warnings",
+    )
+
+    def __init__(self, tool_name: str | None) -> None:
+        self.tool_name = tool_name
+        self.tool_id: str | None = None
+        self.tool_args: str | None = None
+        self.parser = PartialObjectParser()
+        self.new_partial: dict[str, object] | None = None
+        self.text_parts: list[str] = []
+        self.reasoning_parts: list[str] = []
+        self.warnings: tuple[CallWarning, ...] = ()
+        self.response: ResponseMetadataEvent | None = None
+        self.finish: FinishEvent | None = None
+        self.error: BaseException | None = None
+
+    def _feed(self, delta: str) -> None:
+        partial = self.parser.feed(delta)
+        if partial is not None:
+            self.new_partial = partial
+
+    def add(self, event: StreamEvent) -> None:
+        if event.type == "text_delta":
+            self.text_parts.append(event.delta)
+            if self.tool_name is None:
+                self._feed(event.delta)
+        elif event.type == "tool_input_delta":
+            if event.id == self.tool_id:
+                self._feed(event.delta)
+        elif event.type == "reasoning_delta":
+            self.reasoning_parts.append(event.delta)
+        elif isinstance(event, ToolInputStartEvent):
+            if self.tool_id is None and event.tool_name == self.tool_name:
+                self.tool_id = event.id
+        elif isinstance(event, ToolCallEvent):
+            if self.tool_args is None and event.tool_name == self.tool_name:
+                if not self.parser.text:  # arguments that came in one piece, without deltas
+                    self._feed(event.args_json)
+                self.tool_args = event.args_json
+        elif isinstance(event, FinishEvent):
+            self.finish = event
+        elif isinstance(event, StreamStartEvent):
+            self.warnings = event.warnings
+        elif isinstance(event, ResponseMetadataEvent):
+            self.response = event
+
+    def take_partial(self) -> dict[str, object] | None:
+        partial, self.new_partial = self.new_partial, None
+        return partial
+
+    @property
+    def text(self) -> str:
+        """The raw JSON output (tool arguments, or the response text)."""
+        if self.tool_name is not None:
+            return self.tool_args if self.tool_args is not None else self.parser.text
+        return "".join(self.text_parts)
+
+    @property
+    def finish_reason(self) -> FinishReason:
+        if self.error is not None:
+            return "error"
+        return self.finish.finish_reason if self.finish else "other"
+
+    @property
+    def usage(self) -> Usage:
+        return self.finish.usage if self.finish else Usage()
+
+    def validate(self, schema: ObjectSchema[T]) -> T:
+        """The validated object.
+
+        Raises:
+            NoObjectGeneratedError: no output, invalid JSON, or a schema mismatch.
+        """
+        text = self.text
+        finish_reason = self.finish_reason
+        if not text.strip():
+            where = f"no call of the tool {self.tool_name!r}" if self.tool_name else "no text"
+            errors: list[dict[str, object]] = [
+                {"loc": (), "msg": f"the model produced {where}", "type": "no_output"}
+            ]
+            if self.tool_name and self.text_parts:
+                text = "".join(self.text_parts)  # what the model said instead
+        else:
+            try:
+                return schema.validate_json(text)
+            except InvalidObject as exc:
+                errors = exc.errors
+        raise NoObjectGeneratedError(
+            _message(errors, finish_reason, self.finish),
+            text=text,
+            errors=errors,
+            finish_reason=finish_reason,
+            usage=self.usage,
+        )
+
+
+def _message(
+    errors: list[dict[str, object]], finish_reason: FinishReason, finish: FinishEvent | None
+) -> str:
+    shown = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"  # type: ignore[attr-defined]
+        for e in errors[:5]
+    )
+    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+    message = f"no object generated: {shown}{more}"
+    if finish_reason == "length":
+        message += "; the output was cut at the token limit: raise max_output_tokens"
+    refusal = (finish.provider_metadata or {}).get("openai", {}) if finish else {}
+    if refusal.get("refusal"):
+        message += f"; the model refused: {refusal['refusal']}"
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateObjectResult(Generic[T]):
+    """A finished structured-output call: what :func:`llmkit.generate_object` returns.
+
+    Attributes:
+        object: the validated object (an instance of the schema type, or a dict for a raw
+            JSON Schema).
+        text: the raw JSON text the object was validated from.
+        reasoning_text: the model's reasoning, or None.
+        usage: token usage (None fields: not reported).
+        finish_reason, raw_finish_reason: unified and provider finish reasons (a forced tool
+            call usually finishes with ``tool_calls``).
+        response: response id, served model id and creation time, if the provider sent them.
+        warnings: settings that could not be honoured.
+        provider_metadata: extra provider data from the finish event.
+    """
+
+    object: T
+    text: str
+    reasoning_text: str | None
+    usage: Usage
+    finish_reason: FinishReason
+    raw_finish_reason: str | None
+    response: ResponseMetadataEvent | None
+    warnings: tuple[CallWarning, ...]
+    provider_metadata: ProviderMetadata | None
+
+    @classmethod
+    def from_events(
+        cls, events: Iterable[StreamEvent], schema: ObjectSchema[T], tool_name: str | None
+    ) -> GenerateObjectResult[T]:
+        """Accumulate a complete event sequence and validate its object.
+
+        Raises:
+            NoObjectGeneratedError: no output, invalid JSON, or a schema mismatch.
+        """
+        acc = _ObjectAccumulator(tool_name)
+        for event in events:
+            acc.add(event)
+        finish = acc.finish
+        return cls(
+            object=acc.validate(schema),
+            text=acc.text,
+            reasoning_text="".join(acc.reasoning_parts) if acc.reasoning_parts else None,
+            usage=acc.usage,
+            finish_reason=acc.finish_reason,
+            raw_finish_reason=finish.raw_finish_reason if finish else None,
+            response=acc.response,
+            warnings=acc.warnings,
+            provider_metadata=finish.provider_metadata if finish else None,
+        )
+
+
+class StreamObjectResult(Generic[T]):
+    """A streaming structured-output call, returned at once by :func:`llmkit.stream_object`.
+
+    Consume it once, in one of three ways: ``async for partial in result.partial_object_stream``
+    (partial objects, dicts, each extending the one before), ``async for delta in
+    result.text_stream`` (the raw JSON text deltas), or ``async for event in result`` (every
+    :data:`~llmkit.types.StreamEvent`). Then, or instead, await the fields: ``await
+    result.object`` is the validated object (it consumes the rest of the stream) and raises
+    :class:`~llmkit.errors.NoObjectGeneratedError` when the output does not match the schema.
+
+    Nothing is sent until one of these happens. Errors from the provider (HTTP status,
+    connection, in-band, truncated stream) are raised from the iterator and from each awaited
+    field; validation errors only from ``object``. Breaking out of the loop, ``async with``, or
+    ``await result.aclose()`` closes the HTTP response.
+    """
+
+    def __init__(
+        self,
+        source: Callable[[], AsyncIterator[StreamEvent]],
+        schema: ObjectSchema[T],
+        tool_name: str | None,
+    ) -> None:
+        self._source = source
+        self._schema = schema
+        self._acc = _ObjectAccumulator(tool_name)
+        self._active: weakref.ref[AsyncGenerator[StreamEvent, None]] | None = None
+        self._started = False
+        self._done = False
+
+    def __aiter__(self) -> AsyncGenerator[StreamEvent, None]:
+        if self._started:
+            raise RuntimeError(
+                "a StreamObjectResult can be consumed only once; await its fields "
+                "(result.object, result.usage...) for the accumulated values"
+            )
+        self._started = True
+        gen = self._iterate()
+        self._active = weakref.ref(gen)
+        return gen
+
+    async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
+        source = self._source()
+        add = self._acc.add
+        try:
+            async for event in source:
+                add(event)
+                yield event
+        except LLMKitError as exc:
+            self._acc.error = exc
+            raise
+        finally:
+            self._done = True
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    @property
+    def partial_object_stream(self) -> AsyncIterator[dict[str, object]]:
+        """Partial objects as the JSON forms (dicts; each extends the one before it).
+
+        Unvalidated: a partial may lack required fields. Awaiting :attr:`object` afterwards
+        gives the validated object.
+        """
+        return self._partials()
+
+    async def _partials(self) -> AsyncGenerator[dict[str, object], None]:
+        events = self.__aiter__()
+        take = self._acc.take_partial
+        try:
+            async for _ in events:
+                partial = take()
+                if partial is not None:
+                    yield partial
+        finally:
+            await events.aclose()
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """The raw JSON text deltas (response text, or the forced tool call's arguments)."""
+        return self._text()
+
+    async def _text(self) -> AsyncGenerator[str, None]:
+        events = self.__aiter__()
+        acc = self._acc
+        sent = False
+        try:
+            async for event in events:
+                if acc.tool_name is None:
+                    if event.type == "text_delta":
+                        yield event.delta
+                elif event.type == "tool_input_delta" and event.id == acc.tool_id:
+                    sent = True
+                    yield event.delta
+                elif event.type == "tool_call" and not sent and event.tool_name == acc.tool_name:
+                    sent = True  # arguments that came in one piece, without deltas
+                    yield event.args_json
+        finally:
+            await events.aclose()
+
+    async def _consume(self) -> _ObjectAccumulator:
+        if not self._started:
+            async for _ in self:
+                pass
+        elif not self._done:
+            gen = self._active() if self._active else None
+            if gen is not None:
+                async for _ in gen:
+                    pass
+        if self._acc.error is not None:
+            raise self._acc.error
+        return self._acc
+
+    async def aclose(self) -> None:
+        """Stop the stream and close the HTTP response now. Safe to call more than once."""
+        if not self._started:
+            self._started = self._done = True
+            return
+        gen = self._active() if self._active else None
+        if gen is not None:
+            await gen.aclose()
+        self._done = True
+
+    async def __aenter__(self) -> StreamObjectResult[T]:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    @property
+    async def object(self) -> T:
+        """The validated object (consumes the rest of the stream).
+
+        Raises:
+            NoObjectGeneratedError: no output, invalid JSON, or a schema mismatch (with the
+                raw ``text`` and the validation ``errors``).
+        """
+        return (await self._consume()).validate(self._schema)
+
+    @property
+    async def text(self) -> str:
+        """The raw JSON text (tool arguments, or the response text)."""
+        return (await self._consume()).text
+
+    @property
+    async def reasoning_text(self) -> str | None:
+        """The model's reasoning, or None when it sent none."""
+        parts = (await self._consume()).reasoning_parts
+        return "".join(parts) if parts else None
+
+    @property
+    async def usage(self) -> Usage:
+        """Token usage (fields the provider did not report are None)."""
+        return (await self._consume()).usage
+
+    @property
+    async def finish_reason(self) -> FinishReason:
+        """The unified finish reason."""
+        return (await self._consume()).finish_reason
+
+    @property
+    async def raw_finish_reason(self) -> str | None:
+        """The provider's own finish reason."""
+        finish = (await self._consume()).finish
+        return finish.raw_finish_reason if finish else None
+
+    @property
+    async def response(self) -> ResponseMetadataEvent | None:
+        """Response id, served model id and creation time, if the provider sent them."""
+        return (await self._consume()).response
+
+    @property
+    async def warnings(self) -> tuple[CallWarning, ...]:
+        """Settings the protocol could not honour."""
+        return (await self._consume()).warnings
