@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from llmkit._driver import (
@@ -13,11 +14,15 @@ from llmkit._driver import (
     resolve_target,
     stream_step,
 )
+from llmkit._loop import FinishCallback, StepCallback, ToolLoop
 from llmkit._result import GenerateTextResult, StreamTextResult
+from llmkit._steps import StopCondition
 from llmkit.auth.secret import Secret
 from llmkit.providers.registry import ProviderRegistry
+from llmkit.tools._tool import Tool, ToolLike, tool_map
+from llmkit.types.events import StreamEvent
 from llmkit.types.messages import MessageLike
-from llmkit.types.options import ReasoningOptions, ToolChoice, ToolDefinition
+from llmkit.types.options import CallOptions, ReasoningOptions, ToolChoice, ToolDefinition
 
 if TYPE_CHECKING:
     import httpx
@@ -51,6 +56,11 @@ def _call_fields(arguments: Mapping[str, object]) -> dict[str, object]:
     return {name: arguments[name] for name in _CALL_FIELDS}
 
 
+def _definitions(tools: Mapping[str, Tool]) -> list[ToolDefinition] | None:
+    """The definitions sent for ``tools=`` (None: no tools)."""
+    return [t.definition for t in tools.values()] or None
+
+
 def stream_text(
     *,
     model: str,
@@ -65,8 +75,12 @@ def stream_text(
     seed: int | None = None,
     presence_penalty: float | None = None,
     frequency_penalty: float | None = None,
-    tools: Sequence[ToolDefinition | Mapping[str, object]] | None = None,
+    tools: Sequence[ToolLike] | None = None,
     tool_choice: ToolChoice | Mapping[str, object] | None = None,
+    max_steps: int | None = None,
+    stop_when: StopCondition | Sequence[StopCondition] | None = None,
+    on_step_finish: StepCallback | None = None,
+    on_finish: FinishCallback | None = None,
     reasoning: ReasoningOptions | Mapping[str, object] | None = None,
     provider_options: Mapping[str, Mapping[str, object]] | None = None,
     headers: Mapping[str, str] | None = None,
@@ -93,8 +107,16 @@ def stream_text(
         seed: sampling seed, where the provider supports one.
         presence_penalty: OpenAI-style presence penalty.
         frequency_penalty: OpenAI-style frequency penalty.
-        tools: tools the model may call (JSON Schema definitions).
+        tools: tools the model may call: functions decorated with :func:`llmkit.tool` (llmkit
+            runs them), plain functions, :class:`llmkit.Tool` objects, or JSON Schema
+            definitions (``ToolDefinition`` or dicts; their calls are left to you).
         tool_choice: ``"auto"``, ``"none"``, ``"required"`` or ``{"tool_name": ...}``.
+        max_steps: the most model calls in the tool loop (default 1: run the tools the model
+            calls but do not call the model again; 20 when ``stop_when`` is given).
+        stop_when: condition(s) over the finished steps that end the loop early, e.g.
+            :func:`llmkit.has_tool_call` ``("final_answer")``.
+        on_step_finish: called with each :class:`llmkit.StepResult` (sync or async).
+        on_finish: called once with a :class:`llmkit.FinishInfo` when the call completes.
         reasoning: ``{"effort": "high"}`` and/or ``{"budget_tokens": 4096}``.
         provider_options: per protocol family, e.g. ``{"anthropic": {"metadata": {...}}}``.
         headers: extra HTTP headers.
@@ -116,10 +138,24 @@ def stream_text(
         StreamError: from the iterator, for an in-band error or a truncated stream.
     """
     target = resolve_target(model, registry)
-    call = build_call(_call_fields(locals()))
+    toolset = tool_map(tools)
+    call = build_call({**_call_fields(locals()), "tools": _definitions(toolset)})
     request = build_stream_request(target, call)  # unsupported settings raise here, at once
     connection = Connection(api_key, http_client)
-    return StreamTextResult(lambda: stream_step(target, call, connection, request))
+
+    def step(options: CallOptions, index: int) -> AsyncIterator[StreamEvent]:
+        return stream_step(target, options, connection, request if index == 0 else None)
+
+    loop = ToolLoop(
+        call,
+        toolset,
+        step,
+        max_steps=max_steps,
+        stop_when=stop_when,
+        on_step_finish=on_step_finish,
+        on_finish=on_finish,
+    )
+    return StreamTextResult(loop.events, run=loop)
 
 
 async def generate_text(
@@ -136,8 +172,12 @@ async def generate_text(
     seed: int | None = None,
     presence_penalty: float | None = None,
     frequency_penalty: float | None = None,
-    tools: Sequence[ToolDefinition | Mapping[str, object]] | None = None,
+    tools: Sequence[ToolLike] | None = None,
     tool_choice: ToolChoice | Mapping[str, object] | None = None,
+    max_steps: int | None = None,
+    stop_when: StopCondition | Sequence[StopCondition] | None = None,
+    on_step_finish: StepCallback | None = None,
+    on_finish: FinishCallback | None = None,
     reasoning: ReasoningOptions | Mapping[str, object] | None = None,
     provider_options: Mapping[str, Mapping[str, object]] | None = None,
     headers: Mapping[str, str] | None = None,
@@ -164,6 +204,25 @@ async def generate_text(
         InvalidResponseError: the body is not a usable response.
     """
     target = resolve_target(model, registry)
-    call = build_call(_call_fields(locals()))
-    events = await generate_step(target, call, Connection(api_key, http_client))
-    return GenerateTextResult.from_events(events)
+    toolset = tool_map(tools)
+    call = build_call({**_call_fields(locals()), "tools": _definitions(toolset)})
+    connection = Connection(api_key, http_client)
+
+    async def step(options: CallOptions, index: int) -> AsyncIterator[StreamEvent]:
+        for event in await generate_step(target, options, connection):
+            yield event
+
+    loop = ToolLoop(
+        call,
+        toolset,
+        step,
+        max_steps=max_steps,
+        stop_when=stop_when,
+        on_step_finish=on_step_finish,
+        on_finish=on_finish,
+    )
+    async with aclosing(loop.events()) as stream:
+        events = [event async for event in stream]
+    return GenerateTextResult.from_events(
+        events, steps=loop.steps, response_messages=loop.response_messages
+    )

@@ -7,6 +7,7 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from llmkit.errors import LLMKitError
 from llmkit.types.events import (
@@ -14,6 +15,7 @@ from llmkit.types.events import (
     ProviderMetadata,
     ResponseMetadataEvent,
     SourceEvent,
+    StepFinishEvent,
     StreamEvent,
     StreamStartEvent,
     ToolCallEvent,
@@ -22,13 +24,22 @@ from llmkit.types.finish import FinishReason
 from llmkit.types.usage import Usage
 from llmkit.types.warnings import CallWarning
 
+if TYPE_CHECKING:
+    from llmkit._loop import ToolLoop
+    from llmkit._steps import ResponseMessage, StepResult
+
 __all__ = ["GenerateTextResult", "StreamTextResult"]
 
 ToolCall = ToolCallEvent
 
 
 class _Accumulator:
-    """Folds stream events into the accumulated fields (text joined once, at the end)."""
+    """Folds stream events into the accumulated fields (text joined once, at the end).
+
+    ``step_marks`` records, at each ``step_finish``, how many text parts, reasoning parts and
+    tool calls came before it, so the text, reasoning and tool calls of the last step can be
+    told apart from earlier steps' (the AI SDK's ``text`` is the last step's).
+    """
 
     __slots__ = (
         "error",
@@ -36,6 +47,7 @@ class _Accumulator:
         "reasoning_parts",
         "response",
         "sources",
+        "step_marks",
         "text_parts",
         "tool_calls",
         "warnings",
@@ -50,6 +62,7 @@ class _Accumulator:
         self.response: ResponseMetadataEvent | None = None
         self.finish: FinishEvent | None = None
         self.error: BaseException | None = None
+        self.step_marks: list[tuple[int, int, int]] = []
 
     def add(self, event: StreamEvent) -> None:
         if event.type == "text_delta":
@@ -67,6 +80,28 @@ class _Accumulator:
             self.response = event
         elif isinstance(event, SourceEvent):
             self.sources.append(event)
+        elif isinstance(event, StepFinishEvent):
+            marks = (len(self.text_parts), len(self.reasoning_parts), len(self.tool_calls))
+            self.step_marks.append(marks)
+
+    def last_step(self) -> tuple[list[str], list[str], list[ToolCallEvent]]:
+        """(text parts, reasoning parts, tool calls) of the last step: the last finished step
+        once the stream finished, else the step in progress."""
+        marks = self.step_marks
+        start: tuple[int, ...] = (0, 0, 0)
+        end: tuple[int | None, ...] = (None, None, None)
+        if marks:
+            if self.finish is not None:
+                end = marks[-1]
+                if len(marks) > 1:
+                    start = marks[-2]
+            else:
+                start = marks[-1]
+        return (
+            self.text_parts[start[0] : end[0]],
+            self.reasoning_parts[start[1] : end[1]],
+            self.tool_calls[start[2] : end[2]],
+        )
 
     @property
     def finish_reason(self) -> FinishReason:
@@ -79,18 +114,25 @@ class _Accumulator:
 class GenerateTextResult:
     """A finished call: what :func:`llmkit.generate_text` returns.
 
+    With tools and ``max_steps`` > 1 a call can take several steps (model call, then tool
+    runs); ``text``, ``reasoning_text``, ``tool_calls`` and the finish reason are then the last
+    step's, ``usage`` is the total, and ``steps`` has each step.
+
     Attributes:
-        text: all text blocks joined.
-        reasoning_text: all reasoning joined, or None when the model sent none.
-        tool_calls: the client tool calls the model made (objects with ``tool_call_id``,
-            ``tool_name``, ``args``).
-        usage: token usage (None fields: not reported).
+        text: the (last step's) text blocks joined.
+        reasoning_text: the (last step's) reasoning joined, or None when the model sent none.
+        tool_calls: the client tool calls the model made in the last step (objects with
+            ``tool_call_id``, ``tool_name``, ``args``).
+        usage: token usage, summed over the steps (None fields: not reported).
         finish_reason, raw_finish_reason: unified and provider finish reasons.
         response: response id, served model id and creation time, if the provider sent them.
         warnings: settings that could not be honoured.
         sources: cited sources.
         provider_metadata: extra provider data from the finish event.
         events: every event, in order.
+        steps: every step (:class:`~llmkit.StepResult`: text, tool calls and results, usage).
+        response_messages: the assistant and tool messages this call produced; append them to
+            the conversation to continue it (reasoning signatures and tool call ids included).
     """
 
     text: str
@@ -104,19 +146,28 @@ class GenerateTextResult:
     sources: tuple[SourceEvent, ...]
     provider_metadata: ProviderMetadata | None
     events: tuple[StreamEvent, ...]
+    steps: tuple[StepResult, ...] = ()
+    response_messages: tuple[ResponseMessage, ...] = ()
 
     @classmethod
-    def from_events(cls, events: Iterable[StreamEvent]) -> GenerateTextResult:
-        """Accumulate a complete event sequence."""
+    def from_events(
+        cls,
+        events: Iterable[StreamEvent],
+        *,
+        steps: Iterable[StepResult] = (),
+        response_messages: Iterable[ResponseMessage] = (),
+    ) -> GenerateTextResult:
+        """Accumulate a complete event sequence (with the steps that produced it)."""
         events = tuple(events)
         acc = _Accumulator()
         for event in events:
             acc.add(event)
         finish = acc.finish
+        text_parts, reasoning_parts, tool_calls = acc.last_step()
         return cls(
-            text="".join(acc.text_parts),
-            reasoning_text="".join(acc.reasoning_parts) if acc.reasoning_parts else None,
-            tool_calls=tuple(acc.tool_calls),
+            text="".join(text_parts),
+            reasoning_text="".join(reasoning_parts) if reasoning_parts else None,
+            tool_calls=tuple(tool_calls),
             usage=finish.usage if finish else Usage(),
             finish_reason=acc.finish_reason,
             raw_finish_reason=finish.raw_finish_reason if finish else None,
@@ -125,6 +176,8 @@ class GenerateTextResult:
             sources=tuple(acc.sources),
             provider_metadata=finish.provider_metadata if finish else None,
             events=events,
+            steps=tuple(steps),
+            response_messages=tuple(response_messages),
         )
 
 
@@ -145,8 +198,11 @@ class StreamTextResult:
     reason is then ``error``.
     """
 
-    def __init__(self, source: Callable[[], AsyncIterator[StreamEvent]]) -> None:
+    def __init__(
+        self, source: Callable[[], AsyncIterator[StreamEvent]], run: ToolLoop | None = None
+    ) -> None:
         self._source = source
+        self._run = run
         self._acc = _Accumulator()
         self._active: weakref.ref[AsyncGenerator[StreamEvent, None]] | None = None
         self._started = False
@@ -231,23 +287,36 @@ class StreamTextResult:
     # ------------------------------------------------------------------ accumulated fields
     @property
     async def text(self) -> str:
-        """All text deltas joined (awaiting consumes the rest of the stream)."""
-        return "".join((await self._consume()).text_parts)
+        """The (last step's) text deltas joined (awaiting consumes the rest of the stream)."""
+        return "".join((await self._consume()).last_step()[0])
 
     @property
     async def reasoning_text(self) -> str | None:
-        """All reasoning deltas joined, or None when the model sent none."""
-        parts = (await self._consume()).reasoning_parts
+        """The (last step's) reasoning deltas joined, or None when the model sent none."""
+        parts = (await self._consume()).last_step()[1]
         return "".join(parts) if parts else None
 
     @property
     async def tool_calls(self) -> list[ToolCallEvent]:
-        """The client tool calls (``tool_call_id``, ``tool_name``, ``args``), in order."""
-        return list((await self._consume()).tool_calls)
+        """The (last step's) client tool calls (``tool_call_id``, ``tool_name``, ``args``)."""
+        return (await self._consume()).last_step()[2]
+
+    @property
+    async def steps(self) -> list[StepResult]:
+        """Every finished step (:class:`~llmkit.StepResult`), in order."""
+        await self._consume()
+        return list(self._run.steps) if self._run is not None else []
+
+    @property
+    async def response_messages(self) -> list[ResponseMessage]:
+        """The assistant and tool messages of the finished steps; append them to the
+        conversation to continue it (reasoning signatures and tool call ids included)."""
+        await self._consume()
+        return list(self._run.response_messages) if self._run is not None else []
 
     @property
     async def usage(self) -> Usage:
-        """Token usage (fields the provider did not report are None)."""
+        """Token usage summed over the steps (fields not reported are None)."""
         finish = (await self._consume()).finish
         return finish.usage if finish else Usage()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from llmkit.providers.config import ProtocolName
     from llmkit.providers.registry import ProviderRegistry
 
-__all__ = ["MockModel", "MockTurn", "anthropic_messages_sse", "openai_chat_sse"]
+__all__ = [
+    "MockModel",
+    "MockTurn",
+    "anthropic_messages_json",
+    "anthropic_messages_sse",
+    "openai_chat_json",
+    "openai_chat_sse",
+]
 
 
 @dataclass(frozen=True)
@@ -30,8 +37,12 @@ class MockTurn:
     Attributes:
         text: the visible text.
         reasoning: reasoning text sent before it (``reasoning_content`` / ``thinking``).
-        tool_calls: ``(tool name, args)`` pairs; ids are ``call_<n>`` / ``toolu_<n>``.
+        tool_calls: ``(tool name, args)`` pairs.
+        tool_call_ids: the calls' ids (default ``call_<n>`` / ``toolu_<n>``; a
+            :class:`MockModel` numbers them ``call_<turn>_<n>`` so ids differ across turns).
+        signature: the Anthropic thinking signature sent after the reasoning.
         input_tokens, output_tokens: the usage to report (tokens).
+        cache_read_tokens, cache_write_tokens: prompt-cache usage to report (tokens), if any.
         piece: characters per text delta.
         args_piece: characters per tool-arguments delta (None: the arguments in one delta).
     """
@@ -39,10 +50,20 @@ class MockTurn:
     text: str = ""
     reasoning: str = ""
     tool_calls: Sequence[tuple[str, dict[str, object]]] = field(default_factory=tuple)
+    tool_call_ids: Sequence[str] = ()
+    signature: str = "bW9jaw=="
     input_tokens: int = 10
     output_tokens: int = 20
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
     piece: int = 4
     args_piece: int | None = None
+
+    def call_id(self, index: int, prefix: str) -> str:
+        """The id of tool call ``index``."""
+        if index < len(self.tool_call_ids):
+            return self.tool_call_ids[index]
+        return f"{prefix}_{index}"
 
 
 def _pieces(text: str, size: int) -> list[str]:
@@ -71,19 +92,91 @@ def openai_chat_sse(turn: MockTurn, model: str = "mock-model") -> bytes:
     out += [chunk({"reasoning_content": p}) for p in _pieces(turn.reasoning, turn.piece)]
     out += [chunk({"content": p}) for p in _pieces(turn.text, turn.piece)]
     for i, (name, args) in enumerate(turn.tool_calls):
-        call = {"index": i, "id": f"call_{i}", "type": "function"}
+        call = {"index": i, "id": turn.call_id(i, "call"), "type": "function"}
         out.append(chunk({"tool_calls": [{**call, "function": {"name": name, "arguments": ""}}]}))
         for part in _args_pieces(args, turn.args_piece):
             out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]}))
     out.append(chunk({}, "tool_calls" if turn.tool_calls else "stop"))
-    usage = {
+    out.append(_sse({**base, "choices": [], "usage": _openai_usage(turn)}))
+    out.append(b"data: [DONE]\n\n")
+    return b"".join(out)
+
+
+def _openai_usage(turn: MockTurn) -> dict[str, object]:
+    usage: dict[str, object] = {
         "prompt_tokens": turn.input_tokens,
         "completion_tokens": turn.output_tokens,
         "total_tokens": turn.input_tokens + turn.output_tokens,
     }
-    out.append(_sse({**base, "choices": [], "usage": usage}))
-    out.append(b"data: [DONE]\n\n")
-    return b"".join(out)
+    if turn.cache_read_tokens is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": turn.cache_read_tokens}
+    return usage
+
+
+def _anthropic_usage(turn: MockTurn, output_tokens: int) -> dict[str, object]:
+    usage: dict[str, object] = {"input_tokens": turn.input_tokens, "output_tokens": output_tokens}
+    if turn.cache_read_tokens is not None:
+        usage["cache_read_input_tokens"] = turn.cache_read_tokens
+    if turn.cache_write_tokens is not None:
+        usage["cache_creation_input_tokens"] = turn.cache_write_tokens
+    return usage
+
+
+def openai_chat_json(turn: MockTurn, model: str = "mock-model") -> bytes:
+    """A non-streamed OpenAI ``chat.completion`` body."""
+    message: dict[str, object] = {"role": "assistant", "content": turn.text or None}
+    if turn.reasoning:
+        message["reasoning_content"] = turn.reasoning
+    if turn.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": turn.call_id(i, "call"),
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)},
+            }
+            for i, (name, args) in enumerate(turn.tool_calls)
+        ]
+    body = {
+        "id": "chatcmpl-mock",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if turn.tool_calls else "stop",
+            }
+        ],
+        "usage": _openai_usage(turn),
+    }
+    return json.dumps(body).encode()
+
+
+def anthropic_messages_json(turn: MockTurn, model: str = "mock-model") -> bytes:
+    """A non-streamed Anthropic Messages response body."""
+    content: list[dict[str, object]] = []
+    if turn.reasoning:
+        content.append(
+            {"type": "thinking", "thinking": turn.reasoning, "signature": turn.signature}
+        )
+    if turn.text:
+        content.append({"type": "text", "text": turn.text})
+    for i, (name, args) in enumerate(turn.tool_calls):
+        content.append(
+            {"type": "tool_use", "id": turn.call_id(i, "toolu"), "name": name, "input": args}
+        )
+    body = {
+        "id": "msg_mock",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": "tool_use" if turn.tool_calls else "end_turn",
+        "stop_sequence": None,
+        "usage": _anthropic_usage(turn, turn.output_tokens),
+    }
+    return json.dumps(body).encode()
 
 
 def anthropic_messages_sse(turn: MockTurn, model: str = "mock-model") -> bytes:
@@ -95,7 +188,7 @@ def anthropic_messages_sse(turn: MockTurn, model: str = "mock-model") -> bytes:
         "model": model,
         "content": [],
         "stop_reason": None,
-        "usage": {"input_tokens": turn.input_tokens, "output_tokens": 1},
+        "usage": _anthropic_usage(turn, 1),
     }
     out = [_sse({"type": "message_start", "message": message}, "message_start")]
     index = 0
@@ -116,13 +209,13 @@ def anthropic_messages_sse(turn: MockTurn, model: str = "mock-model") -> bytes:
 
     if turn.reasoning:
         thinking = [{"type": "thinking_delta", "thinking": p} for p in _pieces(turn.reasoning, 8)]
-        thinking.append({"type": "signature_delta", "signature": "bW9jaw=="})
+        thinking.append({"type": "signature_delta", "signature": turn.signature})
         block({"type": "thinking", "thinking": ""}, thinking)
     if turn.text:
         text = [{"type": "text_delta", "text": p} for p in _pieces(turn.text, turn.piece)]
         block({"type": "text", "text": ""}, text)
     for i, (name, args) in enumerate(turn.tool_calls):
-        start = {"type": "tool_use", "id": f"toolu_{i}", "name": name, "input": {}}
+        start = {"type": "tool_use", "id": turn.call_id(i, "toolu"), "name": name, "input": {}}
         deltas = _args_pieces(args, turn.args_piece)
         block(start, [{"type": "input_json_delta", "partial_json": p} for p in deltas])
     delta = {"stop_reason": "tool_use" if turn.tool_calls else "end_turn", "stop_sequence": None}
@@ -142,6 +235,10 @@ def anthropic_messages_sse(turn: MockTurn, model: str = "mock-model") -> bytes:
 
 class MockModel:
     """A scripted model on a loopback server, registered as provider ``provider_id``.
+
+    Each request gets the next turn, as a stream when the request body asks for one
+    (``"stream": true``) and as a JSON body otherwise (``generate_text``). Tool call ids are
+    numbered per turn (``call_<turn>_<n>`` / ``toolu_<turn>_<n>``) unless the turn sets them.
 
     Args:
         turns: answers in order (a str is a text-only turn); the last repeats.
@@ -164,14 +261,12 @@ class MockModel:
         registry: ProviderRegistry | None = None,
         chunking: Chunking = None,
     ) -> None:
-        build = openai_chat_sse if protocol == "openai-chat" else anthropic_messages_sse
-        responses = [
-            ReplayResponse(
-                build(t if isinstance(t, MockTurn) else MockTurn(text=t)), chunking=chunking
-            )
-            for t in turns
-        ]
-        self.server = ReplayServer(responses)
+        self._turns = [t if isinstance(t, MockTurn) else MockTurn(text=t) for t in turns]
+        if not self._turns:
+            raise ValueError("MockModel needs at least one turn")
+        self._served = 0
+        self._chunking = chunking
+        self.server = ReplayServer(handler=self._respond)
         self.protocol: ProtocolName = protocol
         self.provider_id = provider_id
         self.model = f"{provider_id}:mock-model"
@@ -181,6 +276,26 @@ class MockModel:
     def requests(self) -> list[RecordedRequest]:
         """Requests received so far."""
         return self.server.requests
+
+    def _respond(self, request: RecordedRequest) -> ReplayResponse:
+        """The next turn, streamed or not as the request asks (called under the server lock)."""
+        index = min(self._served, len(self._turns) - 1)
+        self._served += 1
+        turn = self._turns[index]
+        openai = self.protocol == "openai-chat"
+        if turn.tool_calls and not turn.tool_call_ids:
+            prefix = "call" if openai else "toolu"
+            ids = [f"{prefix}_{index}_{i}" for i in range(len(turn.tool_calls))]
+            turn = replace(turn, tool_call_ids=ids)
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = {}
+        if isinstance(body, dict) and body.get("stream"):
+            build = openai_chat_sse if openai else anthropic_messages_sse
+            return ReplayResponse(build(turn), chunking=self._chunking)
+        build = openai_chat_json if openai else anthropic_messages_json
+        return ReplayResponse(build(turn), content_type="application/json")
 
     def __enter__(self) -> MockModel:
         from llmkit.providers import default_registry

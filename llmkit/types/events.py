@@ -240,12 +240,19 @@ class SourceEvent:
 
 @dataclass(frozen=True, slots=True)
 class StepFinishEvent:
-    """End of one step of a multi-step tool loop."""
+    """End of one step of a multi-step tool loop (after the step's tool results).
+
+    Attributes:
+        finish_reason, raw_finish_reason: why the model stopped in this step.
+        usage: this step's token usage (the final ``finish`` carries the total).
+        provider_metadata: extra provider data from the step's response.
+    """
 
     type: Literal["step_finish"] = field(default="step_finish", init=False, repr=False)
     finish_reason: FinishReason
     raw_finish_reason: str | None
     usage: Usage
+    provider_metadata: ProviderMetadata | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import mimetypes
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Annotated, Literal, TypeAlias
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from llmkit.errors import ConfigurationError
 
@@ -60,6 +73,56 @@ def _split_data_url(value: str) -> tuple[str, str] | None:
     if not sep or not header.endswith(";base64"):
         return None
     return header[: -len(";base64")], data
+
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+def _sniff(data: bytes) -> str | None:
+    """The media type of well-known image and PDF bytes, from their first bytes."""
+    for magic, media_type in _MAGIC:
+        if data.startswith(magic):
+            return media_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _local_path(value: object) -> Path | None:
+    if isinstance(value, os.PathLike):
+        return Path(value)
+    if isinstance(value, str) and value.startswith("file://"):
+        return Path(url2pathname(urlparse(value).path))
+    return None
+
+
+def _load_local_file(data: object, key: str, *, filename: bool) -> object:
+    """Before validation: a local path (``os.PathLike`` or ``file://`` URL) in ``key`` becomes
+    the file's bytes, with ``media_type`` guessed from the name or the bytes when not given."""
+    if not isinstance(data, dict):
+        return data
+    path = _local_path(data.get(key))
+    if path is None:
+        return data
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read the file {str(path)!r}: {exc.strerror or exc}") from exc
+    out = dict(data)
+    out[key] = raw
+    if not out.get("media_type"):
+        media_type = mimetypes.guess_type(path.name)[0] or _sniff(raw)
+        if media_type:
+            out["media_type"] = media_type
+    if filename and not out.get("filename"):
+        out["filename"] = path.name
+    return out
 
 
 class _BinaryPart(_Value):
@@ -116,7 +179,11 @@ class _BinaryPart(_Value):
 
 
 class ImagePart(_BinaryPart):
-    """An image, by URL or inline.
+    """An image, by URL, inline, or from a local file.
+
+    A ``pathlib.Path`` (or a ``file://`` URL) given as ``image`` is read when the part is
+    created; its media type is guessed from the file name or its first bytes. See also
+    :meth:`from_path`.
 
     Attributes:
         image: an ``http(s)://`` URL, a ``data:`` URL, base64 text, or raw bytes.
@@ -128,6 +195,20 @@ class ImagePart(_BinaryPart):
     media_type: str | None = None
     provider_options: dict[str, dict[str, JsonValue]] | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_path(cls, data: object) -> object:
+        return _load_local_file(data, "image", filename=False)
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str], media_type: str | None = None) -> ImagePart:
+        """An image part with a local file's bytes.
+
+        Raises:
+            pydantic.ValidationError: the file cannot be read.
+        """
+        return cls.model_validate({"image": Path(path), "media_type": media_type})
+
     def _payload(self) -> str | bytes:
         return self.image
 
@@ -136,7 +217,11 @@ class ImagePart(_BinaryPart):
 
 
 class FilePart(_BinaryPart):
-    """A file such as a PDF, by URL or inline.
+    """A file such as a PDF, by URL, inline, or from a local file.
+
+    A ``pathlib.Path`` (or a ``file://`` URL) given as ``data`` is read when the part is
+    created; ``media_type`` is then guessed from the file name (or its first bytes) and
+    ``filename`` defaults to the file's name. See also :meth:`from_path`.
 
     Attributes:
         data: an ``http(s)://`` URL, a ``data:`` URL, base64 text, or raw bytes.
@@ -149,6 +234,27 @@ class FilePart(_BinaryPart):
     media_type: str
     filename: str | None = None
     provider_options: dict[str, dict[str, JsonValue]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_path(cls, data: object) -> object:
+        return _load_local_file(data, "data", filename=True)
+
+    @classmethod
+    def from_path(
+        cls,
+        path: str | os.PathLike[str],
+        media_type: str | None = None,
+        filename: str | None = None,
+    ) -> FilePart:
+        """A file part with a local file's bytes (media type guessed when not given).
+
+        Raises:
+            pydantic.ValidationError: the file cannot be read or its media type is unknown.
+        """
+        return cls.model_validate(
+            {"data": Path(path), "media_type": media_type, "filename": filename}
+        )
 
     def _payload(self) -> str | bytes:
         return self.data
@@ -179,12 +285,15 @@ class ToolCallPart(_Value):
         tool_call_id: the id the provider gave the call.
         tool_name: the tool's name.
         args: the call's arguments (a JSON object).
+        provider_options: per-protocol-family options for this part (e.g. an Anthropic
+            ``cache_control`` breakpoint on the ``tool_use`` block).
     """
 
     type: Literal["tool_call"] = "tool_call"
     tool_call_id: str
     tool_name: str
     args: dict[str, JsonValue] = Field(default_factory=dict)
+    provider_options: dict[str, dict[str, JsonValue]] | None = None
 
 
 class ToolResultPart(_Value):
@@ -195,6 +304,8 @@ class ToolResultPart(_Value):
         tool_name: the tool's name.
         result: the result; strings are sent as they are, anything else as JSON.
         is_error: True when the tool failed.
+        provider_options: per-protocol-family options for this part (e.g. an Anthropic
+            ``cache_control`` breakpoint on the ``tool_result`` block).
     """
 
     type: Literal["tool_result"] = "tool_result"
@@ -202,6 +313,7 @@ class ToolResultPart(_Value):
     tool_name: str
     result: JsonValue
     is_error: bool = False
+    provider_options: dict[str, dict[str, JsonValue]] | None = None
 
 
 UserPart: TypeAlias = Annotated[TextPart | ImagePart | FilePart, Field(discriminator="type")]
@@ -211,31 +323,50 @@ AssistantPart: TypeAlias = Annotated[
 
 
 class SystemMessage(_Value):
-    """Instructions for the model (also settable with ``system=``)."""
+    """Instructions for the model (also settable with ``system=``).
+
+    ``provider_options`` applies per protocol family, e.g.
+    ``{"anthropic": {"cache_control": {"type": "ephemeral"}}}`` marks a prompt-cache
+    breakpoint after this system text (the ``system`` field is then sent as text blocks).
+    """
 
     role: Literal["system"] = "system"
     content: str
+    provider_options: dict[str, dict[str, JsonValue]] | None = None
 
 
 class UserMessage(_Value):
-    """A user turn: text, or a list of text, image and file parts."""
+    """A user turn: text, or a list of text, image and file parts.
+
+    ``provider_options`` applies to the message's last content block (e.g. an Anthropic
+    ``cache_control`` breakpoint), like the AI SDK's message-level provider options.
+    """
 
     role: Literal["user"] = "user"
     content: str | list[UserPart]
+    provider_options: dict[str, dict[str, JsonValue]] | None = None
 
 
 class AssistantMessage(_Value):
-    """An assistant turn: text, or a list of text, reasoning and tool call parts."""
+    """An assistant turn: text, or a list of text, reasoning and tool call parts.
+
+    ``provider_options`` applies to the message's last content block.
+    """
 
     role: Literal["assistant"] = "assistant"
     content: str | list[AssistantPart]
+    provider_options: dict[str, dict[str, JsonValue]] | None = None
 
 
 class ToolMessage(_Value):
-    """Results of the tool calls of the previous assistant turn."""
+    """Results of the tool calls of the previous assistant turn.
+
+    ``provider_options`` applies to the message's last content block.
+    """
 
     role: Literal["tool"] = "tool"
     content: list[ToolResultPart]
+    provider_options: dict[str, dict[str, JsonValue]] | None = None
 
 
 Message: TypeAlias = Annotated[

@@ -34,12 +34,16 @@ class ToolDefinition(_Value):
         description: what the tool does, for the model.
         parameters: JSON Schema of the arguments object.
         strict: ask for strict schema adherence where the protocol supports it (OpenAI).
+        provider_options: per protocol family, copied onto the tool in the request, e.g.
+            ``{"anthropic": {"cache_control": {"type": "ephemeral"}}}`` (a prompt-cache
+            breakpoint after the tools, Anthropic "Prompt caching").
     """
 
     name: str
     description: str | None = None
     parameters: dict[str, JsonValue] = Field(default_factory=_empty_object_schema)
     strict: bool | None = None
+    provider_options: dict[str, dict[str, JsonValue]] | None = None
 
 
 class NamedToolChoice(_Value):

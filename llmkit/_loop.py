@@ -1,0 +1,286 @@
+"""The multi-step tool loop behind ``stream_text`` and ``generate_text``.
+
+One implementation serves both: a *step source* sends one request (streamed with
+:func:`llmkit._driver.stream_step`, or not with :func:`llmkit._driver.generate_step`) and yields
+its events; :class:`ToolLoop` turns a run of steps into one event stream. Semantics follow the
+AI SDK's ``generateText`` / ``streamText`` with ``stopWhen``:
+
+- Each step's events are passed through, except its ``stream_start`` (only the first step's is
+  yielded; later warnings are in :attr:`StepResult.warnings`) and its ``finish``, which becomes a
+  ``step_finish``. One ``finish`` with the total usage ends the stream.
+- A tool call to a tool with a function starts running as soon as its ``tool_call`` event
+  arrives, so several calls in one step run concurrently (asyncio tasks; sync functions in worker
+  threads). Their ``tool_result`` events follow the model's events, in completion order, before
+  the step's ``step_finish``. Failures are error results for the model, never exceptions.
+- After a step, the loop continues only if the model called tools, every call got a result (a
+  tool without a function stops the loop and leaves the call to you), fewer than ``max_steps``
+  steps ran and no ``stop_when`` condition holds. The next request is the conversation plus
+  the step's assistant message and tool message.
+- Block ids of later steps are prefixed with ``s<step>-`` so ids stay unique across the stream;
+  a tool call id that an earlier step already used (providers that send none get ``call_<n>``
+  per response) gets a ``-s<step>`` suffix, consistently in events and replayed messages.
+- Cancellation (breaking out of the iteration, cancelling the task, ``aclose()``) cancels the
+  running tools and closes the HTTP response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import TypeAlias
+
+from llmkit._steps import (
+    FinishInfo,
+    ResponseMessage,
+    StepBuilder,
+    StepResult,
+    StopCondition,
+    step_count_is,
+)
+from llmkit.errors import ConfigurationError
+from llmkit.tools._execute import run_tool_call
+from llmkit.tools._tool import Tool
+from llmkit.types.events import (
+    FinishEvent,
+    ReasoningDeltaEvent,
+    ReasoningEndEvent,
+    ReasoningStartEvent,
+    StepFinishEvent,
+    StreamEvent,
+    TextDeltaEvent,
+    TextEndEvent,
+    TextStartEvent,
+    ToolCallEvent,
+    ToolInputDeltaEvent,
+    ToolInputEndEvent,
+    ToolInputStartEvent,
+    ToolResultEvent,
+)
+from llmkit.types.options import CallOptions
+from llmkit.types.usage import Usage
+
+__all__ = ["DEFAULT_MAX_STEPS_WITH_STOP_WHEN", "StepSource", "ToolLoop"]
+
+StepSource: TypeAlias = Callable[[CallOptions, int], AsyncIterator[StreamEvent]]
+"""Sends the request of step ``n`` for the given call options and yields its events."""
+
+StepCallback: TypeAlias = Callable[[StepResult], object]
+FinishCallback: TypeAlias = Callable[[FinishInfo], object]
+
+DEFAULT_MAX_STEPS_WITH_STOP_WHEN = 20
+"""``max_steps`` when ``stop_when`` is given without one (a safety cap, as in the AI SDK)."""
+
+_BLOCK_EVENTS = (TextStartEvent, TextEndEvent, ReasoningStartEvent, ReasoningEndEvent)
+_TOOL_EVENTS = (ToolInputStartEvent, ToolInputDeltaEvent, ToolInputEndEvent)
+
+
+async def _maybe_await(value: object) -> object:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class _Renamer:
+    """Keeps block and tool call ids unique across the steps of one stream."""
+
+    __slots__ = ("blocks", "calls", "prefix", "seen_calls", "step")
+
+    def __init__(self) -> None:
+        self.seen_calls: set[str] = set()
+        self.step = 0
+        self.prefix = ""
+        self.blocks: dict[str, str] = {}
+        self.calls: dict[str, str] = {}
+
+    def next_step(self, step: int, call_ids: Sequence[str]) -> None:
+        self.seen_calls.update(call_ids)
+        self.seen_calls.update(self.calls.values())
+        self.step = step
+        self.prefix = f"s{step}-"
+        self.blocks = {}
+        self.calls = {}
+
+    def _call_id(self, call_id: str) -> str:
+        new = self.calls.get(call_id)
+        if new is None:
+            new = call_id
+            while new in self.seen_calls:
+                new = f"{new}-s{self.step}"
+            self.calls[call_id] = new
+        return new
+
+    def rename(self, event: StreamEvent) -> StreamEvent:
+        if event.type == "text_delta":
+            return TextDeltaEvent(self._block(event.id), event.delta)
+        if event.type == "reasoning_delta":
+            return ReasoningDeltaEvent(self._block(event.id), event.delta)
+        if isinstance(event, _BLOCK_EVENTS):
+            return replace(event, id=self._block(event.id))
+        if isinstance(event, _TOOL_EVENTS):
+            new = self._call_id(event.id)
+            return event if new == event.id else replace(event, id=new)
+        if isinstance(event, (ToolCallEvent, ToolResultEvent)):
+            new = self._call_id(event.tool_call_id)
+            return event if new == event.tool_call_id else replace(event, tool_call_id=new)
+        return event
+
+    def _block(self, block_id: str) -> str:
+        new = self.blocks.get(block_id)
+        if new is None:
+            new = self.blocks[block_id] = self.prefix + block_id
+        return new
+
+
+class ToolLoop:
+    """Runs steps until a stop condition; iterate :meth:`events` once.
+
+    Args:
+        call: the first step's call options (``tools`` holds the definitions sent).
+        tools: the tools by name (those with a function are run by the loop).
+        step: sends one step's request and yields its events.
+        max_steps: the most steps to run (default 1, or
+            :data:`DEFAULT_MAX_STEPS_WITH_STOP_WHEN` when ``stop_when`` is given).
+        stop_when: condition(s) checked after each step with tool results; any True stops.
+        on_step_finish: called (and awaited if async) once per finished step.
+        on_finish: called (and awaited if async) once when the run completes.
+
+    Attributes:
+        steps: the finished steps so far.
+        response_messages: the messages of the finished steps, to append to a conversation.
+
+    Raises:
+        ConfigurationError: ``max_steps`` < 1.
+    """
+
+    def __init__(
+        self,
+        call: CallOptions,
+        tools: Mapping[str, Tool],
+        step: StepSource,
+        *,
+        max_steps: int | None = None,
+        stop_when: StopCondition | Sequence[StopCondition] | None = None,
+        on_step_finish: StepCallback | None = None,
+        on_finish: FinishCallback | None = None,
+    ) -> None:
+        if stop_when is None:
+            conditions: list[StopCondition] = []
+        elif callable(stop_when):
+            conditions = [stop_when]
+        else:
+            conditions = list(stop_when)
+        if max_steps is None:
+            max_steps = DEFAULT_MAX_STEPS_WITH_STOP_WHEN if conditions else 1
+        if max_steps < 1:
+            raise ConfigurationError(f"max_steps must be at least 1, not {max_steps}")
+        self._call = call
+        self._tools = tools
+        self._step = step
+        self._max_steps = max_steps
+        self._conditions = [step_count_is(max_steps), *conditions]
+        self._on_step_finish = on_step_finish
+        self._on_finish = on_finish
+        self.steps: list[StepResult] = []
+        self.response_messages: list[ResponseMessage] = []
+
+    async def events(self) -> AsyncGenerator[StreamEvent, None]:
+        """The events of every step, then one ``finish`` with the total usage.
+
+        Raises:
+            The errors of the step source (provider, transport, request building), and
+            whatever a callback or a stop condition raises.
+        """
+        call = self._call
+        renamer = _Renamer()
+        index = 0
+        while True:
+            builder = StepBuilder()
+            tasks: dict[str, asyncio.Task[ToolResultEvent]] = {}
+            results: dict[str, ToolResultEvent] = {}
+            waiting_on_client = False
+            source = self._step(call, index)
+            try:
+                async for event in source:
+                    if index:
+                        event = renamer.rename(event)
+                    kind = event.type
+                    if kind == "stream_start":
+                        builder.warnings = event.warnings  # type: ignore[union-attr]
+                        if index:
+                            continue
+                    elif kind == "finish":
+                        builder.finish = event  # type: ignore[assignment]
+                        continue
+                    else:
+                        builder.add(event)
+                    if isinstance(event, ToolCallEvent) and not event.provider_executed:
+                        tool = self._tools.get(event.tool_name)
+                        if tool is not None and not tool.executable:
+                            waiting_on_client = True
+                        else:
+                            tasks[event.tool_call_id] = asyncio.ensure_future(
+                                run_tool_call(event, self._tools)
+                            )
+                    yield event
+                for next_done in asyncio.as_completed(list(tasks.values())):
+                    result = await next_done
+                    results[result.tool_call_id] = result
+                    yield result
+            finally:
+                await _cancel(tasks.values())
+                aclose = getattr(source, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            ordered = [results[c.tool_call_id] for c in builder.calls if c.tool_call_id in results]
+            step = builder.result(index, ordered)
+            self.steps.append(step)
+            self.response_messages.extend(step.messages)
+            if self._on_step_finish is not None:
+                await _maybe_await(self._on_step_finish(step))
+            yield StepFinishEvent(
+                step.finish_reason, step.raw_finish_reason, step.usage, step.provider_metadata
+            )
+            if not step.tool_calls or waiting_on_client or await self._should_stop():
+                break
+            index += 1
+            renamer.next_step(index, [c.tool_call_id for c in step.tool_calls])
+            call = call.model_copy(update={"messages": [*call.messages, *step.messages]})
+        last = self.steps[-1]
+        usage = _total_usage(self.steps)
+        if self._on_finish is not None:
+            info = FinishInfo(
+                steps=tuple(self.steps),
+                response_messages=tuple(self.response_messages),
+                text=last.text,
+                usage=usage,
+                finish_reason=last.finish_reason,
+                raw_finish_reason=last.raw_finish_reason,
+            )
+            await _maybe_await(self._on_finish(info))
+        yield FinishEvent(last.finish_reason, last.raw_finish_reason, usage, last.provider_metadata)
+
+    async def _should_stop(self) -> bool:
+        steps = tuple(self.steps)
+        for condition in self._conditions:
+            if await _maybe_await(condition(steps)):
+                return True
+        return False
+
+
+def _total_usage(steps: Sequence[StepResult]) -> Usage:
+    if len(steps) == 1:
+        return steps[0].usage  # keeps the provider's raw usage object
+    total = Usage()
+    for step in steps:
+        total = total + step.usage
+    return total
+
+
+async def _cancel(tasks: Iterable[asyncio.Task[ToolResultEvent]]) -> None:
+    pending = [t for t in tasks if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)

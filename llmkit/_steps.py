@@ -1,0 +1,253 @@
+"""Steps of a multi-step tool loop: :class:`StepResult`, stop conditions, and the builder that
+folds one step's events into the assistant message to replay.
+
+A *step* is one model call plus the tools llmkit ran for its tool calls (the AI SDK's
+``StepResult``). Its :attr:`StepResult.messages` are the assistant message (reasoning with its
+signature or redacted data, text, tool calls, in the order the model produced them) and the tool
+message with the results; appending them to the conversation is exactly what the loop does
+before the next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from llmkit.types.events import (
+    FinishEvent,
+    ProviderMetadata,
+    ResponseMetadataEvent,
+    StreamEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+)
+from llmkit.types.finish import FinishReason
+from llmkit.types.messages import (
+    AssistantMessage,
+    AssistantPart,
+    ReasoningPart,
+    TextPart,
+    ToolCallPart,
+    ToolMessage,
+    ToolResultPart,
+)
+from llmkit.types.usage import Usage
+from llmkit.types.warnings import CallWarning
+
+__all__ = [
+    "FinishInfo",
+    "ResponseMessage",
+    "StepResult",
+    "StopCondition",
+    "has_tool_call",
+    "step_count_is",
+]
+
+ResponseMessage: TypeAlias = AssistantMessage | ToolMessage
+"""A message a call produced: the assistant's turn, or the results of the tools llmkit ran."""
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """One step of a (possibly multi-step) call.
+
+    Attributes:
+        index: the step's position, from 0.
+        text: the step's text.
+        reasoning_text: the step's reasoning, or None when the model sent none.
+        tool_calls: the client tool calls the model made in this step.
+        tool_results: the results of the calls llmkit ran (errors have ``is_error=True``), in
+            the order of ``tool_calls``; calls to tools without a function have none.
+        finish_reason, raw_finish_reason: why the model stopped in this step.
+        usage: this step's token usage.
+        warnings: settings the protocol could not honour for this step's request.
+        response: response id, served model id and creation time, if the provider sent them.
+        provider_metadata: extra provider data from the step's ``finish`` event.
+        messages: the assistant message and (when tools ran) the tool message of this step.
+    """
+
+    index: int
+    text: str
+    reasoning_text: str | None
+    tool_calls: tuple[ToolCallEvent, ...]
+    tool_results: tuple[ToolResultEvent, ...]
+    finish_reason: FinishReason
+    raw_finish_reason: str | None
+    usage: Usage
+    warnings: tuple[CallWarning, ...]
+    response: ResponseMetadataEvent | None
+    provider_metadata: ProviderMetadata | None
+    messages: tuple[ResponseMessage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FinishInfo:
+    """What ``on_finish`` receives once the whole call is done.
+
+    Attributes:
+        steps: every step, in order.
+        response_messages: the messages to append to the conversation (all steps).
+        text: the last step's text.
+        usage: total usage across the steps.
+        finish_reason, raw_finish_reason: the last step's finish reason.
+    """
+
+    steps: tuple[StepResult, ...]
+    response_messages: tuple[ResponseMessage, ...]
+    text: str
+    usage: Usage
+    finish_reason: FinishReason
+    raw_finish_reason: str | None
+
+
+StopCondition: TypeAlias = Callable[[Sequence[StepResult]], bool | Awaitable[bool]]
+"""A predicate over the steps so far; the loop stops when it returns True (sync or async)."""
+
+
+def step_count_is(count: int) -> StopCondition:
+    """Stop once ``count`` steps have run (the AI SDK's ``stepCountIs``)."""
+
+    def condition(steps: Sequence[StepResult]) -> bool:
+        return len(steps) >= count
+
+    return condition
+
+
+def has_tool_call(*names: str) -> StopCondition:
+    """Stop after a step in which the model called one of the tools ``names`` (its results are
+    still run and included)."""
+    wanted = frozenset(names)
+
+    def condition(steps: Sequence[StepResult]) -> bool:
+        return bool(steps) and any(c.tool_name in wanted for c in steps[-1].tool_calls)
+
+    return condition
+
+
+class _Block:
+    __slots__ = ("kind", "parts", "redacted", "signature")
+
+    def __init__(self, kind: str, redacted: str | None = None) -> None:
+        self.kind = kind
+        self.parts: list[str] = []
+        self.signature: str | None = None
+        self.redacted = redacted
+
+
+class StepBuilder:
+    """Folds one step's events into its assistant message and fields (block order kept)."""
+
+    __slots__ = ("blocks", "by_id", "calls", "finish", "response", "warnings")
+
+    def __init__(self) -> None:
+        self.blocks: list[_Block | ToolCallEvent | str] = []
+        self.by_id: dict[str, _Block] = {}
+        self.calls: list[ToolCallEvent] = []
+        self.finish: FinishEvent | None = None
+        self.response: ResponseMetadataEvent | None = None
+        self.warnings: tuple[CallWarning, ...] = ()
+
+    def add(self, event: StreamEvent) -> None:
+        """Fold one event (``finish`` and ``stream_start`` are set by the loop)."""
+        if event.type == "text_delta" or event.type == "reasoning_delta":
+            block = self.by_id.get(event.id)
+            if block is not None:
+                block.parts.append(event.delta)
+        elif event.type == "text_start":
+            self._open(event.id, _Block("text"))
+        elif event.type == "reasoning_start":
+            self._open(event.id, _Block("reasoning", event.redacted_data))
+        elif event.type == "reasoning_end":
+            block = self.by_id.get(event.id)
+            if block is not None:
+                block.signature = event.signature
+                block.redacted = event.redacted_data or block.redacted
+        elif event.type == "tool_input_start":
+            if not event.provider_executed:
+                self.blocks.append(event.id)  # placeholder, replaced by the tool call
+        elif isinstance(event, ToolCallEvent):
+            if not event.provider_executed:
+                self.calls.append(event)
+                try:
+                    self.blocks[self.blocks.index(event.tool_call_id)] = event
+                except ValueError:
+                    self.blocks.append(event)
+        elif isinstance(event, ResponseMetadataEvent):
+            self.response = event
+
+    def _open(self, block_id: str, block: _Block) -> None:
+        self.by_id[block_id] = block
+        self.blocks.append(block)
+
+    def text(self, kind: str = "text") -> str:
+        """The joined text (or reasoning, ``kind="reasoning"``) of the step."""
+        return "".join(
+            "".join(b.parts) for b in self.blocks if isinstance(b, _Block) and b.kind == kind
+        )
+
+    def assistant_message(self) -> AssistantMessage | None:
+        """The step's assistant turn, or None when the model produced nothing to replay.
+
+        Text blocks keep their text (empty ones are dropped); reasoning keeps its signature or
+        redacted data; provider-executed tools (server tools) are not replayed.
+        """
+        parts: list[AssistantPart] = []
+        for block in self.blocks:
+            if isinstance(block, ToolCallEvent):
+                parts.append(
+                    ToolCallPart(
+                        tool_call_id=block.tool_call_id,
+                        tool_name=block.tool_name,
+                        args=dict(block.args),
+                    )
+                )
+            elif isinstance(block, _Block):
+                text = "".join(block.parts)
+                if block.kind == "text":
+                    if text:
+                        parts.append(TextPart(text=text))
+                elif text or block.signature or block.redacted:
+                    parts.append(
+                        ReasoningPart(
+                            text=text, signature=block.signature, redacted_data=block.redacted
+                        )
+                    )
+        return AssistantMessage(content=parts) if parts else None
+
+    def result(self, index: int, tool_results: Sequence[ToolResultEvent]) -> StepResult:
+        """The finished step (``tool_results`` in the order of the calls)."""
+        messages: list[ResponseMessage] = []
+        assistant = self.assistant_message()
+        if assistant is not None:
+            messages.append(assistant)
+        if tool_results:
+            messages.append(
+                ToolMessage(
+                    content=[
+                        ToolResultPart(
+                            tool_call_id=r.tool_call_id,
+                            tool_name=r.tool_name,
+                            result=r.result,
+                            is_error=r.is_error,
+                        )
+                        for r in tool_results
+                    ]
+                )
+            )
+        finish = self.finish
+        reasoning = self.text("reasoning")
+        return StepResult(
+            index=index,
+            text=self.text(),
+            reasoning_text=reasoning or None,
+            tool_calls=tuple(self.calls),
+            tool_results=tuple(tool_results),
+            finish_reason=finish.finish_reason if finish else "other",
+            raw_finish_reason=finish.raw_finish_reason if finish else None,
+            usage=finish.usage if finish else Usage(),
+            warnings=self.warnings,
+            response=self.response,
+            provider_metadata=finish.provider_metadata if finish else None,
+            messages=tuple(messages),
+        )
