@@ -52,6 +52,23 @@ CASES: dict[str, list[str]] = {
         "AuthenticationError: status 401, type 'authentication_error'",
         "message: invalid x-api-key",
     ],
+    "extract_object.py": [
+        "partial: {'name': 'Grace Ho'}",
+        "object: Contact(name='Grace Hopper', email='grace@example.org', "
+        "company='Naval Computing Lab', topics=['compilers', 'COBOL'])",
+        "response_format: json_schema strict=True",
+        "tool_choice: {'type': 'tool', 'name': 'Contact'}",
+        'partial: {"title": "THE NAME OF THE WIND", "author": {}}',
+        "object: "
+        + json.dumps(
+            _expected("sse/openai-openai-chat-gpt4o-forced-tool-finish-stop.sse")["tool_calls"][0][
+                "arguments"
+            ],
+            separators=(",", ":"),
+        ),
+        'raw text: {"name": "Grace Hopper", "topics": "COBOL"}',
+        "error: ('topics',) list_type",
+    ],
 }
 
 
