@@ -215,22 +215,41 @@ def stream_object(
         schema_description: what the object is for (OpenAI ``json_schema.description``, or
             the tool's description).
         mode: ``auto``, ``json`` or ``tool`` (see :data:`ObjectMode`).
-        prompt, messages, system, max_output_tokens, temperature, top_p, top_k,
-            stop_sequences, seed, presence_penalty, frequency_penalty, reasoning,
-            provider_options, headers, timeout, api_key, registry, http_client: as in
-            :func:`llmkit.stream_text`. With ``reasoning`` in tool mode the tool is not forced
-            (``tool_choice: "auto"`` plus an instruction), since providers reject forcing a
-            tool while thinking.
+        prompt: a user message appended after ``messages``.
+        messages: the conversation (dicts or :mod:`llmkit.types` messages).
+        system: system instructions.
+        max_output_tokens: output token limit (tokens); a cut object raises
+            ``NoObjectGeneratedError`` with finish reason ``length``.
+        temperature: sampling temperature (dropped with a warning where unsupported, like
+            every sampling setting).
+        top_p: nucleus sampling probability mass.
+        top_k: sample from the k most likely tokens.
+        stop_sequences: strings that end generation.
+        seed: sampling seed, where the provider supports one.
+        presence_penalty: OpenAI-style presence penalty.
+        frequency_penalty: OpenAI-style frequency penalty.
+        reasoning: ``{"effort": "high"}`` and/or ``{"budget_tokens": 4096}``. In tool mode the
+            tool is then not forced (``tool_choice: "auto"`` plus an instruction in the system
+            prompt): providers reject forcing a tool while thinking.
+        provider_options: per protocol family, e.g. ``{"openai": {...}}``.
+        headers: extra HTTP headers.
+        timeout: seconds allowed between bytes.
+        api_key: the key to use instead of the keychain / environment lookup.
+        registry: the provider registry (default ``llmkit.registry``).
+        http_client: an ``httpx.AsyncClient`` instead of the shared per-loop client.
 
     Returns:
-        A :class:`StreamObjectResult`; nothing is sent until it is iterated or awaited.
+        The stream (a ``StreamObjectResult``); nothing is sent until it is iterated or awaited.
 
     Raises:
-        NoSuchProviderError, ConfigurationError, UnsupportedFeatureError: at once, for an
-            unknown provider, invalid options, a schema whose root is not an object, or
-            ``mode="json"`` on a protocol without a response format.
-        MissingCredentialError, APIStatusError, APIConnectionError, StreamError: from the
-            iterators and awaited fields.
+        NoSuchProviderError: at once, for an unknown provider.
+        ConfigurationError: at once, for invalid options or a schema that is unusable (not
+            an object, not a valid JSON Schema).
+        UnsupportedFeatureError: at once, for ``mode="json"`` on a protocol without a
+            response format, or a setting the protocol cannot honour.
+        MissingCredentialError: from the iterators and awaited fields, without a credential.
+        APIError: from the iterators and awaited fields (``APIStatusError``,
+            ``APIConnectionError``, ``StreamError``...).
         NoObjectGeneratedError: from ``await result.object``, when the output is missing, is
             not JSON or does not match the schema (``.text``, ``.errors``).
 
@@ -333,14 +352,19 @@ async def generate_object(
     Takes the same arguments as :func:`stream_object` and sends a non-streamed request.
 
     Returns:
-        A :class:`GenerateObjectResult`: ``object`` (an instance of ``schema``, or a dict for
-        a JSON Schema), the raw JSON ``text``, ``usage``, ``finish_reason``...
+        The finished call (a ``GenerateObjectResult``): ``object`` (an instance of
+        ``schema``, or a dict for a JSON Schema), the raw JSON ``text``, ``usage``,
+        ``finish_reason``...
 
     Raises:
         NoObjectGeneratedError: the output is missing, is not JSON or does not match the
             schema (``.text`` has the raw output, ``.errors`` the validation errors).
-        NoSuchProviderError, ConfigurationError, UnsupportedFeatureError,
-        MissingCredentialError, APIStatusError, APIConnectionError, InvalidResponseError.
+        NoSuchProviderError: for an unknown provider.
+        ConfigurationError: for invalid options or an unusable schema.
+        UnsupportedFeatureError: for ``mode="json"`` on a protocol without a response format.
+        MissingCredentialError: without a credential.
+        APIError: from the provider (``APIStatusError``, ``APIConnectionError``,
+            ``InvalidResponseError``...).
 
     Provider API references:
         OpenAI "Structured Outputs" guide and API reference, Chat Completions,
