@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from llmkit.auth.keys import auth_headers, resolve_api_key
+from llmkit.auth.request import open_authorized, resolve_credentials, send_authorized
 from llmkit.auth.secret import Secret
 from llmkit.errors import APIError, ConfigurationError
 from llmkit.protocols import Protocol, get_protocol
@@ -107,7 +107,7 @@ async def stream_step(
 
     Raises:
         UnsupportedFeatureError: from request building.
-        MissingCredentialError, KeychainError: no usable credential.
+        MissingCredentialError, KeychainError, TokenRefreshError: no usable credential.
         APIStatusError, APIConnectionError, StreamError: from the provider, labelled with the
             provider and model ids.
     """
@@ -118,14 +118,15 @@ async def stream_step(
     if request is None:
         request = build_stream_request(target, call)
     try:
-        key = await resolve_api_key(target.provider, connection.api_key)
+        creds = await resolve_credentials(target.provider, connection.api_key)
         yield StreamStartEvent(request.warnings)
-        async with open_response(
+        async with open_authorized(  # a 401 with an OAuth token: one refresh, one retry
+            target.provider,
+            creds,
             request,
-            auth_headers(target.provider, key),
-            protocol.parse_error,
-            client=connection.http_client,
-            timeout=call.timeout,
+            lambda req, auth: open_response(
+                req, auth, protocol.parse_error, client=connection.http_client, timeout=call.timeout
+            ),
         ) as response:
             state = protocol.new_state(target.provider)
             parse = protocol.parse_event
@@ -152,13 +153,14 @@ async def generate_step(
     protocol = target.protocol
     request = protocol.build_request(call, target.provider, target.model_id, stream=False)
     try:
-        key = await resolve_api_key(target.provider, connection.api_key)
-        body = await post_json(
+        creds = await resolve_credentials(target.provider, connection.api_key)
+        body = await send_authorized(  # a 401 with an OAuth token: one refresh, one retry
+            target.provider,
+            creds,
             request,
-            auth_headers(target.provider, key),
-            protocol.parse_error,
-            client=connection.http_client,
-            timeout=call.timeout,
+            lambda req, auth: post_json(
+                req, auth, protocol.parse_error, client=connection.http_client, timeout=call.timeout
+            ),
         )
         events = protocol.parse_response(body, target.provider)
     except APIError as exc:

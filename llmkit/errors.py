@@ -7,7 +7,7 @@ Every failure llmkit reports is an instance of :class:`LLMKitError`; no ``httpx`
     LLMKitError
     ├── ConfigurationError        NoSuchProviderError, UnsupportedFeatureError,
     │                             MissingCredentialError, InvalidProviderConfigError
-    ├── AuthError                 KeychainError
+    ├── AuthError                 KeychainError, OAuthFlowError, TokenRefreshError
     └── APIError                  .provider_id .model_id .request_id
         ├── APIConnectionError    the connection failed or broke
         │   └── APITimeoutError   .limit .seconds
@@ -70,11 +70,13 @@ __all__ = [
     "NoObjectGeneratedError",
     "NoSuchProviderError",
     "NotFoundError",
+    "OAuthFlowError",
     "OverloadedError",
     "PartialResult",
     "PermissionDeniedError",
     "RateLimitError",
     "StreamError",
+    "TokenRefreshError",
     "TotalTimeoutError",
     "UnsupportedFeatureError",
     "in_band_status_error",
@@ -126,10 +128,16 @@ class MissingCredentialError(ConfigurationError):
         env_var: the environment variable that was checked, if the provider has one.
     """
 
-    def __init__(self, provider_id: str, env_var: str | None) -> None:
+    def __init__(self, provider_id: str, env_var: str | None, *, oauth: bool = False) -> None:
         self.provider_id = provider_id
         self.env_var = env_var
         where = f"set the environment variable {env_var}, " if env_var else ""
+        if oauth:
+            super().__init__(
+                f"not logged in to provider {provider_id!r}: run `llmkit auth login "
+                f"{provider_id}` (or AuthManager.login() from code), {where}or pass api_key=..."
+            )
+            return
         super().__init__(
             f"no API key for provider {provider_id!r}: pass api_key=..., {where}"
             f"or store one in the OS keychain with `llmkit keys set {provider_id}`."
@@ -143,6 +151,43 @@ class AuthError(LLMKitError):
 
 class KeychainError(AuthError):
     """The OS keychain is missing, locked or refused the operation."""
+
+
+class OAuthFlowError(AuthError):
+    """An OAuth login did not complete: the user denied access, the device code expired, the
+    redirect's ``state`` did not match, or the server answered with an error.
+
+    Attributes:
+        error: the OAuth error code (``access_denied``, ``expired_token``...), if any.
+    """
+
+    def __init__(self, message: str, *, error: str | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class TokenRefreshError(AuthError):
+    """An OAuth access token could not be refreshed.
+
+    Attributes:
+        provider_id: the provider whose token failed.
+        error: the OAuth error code (``invalid_grant`` for an expired, revoked or reused refresh
+            token), or None for a network failure.
+        login_required: True when only a new login helps (the message names the command).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider_id: str | None = None,
+        error: str | None = None,
+        login_required: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.provider_id = provider_id
+        self.error = error
+        self.login_required = login_required
 
 
 # ---------------------------------------------------------------------------- API

@@ -69,11 +69,10 @@ async def resolve_api_key(
 
 
 def auth_headers(provider: ProviderConfig, key: Secret | None) -> dict[str, str]:
-    """The HTTP headers that carry ``key`` per the provider's auth scheme (empty without a key)."""
-    if key is None or provider.auth == "none":
-        return {}
-    if provider.auth == "bearer":
-        return {"authorization": f"Bearer {key.reveal()}"}
-    if provider.auth == "x-api-key":
-        return {"x-api-key": key.reveal()}
-    return {"api-key": key.reveal()}
+    """The HTTP headers that carry ``key`` per the provider's auth scheme (empty without a key).
+
+    Values are :class:`~llmkit.auth.secret.MaskedStr`: they print as ``'***'``.
+    """
+    from llmkit.auth.manager import header_for
+
+    return header_for(provider, key)

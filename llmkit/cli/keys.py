@@ -1,5 +1,5 @@
 """``llmkit keys``: API keys in the OS keychain. Keys are read from a hidden prompt or stdin,
-never from the command line, and never printed."""
+never from the command line, and printed only by ``keys get --show``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import os
 import sys
 from typing import TextIO
 
+from llmkit.auth.secret import MaskedStr
 from llmkit.auth.store import KeyStore
 from llmkit.errors import KeychainError
 from llmkit.providers.registry import ProviderRegistry
 
-__all__ = ["keys_delete", "keys_list", "keys_set"]
+__all__ = ["keys_delete", "keys_get", "keys_list", "keys_set"]
 
 
 def keys_set(
@@ -33,15 +34,40 @@ def keys_set(
     registry.get(provider_id)
     stdin = stdin or sys.stdin
     if stdin.isatty():
-        key = getpass.getpass(f"API key for {provider_id} (input hidden): ")
+        key = MaskedStr(getpass.getpass(f"API key for {provider_id} (input hidden): ").strip())
     else:
-        key = stdin.readline()
-    key = key.strip()
+        key = MaskedStr(stdin.readline().strip())
     if not key:
         out.write("no key given; nothing stored\n")
         return 1
     (store or KeyStore()).set(provider_id, key)
     out.write(f"stored the key for {provider_id} in the OS keychain (service 'llmkit')\n")
+    return 0
+
+
+def keys_get(
+    provider_id: str,
+    *,
+    show: bool = False,
+    store: KeyStore | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Say whether a key is stored; print it only with ``show=True``. Exit code 1 if none.
+
+    Raises:
+        KeychainError: the keychain refused the read.
+    """
+    out = out or sys.stdout
+    key = (store or KeyStore()).get(provider_id)
+    if not key:
+        out.write(f"no key stored for {provider_id}\n")
+        return 1
+    if show:
+        out.write(f"{key}\n")
+    else:
+        out.write(
+            f"a key of {len(key)} characters is stored for {provider_id} (use --show to print it)\n"
+        )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The ``llmkit`` command line: ``demo``, ``chat``, ``providers``, ``keys``."""
+"""The ``llmkit`` command line: ``demo``, ``chat``, ``providers``, ``keys``, ``auth``."""
 
 from __future__ import annotations
 
@@ -40,6 +40,20 @@ def _parser() -> argparse.ArgumentParser:
     key_delete = keys_sub.add_parser("delete", help="delete a stored key")
     key_delete.add_argument("provider")
     keys_sub.add_parser("list", help="show where each provider's key would come from")
+    key_get = keys_sub.add_parser("get", help="say whether a key is stored (--show prints it)")
+    key_get.add_argument("provider")
+    key_get.add_argument("--show", action="store_true", help="print the key itself")
+
+    auth = sub.add_parser("auth", help="OAuth logins (device code or browser)")
+    auth_sub = auth.add_subparsers(dest="auth_command", required=True)
+    login = auth_sub.add_parser("login", help="log in and keep the token in the OS keychain")
+    login.add_argument("provider")
+    login.add_argument("--flow", choices=["device_code", "pkce"], help="override the flow")
+    login.add_argument("--no-browser", action="store_true", help="print the URL only")
+    logout = auth_sub.add_parser("logout", help="forget a stored login")
+    logout.add_argument("provider")
+    status = auth_sub.add_parser("status", help="show stored logins (never the tokens)")
+    status.add_argument("provider", nargs="?")
     return parser
 
 
@@ -96,7 +110,27 @@ def _keys(args: argparse.Namespace) -> int:
         return keys_set(args.provider, default_registry())
     if args.keys_command == "delete":
         return keys_delete(args.provider)
+    if args.keys_command == "get":
+        from llmkit.cli.keys import keys_get
+
+        default_registry().get(args.provider)
+        return keys_get(args.provider, show=args.show)
     return keys_list(default_registry())
+
+
+def _auth(args: argparse.Namespace) -> int:
+    from llmkit.cli.auth import auth_login, auth_logout, auth_status
+    from llmkit.providers import default_registry
+
+    if args.auth_command == "login":
+        return asyncio.run(
+            auth_login(
+                args.provider, default_registry(), flow=args.flow, no_browser=args.no_browser
+            )
+        )
+    if args.auth_command == "logout":
+        return asyncio.run(auth_logout(args.provider, default_registry()))
+    return auth_status(args.provider, default_registry())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_chat(args))
         if args.command == "providers":
             return _providers()
+        if args.command == "auth":
+            return _auth(args)
         return _keys(args)
     except LLMKitError as exc:
         print(f"llmkit: {type(exc).__name__}: {exc}", file=sys.stderr)

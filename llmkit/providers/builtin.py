@@ -8,7 +8,7 @@ OpenAI-chat compatibles).
 
 from __future__ import annotations
 
-from llmkit.providers.config import ProviderConfig, Quirks
+from llmkit.providers.config import OAuthConfig, ProviderConfig, Quirks, TokenExchange
 
 __all__ = ["BUILTIN_PROVIDERS"]
 
@@ -171,5 +171,38 @@ BUILTIN_PROVIDERS: tuple[ProviderConfig, ...] = (
         api_key_env="VLLM_API_KEY",
         quirks=Quirks(top_k=True),
         **_LOCAL,
+    ),
+    # GitHub Copilot: device-code login with GitHub (RFC 8628; GitHub docs, "Authorizing OAuth
+    # apps", device flow), then the GitHub token is exchanged for a short-lived Copilot token
+    # (llmkit/auth/copilot.py). The client id is the public one of GitHub's Copilot editor
+    # plugins; the API base comes from the exchange and must be a githubcopilot.com host.
+    ProviderConfig(
+        id="github-copilot",
+        name="GitHub Copilot",
+        protocol="openai-chat",
+        base_url="https://api.githubcopilot.com",
+        api_key_env="GITHUB_COPILOT_API_KEY",  # a Copilot API token used as is; normally log in
+        default_model="gpt-4.1",
+        models=("gpt-4.1", "gpt-4o", "claude-sonnet-4", "gemini-2.5-pro"),
+        headers={"openai-intent": "conversation-panel"},
+        quirks=Quirks(stream_usage=False),
+        supports_oauth=True,
+        oauth=OAuthConfig(
+            client_id="Iv1.b507a08c87ecfe98",
+            flow="device_code",
+            device_authorization_url="https://github.com/login/device/code",
+            token_url="https://github.com/login/oauth/access_token",
+            scopes=("read:user",),
+            exchange=TokenExchange(
+                url="https://api.github.com/copilot_internal/v2/token",
+                allowed_api_hosts=("api.githubcopilot.com", "*.githubcopilot.com"),
+                headers={
+                    "editor-version": "vscode/1.99.0",
+                    "editor-plugin-version": "copilot-chat/0.26.0",
+                    "copilot-integration-id": "vscode-chat",
+                    "user-agent": "GitHubCopilotChat/0.26.0",
+                },
+            ),
+        ),
     ),
 )

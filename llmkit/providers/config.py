@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["AuthScheme", "ProtocolName", "ProviderConfig", "Quirks"]
+__all__ = ["AuthScheme", "OAuthConfig", "ProtocolName", "ProviderConfig", "Quirks", "TokenExchange"]
 
 ProtocolName: TypeAlias = Literal["openai-chat", "anthropic-messages"]
 
@@ -59,6 +59,65 @@ class Quirks(BaseModel):
     json_output: Literal["json_schema", "json_object"] = "json_schema"
 
 
+class TokenExchange(BaseModel):
+    """A second step after an OAuth login: the login token is traded for a short-lived API
+    token (GitHub Copilot: the GitHub token is exchanged at ``copilot_internal/v2/token``).
+
+    Attributes:
+        kind: the exchange protocol; only ``github-copilot`` exists.
+        url: the exchange endpoint.
+        allowed_api_hosts: hosts the exchange may name as the API base (``*.`` matches any
+            subdomain). Any other host is refused, so a tampered response cannot send prompts
+            and tokens elsewhere. ``http://`` is only accepted for loopback hosts.
+        headers: headers sent with the exchange and with every API request.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["github-copilot"] = "github-copilot"
+    url: str
+    allowed_api_hosts: tuple[str, ...]
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class OAuthConfig(BaseModel):
+    """How to log in to a provider with OAuth 2.0, as data: add one at runtime, no code.
+
+    Attributes:
+        client_id: the registered (public) client id.
+        client_secret: for servers that require one even from native apps; not a secret in a
+            distributed app (RFC 8252 §8.5). Never shown in ``repr``.
+        flow: ``device_code`` (RFC 8628) or ``pkce`` (authorisation code with PKCE S256,
+            RFC 7636, on a loopback redirect, RFC 8252).
+        device_authorization_url: the RFC 8628 device authorisation endpoint.
+        authorization_url: the authorisation endpoint (``pkce``).
+        token_url: the token endpoint.
+        scopes: the scopes requested.
+        redirect_path: the path of the loopback redirect URI (``pkce``).
+        exchange: a second token step (:class:`TokenExchange`), e.g. GitHub Copilot's.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_id: str
+    client_secret: str | None = Field(default=None, repr=False)
+    flow: Literal["device_code", "pkce"] = "device_code"
+    device_authorization_url: str | None = None
+    authorization_url: str | None = None
+    token_url: str
+    scopes: tuple[str, ...] = ()
+    redirect_path: str = "/callback"
+    exchange: TokenExchange | None = None
+
+    @model_validator(mode="after")
+    def _check_flow(self) -> OAuthConfig:
+        if self.flow == "device_code" and not self.device_authorization_url:
+            raise ValueError("flow 'device_code' needs device_authorization_url")
+        if self.flow == "pkce" and not self.authorization_url:
+            raise ValueError("flow 'pkce' needs authorization_url")
+        return self
+
+
 class ProviderConfig(BaseModel):
     """One provider: a base URL speaking one protocol, with its auth and quirks.
 
@@ -76,6 +135,7 @@ class ProviderConfig(BaseModel):
         models: well-known model ids (informational; any id is accepted).
         quirks: documented protocol deviations (:class:`Quirks`).
         supports_oauth: the provider can be logged into with OAuth instead of a key.
+        oauth: how to log in with OAuth (:class:`OAuthConfig`), or None.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -92,6 +152,7 @@ class ProviderConfig(BaseModel):
     models: tuple[str, ...] = ()
     quirks: Quirks = Field(default_factory=Quirks)
     supports_oauth: bool = False
+    oauth: OAuthConfig | None = None
 
     @field_validator("base_url")
     @classmethod

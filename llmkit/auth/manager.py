@@ -1,0 +1,422 @@
+"""The credential manager: one place that answers "which credential does this request use?".
+
+Resolution per request: explicit ``api_key=`` → OAuth token (when the provider has an
+:class:`~llmkit.providers.config.OAuthConfig` and a login is stored) → keychain key → the
+provider's environment variable.
+
+OAuth tokens are refreshed ``refresh_margin`` seconds (default 120, at most half the token's
+lifetime) before they expire, and once after a 401. One refresh is in flight per credential:
+inside a process an ``asyncio.Lock`` per credential and event loop, across processes a file
+lock (``filelock``) in the user's cache directory. Under that lock the token is read again from
+the store (another process may have refreshed it), and a rotated refresh token is stored before
+the new access token is used, so two processes never spend the same refresh token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import time
+import weakref
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from llmkit.auth.copilot import ApiToken, exchange_copilot_token
+from llmkit.auth.oauth import DeviceCodeCallback, device_code_login, pkce_login
+from llmkit.auth.oauth import refresh_access_token as _refresh
+from llmkit.auth.secret import MaskedStr, Secret
+from llmkit.auth.store import SERVICE, SecretStore, default_store
+from llmkit.auth.tokens import OAuthToken, TokenStore
+from llmkit.errors import AuthError, MissingCredentialError, TokenRefreshError
+from llmkit.providers.config import ProviderConfig
+
+__all__ = ["AuthManager", "Credentials", "default_auth_manager", "set_default_auth_manager"]
+
+CredentialKind = Literal["explicit", "oauth", "keychain", "env", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """The credential for one request.
+
+    Attributes:
+        kind: where it came from.
+        secret: the key or token (masked), or None (``kind="none"``).
+        headers: the HTTP headers carrying it (values are
+            :class:`~llmkit.auth.secret.MaskedStr`, so they print as ``'***'``).
+        base_url: an API root that replaces the provider's (GitHub Copilot's token names it).
+        account: the stored credential's account (OAuth).
+    """
+
+    kind: CredentialKind
+    secret: Secret | None
+    headers: Mapping[str, str]
+    base_url: str | None = None
+    account: str | None = None
+
+
+def header_for(provider: ProviderConfig, secret: Secret | None) -> dict[str, str]:
+    """The header carrying ``secret`` per the provider's auth scheme (masked values)."""
+    if secret is None or provider.auth == "none":
+        return {}
+    if provider.auth == "bearer":
+        return {"authorization": MaskedStr(f"Bearer {secret.reveal()}")}
+    if provider.auth == "x-api-key":
+        return {"x-api-key": secret.reveal()}
+    return {"api-key": secret.reveal()}
+
+
+def _lock_dir() -> Path:
+    override = os.environ.get("LLMKIT_LOCK_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("llmkit")) / "locks"
+
+
+class AuthManager:
+    """Resolves, refreshes and stores credentials.
+
+    Args:
+        store: the secret store (default :func:`~llmkit.auth.store.default_store`: the OS
+            keychain, or the opt-in ``LLMKIT_CREDENTIALS_FILE``).
+        refresh_margin: seconds before expiry at which a token is refreshed.
+        lock_dir: the directory of the cross-process refresh locks (default
+            ``LLMKIT_LOCK_DIR`` or ``<user cache dir>/llmkit/locks``).
+        http_timeout: seconds for each token request.
+        environ: the environment to read key variables from (default ``os.environ``).
+    """
+
+    def __init__(
+        self,
+        store: SecretStore | None = None,
+        *,
+        refresh_margin: float = 120.0,
+        lock_dir: str | os.PathLike[str] | None = None,
+        http_timeout: float = 30.0,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._store = store
+        self.refresh_margin = refresh_margin
+        self._lock_dir = Path(lock_dir) if lock_dir is not None else None
+        self.http_timeout = http_timeout
+        self._environ = environ
+        self._tokens: dict[str, OAuthToken] = {}
+        self._api_tokens: dict[str, ApiToken] = {}
+        self._locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
+        self.token_requests = 0
+        """How many token endpoint / exchange requests this manager sent (for tests and
+        monitoring)."""
+
+    def __repr__(self) -> str:
+        return f"AuthManager(store={self.store.description!r})"
+
+    @property
+    def store(self) -> SecretStore:
+        """The secret store (resolved on first use, never at import)."""
+        if self._store is None:
+            self._store = default_store()
+        return self._store
+
+    @property
+    def token_store(self) -> TokenStore:
+        """OAuth tokens in :attr:`store` (service ``llmkit-oauth``)."""
+        return TokenStore(self.store)
+
+    @staticmethod
+    def account_key(provider: ProviderConfig, account: str | None = None) -> str:
+        """The store account of a provider's OAuth login: ``<provider>`` or
+        ``<provider>:<account>``."""
+        return provider.id if not account else f"{provider.id}:{account}"
+
+    # ------------------------------------------------------------------ resolution
+    async def credentials(
+        self,
+        provider: ProviderConfig,
+        explicit: str | Secret | None = None,
+        *,
+        account: str | None = None,
+    ) -> Credentials:
+        """The credential for one request to ``provider``.
+
+        Raises:
+            MissingCredentialError: the provider needs a credential and none was found.
+            KeychainError: the keychain exists but refused the read or timed out.
+            TokenRefreshError: the OAuth token could not be refreshed (log in again).
+        """
+        if explicit is not None:
+            secret = explicit if isinstance(explicit, Secret) else Secret(explicit)
+            return Credentials("explicit", secret, header_for(provider, secret))
+        if provider.auth == "none":
+            return Credentials("none", None, {})
+        if provider.oauth is not None:
+            oauth = await self._oauth_credentials(provider, account)
+            if oauth is not None:
+                return oauth
+        stored = await asyncio.to_thread(self.store.get, SERVICE, provider.id)
+        if stored:
+            secret = Secret(stored, "keychain")
+            return Credentials("keychain", secret, header_for(provider, secret))
+        env = os.environ if self._environ is None else self._environ
+        value = env.get(provider.api_key_env) if provider.api_key_env else None
+        if value:
+            secret = Secret(value, f"env:{provider.api_key_env}")
+            return Credentials("env", secret, header_for(provider, secret))
+        if not provider.api_key_required:
+            return Credentials("none", None, {})
+        raise MissingCredentialError(
+            provider.id, provider.api_key_env, oauth=provider.oauth is not None
+        )
+
+    async def after_unauthorized(
+        self, provider: ProviderConfig, rejected: Credentials
+    ) -> Credentials | None:
+        """New credentials after a 401, or None when retrying cannot help.
+
+        Only OAuth credentials are refreshed: exactly once per rejected token, however many
+        requests saw the 401 (the others get the token the first one obtained).
+
+        Raises:
+            TokenRefreshError: the refresh failed (log in again).
+        """
+        if rejected.kind != "oauth" or provider.oauth is None or rejected.secret is None:
+            return None
+        fresh = await self._oauth_credentials(provider, rejected.account, rejected.secret)
+        if fresh is None or fresh.secret == rejected.secret:
+            return None
+        return fresh
+
+    async def _oauth_credentials(
+        self, provider: ProviderConfig, account: str | None, rejected: Secret | None = None
+    ) -> Credentials | None:
+        assert provider.oauth is not None
+        key = self.account_key(provider, account)
+        exchange = provider.oauth.exchange
+        login_rejected = None if exchange is not None else rejected
+        token = await self.oauth_token(provider, account, rejected=login_rejected)
+        if token is None or token.access_token is None:
+            return None
+        if exchange is None:
+            return Credentials(
+                "oauth", token.access_token, header_for(provider, token.access_token), None, account
+            )
+        api = await self._api_token(provider, key, token.access_token, rejected)
+        headers = {**exchange.headers, **header_for(provider, api.token)}
+        return Credentials("oauth", api.token, headers, api.api_base, account)
+
+    # ------------------------------------------------------------------ locks
+    def _lock(self, key: str) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        locks = self._locks.setdefault(loop, {})
+        return locks.setdefault(key, asyncio.Lock())
+
+    @contextlib.asynccontextmanager
+    async def _process_lock(self, key: str) -> AsyncIterator[None]:
+        from filelock import FileLock, Timeout
+
+        directory = self._lock_dir or _lock_dir()
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        name = hashlib.sha256(f"{self.store.description}|{key}".encode()).hexdigest()[:32]
+        lock = FileLock(str(directory / f"{name}.lock"), thread_local=False)
+        try:
+            await asyncio.to_thread(lock.acquire, timeout=max(self.http_timeout * 2, 10.0))
+        except Timeout:
+            raise TokenRefreshError(
+                f"another process held the refresh lock for {key!r} too long; retry",
+                provider_id=key.split(":")[0],
+                login_required=False,
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # ------------------------------------------------------------------ OAuth tokens
+    def _usable(self, token: OAuthToken | None, rejected: Secret | None) -> bool:
+        return (
+            token is not None
+            and token.access_token is not None
+            and token.access_token != rejected
+            and not token.needs_refresh(time.time(), self.refresh_margin)
+        )
+
+    async def oauth_token(
+        self,
+        provider: ProviderConfig,
+        account: str | None = None,
+        *,
+        rejected: Secret | None = None,
+    ) -> OAuthToken | None:
+        """The provider's OAuth token set, refreshed when due; None when not logged in.
+
+        Args:
+            rejected: an access token the server refused (401): a token equal to it is
+                refreshed even if not yet due.
+
+        Raises:
+            TokenRefreshError: the refresh failed; ``login_required`` says whether only a new
+                login helps.
+            KeychainError: the keychain refused the read or write.
+        """
+        assert provider.oauth is not None
+        key = self.account_key(provider, account)
+        cached = self._tokens.get(key)
+        if self._usable(cached, rejected):
+            return cached
+        async with self._lock(key):
+            cached = self._tokens.get(key)
+            if self._usable(cached, rejected):
+                return cached
+            stored = await asyncio.to_thread(self.token_store.load, key)
+            if stored is None:
+                self._tokens.pop(key, None)
+                return None
+            if self._usable(stored, rejected):
+                self._tokens[key] = stored
+                return stored
+            if stored.refresh_token is None:
+                if stored.access_token is not None and stored.access_token != rejected:
+                    self._tokens[key] = stored  # no expiry known and no way to refresh
+                    return stored
+                raise TokenRefreshError(
+                    f"the {provider.id} login has expired and cannot be refreshed; log in "
+                    f"again with `llmkit auth login {provider.id}`",
+                    provider_id=provider.id,
+                )
+            async with self._process_lock(key):
+                stored = await asyncio.to_thread(self.token_store.load, key)
+                if stored is None:
+                    return None
+                if self._usable(stored, rejected) or stored.refresh_token is None:
+                    self._tokens[key] = stored
+                    return stored
+                self.token_requests += 1
+                fresh = await _refresh(
+                    provider.oauth,
+                    stored.refresh_token,
+                    provider_id=provider.id,
+                    timeout=self.http_timeout,
+                )
+                # Persist the (possibly rotated) refresh token before anyone uses the new
+                # access token: a crash after this point loses nothing.
+                await asyncio.to_thread(self.token_store.save, key, fresh)
+                self._tokens[key] = fresh
+                return fresh
+
+    async def _api_token(
+        self, provider: ProviderConfig, key: str, login: Secret, rejected: Secret | None
+    ) -> ApiToken:
+        assert provider.oauth is not None
+        assert provider.oauth.exchange is not None
+        now = time.time()
+        cached = self._api_tokens.get(key)
+        if (
+            cached
+            and cached.token != rejected
+            and not cached.needs_refresh(now, self.refresh_margin)
+        ):
+            return cached
+        async with self._lock(key + "#exchange"):
+            cached = self._api_tokens.get(key)
+            now = time.time()
+            if (
+                cached
+                and cached.token != rejected
+                and not cached.needs_refresh(now, self.refresh_margin)
+            ):
+                return cached
+            self.token_requests += 1
+            api = await exchange_copilot_token(
+                provider.oauth.exchange, login, provider_id=provider.id, timeout=self.http_timeout
+            )
+            self._api_tokens[key] = api
+            return api
+
+    # ------------------------------------------------------------------ login / logout
+    async def login(
+        self,
+        provider: ProviderConfig,
+        *,
+        account: str | None = None,
+        flow: Literal["device_code", "pkce"] | None = None,
+        on_device_code: DeviceCodeCallback | None = None,
+        open_url: Callable[[str], object] | None = None,
+        wait: float = 300.0,
+    ) -> OAuthToken:
+        """Log in with the provider's OAuth flow and store the token set.
+
+        Args:
+            flow: override the config's flow.
+            on_device_code: shows the device code (device flow; default prints it).
+            open_url: opens the authorisation URL (PKCE; default ``webbrowser.open``).
+            wait: seconds to wait for the browser redirect (PKCE).
+
+        Raises:
+            AuthError: the provider has no OAuth config.
+            OAuthFlowError: the login failed; TokenRefreshError: a token exchange failed.
+            KeychainError: the token could not be stored.
+        """
+        config = provider.oauth
+        if config is None:
+            raise AuthError(f"provider {provider.id!r} has no OAuth login; use an API key")
+        key = self.account_key(provider, account)
+        if (flow or config.flow) == "pkce":
+            import webbrowser
+
+            token = await pkce_login(
+                config, open_url or webbrowser.open, timeout=self.http_timeout, wait=wait
+            )
+        else:
+            token = await device_code_login(
+                config, on_device_code or _print_code, timeout=self.http_timeout
+            )
+        self.token_requests += 1
+        await asyncio.to_thread(self.token_store.save, key, token)
+        self._tokens[key] = token
+        self._api_tokens.pop(key, None)
+        if config.exchange is not None and token.access_token is not None:
+            await self._api_token(provider, key, token.access_token, None)
+        return token
+
+    async def logout(self, provider: ProviderConfig, *, account: str | None = None) -> bool:
+        """Forget the stored token set. Returns False when there was none.
+
+        Raises:
+            KeychainError: the keychain refused the deletion.
+        """
+        key = self.account_key(provider, account)
+        self._tokens.pop(key, None)
+        self._api_tokens.pop(key, None)
+        return await asyncio.to_thread(self.token_store.delete, key)
+
+
+def _print_code(code: object) -> None:
+    import sys
+
+    user_code = getattr(code, "user_code", "")
+    uri = getattr(code, "verification_uri", "")
+    sys.stderr.write(f"Open {uri} and enter the code {user_code}\n")
+
+
+_default: AuthManager | None = None
+
+
+def default_auth_manager() -> AuthManager:
+    """The process-wide manager used by ``stream_text`` and friends (created on first use)."""
+    global _default
+    if _default is None:
+        _default = AuthManager()
+    return _default
+
+
+def set_default_auth_manager(manager: AuthManager | None) -> None:
+    """Replace the process-wide manager (None: a fresh default on next use)."""
+    global _default
+    _default = manager
