@@ -25,6 +25,15 @@ _EXPORTS: dict[str, str] = {
     "stream_object": "llmkit._object",
     "GenerateObjectResult": "llmkit._object_result",
     "StreamObjectResult": "llmkit._object_result",
+    # tools and multi-step calls
+    "tool": "llmkit.tools",
+    "Tool": "llmkit.tools",
+    "FunctionTool": "llmkit.tools",
+    "StepResult": "llmkit._steps",
+    "FinishInfo": "llmkit._steps",
+    "StopCondition": "llmkit._steps",
+    "step_count_is": "llmkit._steps",
+    "has_tool_call": "llmkit._steps",
     # providers
     "ProviderConfig": "llmkit.providers.config",
     "Quirks": "llmkit.providers.config",
@@ -67,6 +76,17 @@ _EXPORTS: dict[str, str] = {
     "SourceEvent": "llmkit.types.events",
     "StepFinishEvent": "llmkit.types.events",
     "FinishEvent": "llmkit.types.events",
+    "AbortEvent": "llmkit.types.events",
+    # reliability
+    "RetryPolicy": "llmkit.reliability.retry",
+    "Timeouts": "llmkit.reliability.deadline",
+    "RateLimit": "llmkit.reliability.ratelimit",
+    "ResponseCache": "llmkit.reliability.cache",
+    "PartialResult": "llmkit.types.partial",
+    "ConnectTimeoutError": "llmkit.errors",
+    "FirstEventTimeoutError": "llmkit.errors",
+    "IdleTimeoutError": "llmkit.errors",
+    "TotalTimeoutError": "llmkit.errors",
     # errors
     "LLMKitError": "llmkit.errors",
     "ConfigurationError": "llmkit.errors",
@@ -97,6 +117,7 @@ __all__ = [
     "APIError",
     "APIStatusError",
     "APITimeoutError",
+    "AbortEvent",
     "AssistantMessage",
     "AuthError",
     "AuthenticationError",
@@ -104,10 +125,15 @@ __all__ = [
     "CallOptions",
     "CallWarning",
     "ConfigurationError",
+    "ConnectTimeoutError",
     "FilePart",
     "FinishEvent",
+    "FinishInfo",
+    "FirstEventTimeoutError",
+    "FunctionTool",
     "GenerateObjectResult",
     "GenerateTextResult",
+    "IdleTimeoutError",
     "ImagePart",
     "InternalServerError",
     "InvalidProviderConfigError",
@@ -122,20 +148,26 @@ __all__ = [
     "NoSuchProviderError",
     "NotFoundError",
     "OverloadedError",
+    "PartialResult",
     "PermissionDeniedError",
     "ProviderConfig",
     "ProviderRegistry",
     "Quirks",
+    "RateLimit",
     "RateLimitError",
     "ReasoningDeltaEvent",
     "ReasoningEndEvent",
     "ReasoningOptions",
     "ReasoningPart",
     "ReasoningStartEvent",
+    "ResponseCache",
     "ResponseMetadataEvent",
+    "RetryPolicy",
     "Secret",
     "SourceEvent",
     "StepFinishEvent",
+    "StepResult",
+    "StopCondition",
     "StreamError",
     "StreamEvent",
     "StreamObjectResult",
@@ -146,6 +178,8 @@ __all__ = [
     "TextEndEvent",
     "TextPart",
     "TextStartEvent",
+    "Timeouts",
+    "Tool",
     "ToolCallEvent",
     "ToolCallPart",
     "ToolDefinition",
@@ -155,14 +189,18 @@ __all__ = [
     "ToolMessage",
     "ToolResultEvent",
     "ToolResultPart",
+    "TotalTimeoutError",
     "UnsupportedFeatureError",
     "Usage",
     "UserMessage",
     "generate_object",
     "generate_text",
+    "has_tool_call",
     "registry",
+    "step_count_is",
     "stream_object",
     "stream_text",
+    "tool",
 ]
 
 if TYPE_CHECKING:
@@ -170,6 +208,7 @@ if TYPE_CHECKING:
     from llmkit._object import generate_object, stream_object
     from llmkit._object_result import GenerateObjectResult, StreamObjectResult
     from llmkit._result import GenerateTextResult, StreamTextResult
+    from llmkit._steps import FinishInfo, StepResult, StopCondition, has_tool_call, step_count_is
     from llmkit.auth.secret import Secret
     from llmkit.auth.store import KeyStore
     from llmkit.errors import (
@@ -181,6 +220,9 @@ if TYPE_CHECKING:
         AuthError,
         BadRequestError,
         ConfigurationError,
+        ConnectTimeoutError,
+        FirstEventTimeoutError,
+        IdleTimeoutError,
         InternalServerError,
         InvalidProviderConfigError,
         InvalidResponseError,
@@ -194,11 +236,18 @@ if TYPE_CHECKING:
         PermissionDeniedError,
         RateLimitError,
         StreamError,
+        TotalTimeoutError,
         UnsupportedFeatureError,
     )
     from llmkit.providers.config import ProviderConfig, Quirks
     from llmkit.providers.registry import ProviderRegistry
+    from llmkit.reliability.cache import ResponseCache
+    from llmkit.reliability.deadline import Timeouts
+    from llmkit.reliability.ratelimit import RateLimit
+    from llmkit.reliability.retry import RetryPolicy
+    from llmkit.tools import FunctionTool, Tool, tool
     from llmkit.types.events import (
+        AbortEvent,
         FinishEvent,
         ReasoningDeltaEvent,
         ReasoningEndEvent,
@@ -236,6 +285,7 @@ if TYPE_CHECKING:
         ReasoningOptions,
         ToolDefinition,
     )
+    from llmkit.types.partial import PartialResult
     from llmkit.types.usage import Usage
     from llmkit.types.warnings import CallWarning
 

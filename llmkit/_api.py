@@ -7,10 +7,10 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 from llmkit._driver import (
-    Connection,
     build_call,
     build_stream_request,
     generate_step,
+    make_connection,
     resolve_target,
     stream_step,
 )
@@ -19,6 +19,7 @@ from llmkit._result import GenerateTextResult, StreamTextResult
 from llmkit._steps import StopCondition
 from llmkit.auth.secret import Secret
 from llmkit.providers.registry import ProviderRegistry
+from llmkit.reliability import RateLimit, ResponseCache, RetryPolicy, Timeouts
 from llmkit.tools._tool import Tool, ToolLike, tool_map
 from llmkit.types.events import StreamEvent
 from llmkit.types.messages import MessageLike
@@ -88,6 +89,11 @@ def stream_text(
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    retry: RetryPolicy | int | None = None,
+    timeouts: Timeouts | None = None,
+    rate_limit: RateLimit | None = None,
+    fallback_models: Sequence[str] | None = None,
+    cache: ResponseCache | bool | None = None,
 ) -> StreamTextResult:
     """Stream a model's answer as unified events.
 
@@ -120,10 +126,19 @@ def stream_text(
         reasoning: ``{"effort": "high"}`` and/or ``{"budget_tokens": 4096}``.
         provider_options: per protocol family, e.g. ``{"anthropic": {"metadata": {...}}}``.
         headers: extra HTTP headers.
-        timeout: seconds allowed between bytes (and to connect, capped at 5).
+        timeout: seconds for the first event and between events (connect: at most 5); see
+            ``timeouts`` for each limit.
         api_key: the key to use instead of the keychain / environment lookup.
         registry: the provider registry (default ``llmkit.registry``).
         http_client: an ``httpx.AsyncClient`` instead of the shared per-loop client.
+        retry: a :class:`llmkit.RetryPolicy` or a number of retries (default: the provider's,
+            else 2). Retries happen only before the first content event.
+        timeouts: a :class:`llmkit.Timeouts` (connect, first event, idle, total; seconds).
+        rate_limit: a :class:`llmkit.RateLimit` for this call (default: the provider's).
+        fallback_models: ``"provider:model"`` strings tried in order when the call fails
+            retryably before any content; ``stream_start.model`` names the one that answered.
+        cache: a :class:`llmkit.ResponseCache`, or True for the process-wide one; a cached
+            stream replays its recorded events.
 
     Returns:
         The stream (a ``StreamTextResult``); nothing is sent until it is iterated or awaited.
@@ -141,7 +156,16 @@ def stream_text(
     toolset = tool_map(tools)
     call = build_call({**_call_fields(locals()), "tools": _definitions(toolset)})
     request = build_stream_request(target, call)  # unsupported settings raise here, at once
-    connection = Connection(api_key, http_client)
+    connection = make_connection(
+        api_key,
+        http_client,
+        retry=retry,
+        timeouts=timeouts,
+        rate_limit=rate_limit,
+        fallback_models=fallback_models,
+        cache=cache,
+        registry=registry,
+    )
 
     def step(options: CallOptions, index: int) -> AsyncIterator[StreamEvent]:
         return stream_step(target, options, connection, request if index == 0 else None)
@@ -185,6 +209,11 @@ async def generate_text(
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    retry: RetryPolicy | int | None = None,
+    timeouts: Timeouts | None = None,
+    rate_limit: RateLimit | None = None,
+    fallback_models: Sequence[str] | None = None,
+    cache: ResponseCache | bool | None = None,
 ) -> GenerateTextResult:
     """Call a model without streaming and return the finished result.
 
@@ -206,7 +235,16 @@ async def generate_text(
     target = resolve_target(model, registry)
     toolset = tool_map(tools)
     call = build_call({**_call_fields(locals()), "tools": _definitions(toolset)})
-    connection = Connection(api_key, http_client)
+    connection = make_connection(
+        api_key,
+        http_client,
+        retry=retry,
+        timeouts=timeouts,
+        rate_limit=rate_limit,
+        fallback_models=fallback_models,
+        cache=cache,
+        registry=registry,
+    )
 
     async def step(options: CallOptions, index: int) -> AsyncIterator[StreamEvent]:
         for event in await generate_step(target, options, connection):

@@ -1,13 +1,26 @@
 """One model call, streamed or not: the I/O driver around a sans-IO protocol.
 
-``stream_step`` and ``generate_step`` send exactly one request and turn its response into stream
+``stream_step`` and ``generate_step`` make one model call and turn its response into stream
 events. Everything that wraps a call (multi-step tool loops, structured output) builds on these;
-everything about sending one request (credentials, transport, error labelling) lives here.
+everything about sending one request (credentials, transport, error labelling) and getting it
+answered reliably lives here:
+
+- retries (:mod:`llmkit.reliability.retry`) and fallback models run only until the first
+  content event: a stream's first events are read inside the retry loop and handed on only once
+  content arrived, so nothing is ever yielded twice;
+- timeouts above the transport (:mod:`llmkit.reliability.deadline`): first event, idle between
+  events, total;
+- client-side rate limits (:mod:`llmkit.reliability.ratelimit`) and the per-loop concurrency
+  gate (:func:`llmkit.transport.http.concurrency_gate`), held until the response is closed;
+- the opt-in response cache (:mod:`llmkit.reliability.cache`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,17 +28,23 @@ from pydantic import ValidationError
 
 from llmkit.auth.request import open_authorized, resolve_credentials, send_authorized
 from llmkit.auth.secret import Secret
-from llmkit.errors import APIError, ConfigurationError
+from llmkit.errors import APIError, APIStatusError, ConfigurationError
 from llmkit.protocols import Protocol, get_protocol
 from llmkit.protocols.base import BuiltRequest
 from llmkit.providers import default_registry
 from llmkit.providers.config import ProviderConfig
 from llmkit.providers.registry import ProviderRegistry
+from llmkit.reliability.deadline import DEFAULT_TIMEOUTS, Timeouts, Watchdog
+from llmkit.reliability.ratelimit import Limiter, RateLimit, get_limiter
+from llmkit.reliability.retry import DEFAULT_RETRY, RetryPolicy, call_with_retries
 from llmkit.types.events import StreamEvent, StreamStartEvent
 from llmkit.types.options import CallOptions
 
 if TYPE_CHECKING:
     import httpx
+    from httpx_sse import ServerSentEvent
+
+    from llmkit.reliability.cache import ResponseCache
 
 __all__ = [
     "Connection",
@@ -33,9 +52,13 @@ __all__ = [
     "build_call",
     "build_stream_request",
     "generate_step",
+    "make_connection",
     "resolve_target",
     "stream_step",
 ]
+
+_PRELUDE = frozenset({"stream_start", "response_metadata", "text_start", "reasoning_start"})
+"""Events that are not content: a call is still retried after them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +69,64 @@ class Target:
     model_id: str
     protocol: Protocol[Any]
 
+    @property
+    def name(self) -> str:
+        """``"provider:model"``."""
+        return f"{self.provider.id}:{self.model_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Connection:
-    """Per-call I/O settings: an explicit key and an optional caller-owned HTTP client."""
+    """Per-call I/O settings.
+
+    Attributes:
+        api_key: an explicit key instead of the keychain / environment lookup.
+        http_client: a caller-owned ``httpx.AsyncClient`` instead of the shared one.
+        retry: the call's retry policy (else the provider's, else two retries).
+        timeouts: the call's time limits (else from ``call.timeout``, the provider's, defaults).
+        rate_limit: client-side limits for this call (else the provider's).
+        fallbacks: models tried in order when the call fails retryably before any content.
+        cache: a response cache to answer from and fill (None: no caching).
+    """
 
     api_key: str | Secret | None = None
     http_client: httpx.AsyncClient | None = None
+    retry: RetryPolicy | None = None
+    timeouts: Timeouts | None = None
+    rate_limit: RateLimit | None = None
+    fallbacks: tuple[Target, ...] = ()
+    cache: ResponseCache | None = None
+
+
+def make_connection(
+    api_key: str | Secret | None = None,
+    http_client: httpx.AsyncClient | None = None,
+    *,
+    retry: RetryPolicy | int | None = None,
+    timeouts: Timeouts | None = None,
+    rate_limit: RateLimit | None = None,
+    fallback_models: Sequence[str] | None = None,
+    cache: ResponseCache | bool | None = None,
+    registry: ProviderRegistry | None = None,
+) -> Connection:
+    """A :class:`Connection` from the public keyword arguments.
+
+    ``retry`` may be a number of retries; ``cache=True`` means the process-wide
+    :func:`~llmkit.reliability.cache.default_cache`; fallback model strings are resolved now.
+
+    Raises:
+        NoSuchProviderError: a fallback names an unknown provider.
+    """
+    policy = RetryPolicy(max_retries=retry) if isinstance(retry, int) else retry
+    store: ResponseCache | None
+    if cache is True:
+        from llmkit.reliability.cache import default_cache
+
+        store = default_cache()
+    else:
+        store = cache or None
+    fallbacks = tuple(resolve_target(m, registry) for m in fallback_models or ())
+    return Connection(api_key, http_client, policy, timeouts, rate_limit, fallbacks, store)
 
 
 def resolve_target(model: str, registry: ProviderRegistry | None) -> Target:
@@ -93,13 +167,178 @@ def build_stream_request(target: Target, call: CallOptions) -> BuiltRequest:
     return target.protocol.build_request(call, target.provider, target.model_id, stream=True)
 
 
+# ---------------------------------------------------------------------------- settings
+def _timeouts(call: CallOptions, connection: Connection, provider: ProviderConfig) -> Timeouts:
+    if connection.timeouts is not None:
+        return connection.timeouts
+    if call.timeout is not None:
+        t = call.timeout
+        return Timeouts(connect=min(5.0, t), first_event=t, idle=t, write=max(t, 1.0))
+    return provider.timeouts or DEFAULT_TIMEOUTS
+
+
+def _policy(connection: Connection, provider: ProviderConfig) -> RetryPolicy:
+    return connection.retry or provider.retry or DEFAULT_RETRY
+
+
+def _limiter(connection: Connection, target: Target) -> Limiter | None:
+    limit = connection.rate_limit or target.provider.rate_limit
+    return get_limiter(limit, target.provider.id, target.model_id) if limit else None
+
+
+def _tokens(request: BuiltRequest, call: CallOptions) -> int:
+    """Estimated tokens of a request for a tokens-per-minute limit: body chars / 4 + output."""
+    body = json.dumps(request.body, ensure_ascii=False, separators=(",", ":"))
+    return len(body) // 4 + (call.max_output_tokens or 0)
+
+
+def _fallback_worthy(exc: APIError, policy: RetryPolicy) -> bool:
+    if isinstance(exc, APIStatusError):
+        return exc.is_retryable  # a long Retry-After is worth another model
+    return policy.is_retryable(exc)
+
+
+async def _admit(
+    stack: AsyncExitStack, limiter: Limiter | None, request: BuiltRequest, call: CallOptions
+) -> None:
+    """Take a slot of the loop's concurrency gate and the rate limiter (released by ``stack``)."""
+    from llmkit.transport.http import concurrency_gate
+
+    gate = concurrency_gate()
+    await gate.acquire()
+    stack.callback(gate.release)
+    if limiter is not None:
+        await limiter.acquire(_tokens(request, call) if limiter.limit.tokens_per_minute else 0)
+        stack.callback(limiter.release)
+
+
+def _headers_hook(limiter: Limiter | None) -> Callable[[int, httpx.Headers], None] | None:
+    if limiter is None:
+        return None
+    from llmkit.reliability.retry import parse_retry_after
+
+    def hook(status: int, headers: httpx.Headers) -> None:
+        limiter.observe(headers, parse_retry_after(headers) if status >= 400 else None)
+
+    return hook
+
+
+# ---------------------------------------------------------------------------- streaming
+@dataclass(slots=True)
+class _Opened:
+    """A stream that reached its first content event (or its end)."""
+
+    target: Target
+    request: BuiltRequest
+    stack: AsyncExitStack
+    sses: AsyncIterator[ServerSentEvent]
+    state: Any
+    buffered: list[StreamEvent]
+    done: bool
+
+
+async def _open_stream(
+    target: Target,
+    request: BuiltRequest,
+    call: CallOptions,
+    connection: Connection,
+    timeouts: Timeouts,
+    watchdog: Watchdog,
+) -> _Opened:
+    """One attempt: send the request and read up to the first content event."""
+    from llmkit.transport.http import open_response
+    from llmkit.transport.sse import iter_sse
+
+    protocol, provider = target.protocol, target.provider
+    limiter = _limiter(connection, target)
+    stack = AsyncExitStack()
+    try:
+        watchdog.sleeping()  # queueing counts against the total deadline only
+        await _admit(stack, limiter, request, call)
+        watchdog.attempt()
+        creds = await resolve_credentials(provider, connection.api_key)
+        response = await stack.enter_async_context(
+            open_authorized(  # a 401 with an OAuth token: one refresh, one retry
+                provider,
+                creds,
+                request,
+                lambda req, auth: open_response(
+                    req,
+                    auth,
+                    protocol.parse_error,
+                    client=connection.http_client,
+                    timeout=timeouts,
+                    on_headers=_headers_hook(limiter),
+                    follow_redirects=provider.follow_redirects,
+                    allow_http=provider.allow_insecure_http,
+                ),
+            )
+        )
+        sses = iter_sse(response)
+        stack.push_async_callback(sses.aclose)
+        state = protocol.new_state(provider)
+        buffered: list[StreamEvent] = []
+        async for sse in sses:
+            events = protocol.parse_event(state, sse)
+            if events:
+                buffered += events
+                if any(e.type not in _PRELUDE for e in events):
+                    return _Opened(target, request, stack, sses, state, buffered, False)
+        buffered += protocol.finish(state)
+        return _Opened(target, request, stack, sses, state, buffered, True)
+    except BaseException as exc:
+        timeout = watchdog.claim(exc)  # a first-event timeout is this attempt's failure
+        await stack.aclose()
+        if timeout is not None:
+            raise timeout from None
+        raise
+
+
+async def _open_any(
+    candidates: list[tuple[Target, BuiltRequest | None]],
+    call: CallOptions,
+    connection: Connection,
+    timeouts: Timeouts,
+    watchdog: Watchdog,
+) -> tuple[_Opened, int]:
+    """Open the first candidate that answers, retrying each per its policy."""
+    attempts = 0
+    for index, (target, request) in enumerate(candidates):
+        built = request if request is not None else build_stream_request(target, call)
+        policy = _policy(connection, target.provider)
+        tries = 0
+
+        async def attempt(target: Target = target, built: BuiltRequest = built) -> _Opened:
+            nonlocal tries
+            tries += 1
+            return await _open_stream(target, built, call, connection, timeouts, watchdog)
+
+        try:
+            opened = await call_with_retries(
+                attempt, policy, on_retry=lambda exc, delay: watchdog.sleeping()
+            )
+        except APIError as exc:
+            _label(exc, target)
+            attempts += tries
+            exc.attempts = attempts
+            if index + 1 < len(candidates) and _fallback_worthy(exc, policy):
+                continue
+            raise
+        return opened, attempts + tries
+    raise AssertionError("unreachable: no candidate")  # pragma: no cover
+
+
 async def stream_step(
     target: Target,
     call: CallOptions,
     connection: Connection,
     request: BuiltRequest | None = None,
 ) -> AsyncIterator[StreamEvent]:
-    """Send one streaming request; yield ``stream_start``, then the protocol's events.
+    """Make one streamed model call; yield ``stream_start``, then the protocol's events.
+
+    Retries and fallbacks happen before anything is yielded: the first events are read inside
+    the retry loop, and ``stream_start`` (naming the model that answered) comes once the first
+    content event arrived. An error after that is raised as is, never retried.
 
     Args:
         request: the request already built from ``call`` (see :func:`build_stream_request`),
@@ -109,61 +348,182 @@ async def stream_step(
         UnsupportedFeatureError: from request building.
         MissingCredentialError, KeychainError, TokenRefreshError: no usable credential.
         APIStatusError, APIConnectionError, StreamError: from the provider, labelled with the
-            provider and model ids.
+            provider and model ids, after retries; ``attempts`` says how many requests.
+        APITimeoutError: a subclass naming the limit that fired (connect, first event, idle,
+            total).
     """
-    from llmkit.transport.http import open_response
-    from llmkit.transport.sse import iter_sse
-
-    protocol = target.protocol
     if request is None:
         request = build_stream_request(target, call)
-    try:
-        creds = await resolve_credentials(target.provider, connection.api_key)
-        yield StreamStartEvent(request.warnings)
-        async with open_authorized(  # a 401 with an OAuth token: one refresh, one retry
-            target.provider,
-            creds,
-            request,
-            lambda req, auth: open_response(
-                req, auth, protocol.parse_error, client=connection.http_client, timeout=call.timeout
-            ),
-        ) as response:
-            state = protocol.new_state(target.provider)
-            parse = protocol.parse_event
-            async for sse in iter_sse(response):
-                for event in parse(state, sse):
-                    yield event
-            for event in protocol.finish(state):
+    cache, key = connection.cache, None
+    if cache is not None:
+        from llmkit.reliability.cache import request_key
+
+        key = request_key(target.provider.id, target.model_id, request)
+        hit = cache.get(key)
+        if hit is not None:
+            for event in hit:
                 yield event
+            return
+    timeouts = _timeouts(call, connection, target.provider)
+    watchdog = Watchdog(timeouts)
+    candidates: list[tuple[Target, BuiltRequest | None]] = [(target, request)]
+    candidates += [(fallback, None) for fallback in connection.fallbacks]
+    answering = target
+    opened: _Opened | None = None
+    record: list[StreamEvent] | None = [] if cache is not None else None
+    try:
+        opened, attempts = await _open_any(candidates, call, connection, timeouts, watchdog)
+        answering = opened.target
+        protocol = answering.protocol
+        watchdog.waiting = False
+        start = StreamStartEvent(opened.request.warnings, answering.name, attempts)
+        events = [start, *opened.buffered]
+        if not opened.done:
+            watchdog.streaming()
+            watchdog.waiting = False
+        for event in events:
+            if record is not None:
+                record.append(event)
+            yield event
+        if not opened.done:
+            watchdog.resume()
+            parse, state = protocol.parse_event, opened.state
+            async for sse in opened.sses:
+                for event in parse(state, sse):
+                    watchdog.waiting = False
+                    if record is not None:
+                        record.append(event)
+                    yield event
+                    watchdog.resume()
+            for event in protocol.finish(state):
+                watchdog.waiting = False
+                if record is not None:
+                    record.append(event)
+                yield event
+        if cache is not None and key is not None and record is not None:
+            cache.put(key, record)
+    except asyncio.CancelledError as exc:
+        error = watchdog.claim(exc)
+        if error is None:
+            raise
+        _label(error, answering)
+        raise error from None
     except APIError as exc:
-        _label(exc, target)
+        _label(exc, answering)
         raise
+    finally:
+        watchdog.close()
+        if opened is not None:
+            await opened.stack.aclose()
+
+
+# ---------------------------------------------------------------------------- one JSON body
+async def _generate_once(
+    target: Target,
+    request: BuiltRequest,
+    call: CallOptions,
+    connection: Connection,
+    timeouts: Timeouts,
+    watchdog: Watchdog,
+) -> list[StreamEvent]:
+    from llmkit.transport.http import post_json
+
+    protocol, provider = target.protocol, target.provider
+    limiter = _limiter(connection, target)
+    try:
+        async with AsyncExitStack() as stack:
+            watchdog.sleeping()
+            await _admit(stack, limiter, request, call)
+            watchdog.attempt()
+            creds = await resolve_credentials(provider, connection.api_key)
+            body = await send_authorized(  # a 401 with an OAuth token: one refresh, one retry
+                provider,
+                creds,
+                request,
+                lambda req, auth: post_json(
+                    req,
+                    auth,
+                    protocol.parse_error,
+                    client=connection.http_client,
+                    timeout=timeouts,
+                    on_headers=_headers_hook(limiter),
+                    follow_redirects=provider.follow_redirects,
+                    allow_http=provider.allow_insecure_http,
+                ),
+            )
+    except asyncio.CancelledError as exc:
+        timeout = watchdog.claim(exc)  # a first-event timeout is this attempt's failure
+        if timeout is None:
+            raise
+        raise timeout from None
+    events = protocol.parse_response(body, provider)
+    return [StreamStartEvent(request.warnings, target.name), *events]
 
 
 async def generate_step(
     target: Target, call: CallOptions, connection: Connection
 ) -> list[StreamEvent]:
-    """Send one non-streamed request; return ``stream_start`` and the protocol's events.
+    """Make one non-streamed model call; return ``stream_start`` and the protocol's events.
+
+    Retries, fallbacks, timeouts (``first_event`` covers the whole response), rate limits and
+    the cache apply as for :func:`stream_step`.
 
     Raises:
         The errors of :func:`stream_step`, and InvalidResponseError for an unusable body.
     """
-    from llmkit.transport.http import post_json
-
     protocol = target.protocol
     request = protocol.build_request(call, target.provider, target.model_id, stream=False)
+    cache, key = connection.cache, None
+    if cache is not None:
+        from llmkit.reliability.cache import request_key
+
+        key = request_key(target.provider.id, target.model_id, request)
+        hit = cache.get(key)
+        if hit is not None:
+            return list(hit)
+    timeouts = _timeouts(call, connection, target.provider)
+    watchdog = Watchdog(timeouts)
+    candidates = [(target, request), *((f, None) for f in connection.fallbacks)]
+    attempts = 0
+    answering = target
     try:
-        creds = await resolve_credentials(target.provider, connection.api_key)
-        body = await send_authorized(  # a 401 with an OAuth token: one refresh, one retry
-            target.provider,
-            creds,
-            request,
-            lambda req, auth: post_json(
-                req, auth, protocol.parse_error, client=connection.http_client, timeout=call.timeout
-            ),
-        )
-        events = protocol.parse_response(body, target.provider)
-    except APIError as exc:
-        _label(exc, target)
-        raise
-    return [StreamStartEvent(request.warnings), *events]
+        for index, (candidate, built) in enumerate(candidates):
+            answering = candidate
+            if built is None:
+                built = candidate.protocol.build_request(
+                    call, candidate.provider, candidate.model_id, stream=False
+                )
+            policy = _policy(connection, candidate.provider)
+            tries = 0
+
+            async def attempt(t: Target = candidate, r: BuiltRequest = built) -> list[StreamEvent]:
+                nonlocal tries
+                tries += 1
+                return await _generate_once(t, r, call, connection, timeouts, watchdog)
+
+            try:
+                events = await call_with_retries(
+                    attempt, policy, on_retry=lambda exc, delay: watchdog.sleeping()
+                )
+            except APIError as exc:
+                _label(exc, candidate)
+                attempts += tries
+                exc.attempts = attempts
+                if index + 1 < len(candidates) and _fallback_worthy(exc, policy):
+                    continue
+                raise
+            start = events[0]
+            if isinstance(start, StreamStartEvent):
+                events[0] = StreamStartEvent(start.warnings, start.model, attempts + tries)
+            if cache is not None and key is not None:
+                cache.put(key, events)
+            return events
+    except asyncio.CancelledError as exc:
+        error = watchdog.claim(exc)
+        if error is None:
+            raise
+        _label(error, answering)
+        raise error from None
+    finally:
+        watchdog.close()
+    raise AssertionError("unreachable: no candidate")  # pragma: no cover

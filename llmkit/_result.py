@@ -3,14 +3,16 @@ and :class:`GenerateTextResult` (a finished call)."""
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from llmkit.errors import LLMKitError
+from llmkit.errors import APIError, LLMKitError
 from llmkit.types.events import (
+    AbortEvent,
     FinishEvent,
     ProviderMetadata,
     ResponseMetadataEvent,
@@ -21,6 +23,7 @@ from llmkit.types.events import (
     ToolCallEvent,
 )
 from llmkit.types.finish import FinishReason
+from llmkit.types.partial import PartialResult
 from llmkit.types.usage import Usage
 from llmkit.types.warnings import CallWarning
 
@@ -207,6 +210,7 @@ class StreamTextResult:
         self._active: weakref.ref[AsyncGenerator[StreamEvent, None]] | None = None
         self._started = False
         self._done = False
+        self._abort: AbortEvent | None = None
 
     # ------------------------------------------------------------------ iteration
     def __aiter__(self) -> AsyncGenerator[StreamEvent, None]:
@@ -223,18 +227,63 @@ class StreamTextResult:
     async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
         source = self._source()
         add = self._acc.add
+        delivered = 0
         try:
             async for event in source:
                 add(event)
+                delivered += 1
                 yield event
         except LLMKitError as exc:
             self._acc.error = exc
+            if isinstance(exc, APIError) and exc.partial is None and delivered:
+                exc.partial = self._partial(delivered)
+            raise
+        except GeneratorExit:
+            self._record_abort("closed")
+            raise
+        except asyncio.CancelledError:
+            self._record_abort("cancelled")
             raise
         finally:
             self._done = True
             aclose = getattr(source, "aclose", None)
             if aclose is not None:
                 await aclose()
+
+    def _usage_so_far(self) -> Usage:
+        if self._acc.finish is not None:
+            return self._acc.finish.usage
+        usage = Usage()
+        for step in self._run.steps if self._run is not None else ():
+            usage = usage + step.usage
+        return usage
+
+    def _partial(self, delivered: int) -> PartialResult:
+        acc = self._acc
+        return PartialResult(
+            text="".join(acc.text_parts),
+            reasoning_text="".join(acc.reasoning_parts) if acc.reasoning_parts else None,
+            tool_calls=tuple(acc.tool_calls),
+            usage=self._usage_so_far(),
+            events=delivered,
+        )
+
+    def _record_abort(self, reason: Literal["closed", "cancelled"]) -> None:
+        if self._abort is None and self._acc.finish is None and self._acc.error is None:
+            acc = self._acc
+            self._abort = AbortEvent(
+                reason,
+                "".join(acc.text_parts),
+                "".join(acc.reasoning_parts) if acc.reasoning_parts else None,
+                self._usage_so_far(),
+            )
+
+    @property
+    def abort(self) -> AbortEvent | None:
+        """The final ``abort`` record when the stream was stopped before its end (break,
+        ``aclose()``, ``async with`` exit, task cancellation), with the partial text and the
+        usage known so far; None for a stream that finished or failed."""
+        return self._abort
 
     async def _consume(self) -> _Accumulator:
         if not self._started:

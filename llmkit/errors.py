@@ -33,7 +33,8 @@ type maps to an HTTP status is an instance of *both* :class:`StreamError` and th
 529); see :func:`in_band_status_error`.
 
 Every :class:`APIError` raised after content was already delivered (so it was not retried)
-carries :attr:`APIError.partial`, the :class:`PartialResult` received before the failure.
+carries :attr:`APIError.partial`, the :class:`~llmkit.types.partial.PartialResult` received
+before the failure.
 
 Messages never contain a credential and always say what to do next.
 """
@@ -41,12 +42,11 @@ Messages never contain a credential and always say what to do next.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
-    from llmkit.types.events import ToolCallEvent
     from llmkit.types.finish import FinishReason
+    from llmkit.types.partial import PartialResult
     from llmkit.types.usage import Usage
 
 __all__ = [
@@ -72,7 +72,6 @@ __all__ = [
     "NotFoundError",
     "OAuthFlowError",
     "OverloadedError",
-    "PartialResult",
     "PermissionDeniedError",
     "RateLimitError",
     "StreamError",
@@ -191,25 +190,6 @@ class TokenRefreshError(AuthError):
 
 
 # ---------------------------------------------------------------------------- API
-@dataclass(frozen=True, slots=True)
-class PartialResult:
-    """What a stream delivered before it failed or was aborted.
-
-    Attributes:
-        text: the text deltas received, joined.
-        reasoning_text: the reasoning deltas received, joined (None when there were none).
-        tool_calls: the complete client tool calls received.
-        usage: token usage known so far (fields not reported yet are None), if any.
-        events: how many events were delivered before the failure.
-    """
-
-    text: str = ""
-    reasoning_text: str | None = None
-    tool_calls: tuple[ToolCallEvent, ...] = ()
-    usage: Usage | None = None
-    events: int = 0
-
-
 class APIError(LLMKitError):
     """A request to a provider failed.
 
@@ -219,7 +199,7 @@ class APIError(LLMKitError):
         request_id: the provider's request id (``x-request-id`` / ``request-id`` header or the
             error body), when it sent one.
         partial: set when the failure came after content was delivered (the call was then not
-            retried): the :class:`PartialResult` received before it; None otherwise.
+            retried): the :class:`~llmkit.types.partial.PartialResult` received before it.
         attempts: how many requests were sent for this call (retries and fallbacks included).
     """
 

@@ -6,6 +6,11 @@ from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from llmkit.reliability.deadline import Timeouts
+from llmkit.reliability.ratelimit import RateLimit
+from llmkit.reliability.retry import RetryPolicy
+from llmkit.reliability.urls import url_problem
+
 __all__ = ["AuthScheme", "OAuthConfig", "ProtocolName", "ProviderConfig", "Quirks", "TokenExchange"]
 
 ProtocolName: TypeAlias = Literal["openai-chat", "anthropic-messages"]
@@ -134,6 +139,16 @@ class ProviderConfig(BaseModel):
         default_model: the model used when the model string names only the provider.
         models: well-known model ids (informational; any id is accepted).
         quirks: documented protocol deviations (:class:`Quirks`).
+        retry: how calls to this provider are retried (:class:`~llmkit.RetryPolicy`; default
+            two retries, 0.5 s doubling to 8 s); a call's ``retry=`` wins.
+        timeouts: time limits (:class:`~llmkit.Timeouts`: connect 5 s, first event 600 s, idle
+            120 s); a call's ``timeouts=`` / ``timeout=`` wins.
+        rate_limit: client-side requests/tokens per minute and concurrency
+            (:class:`~llmkit.RateLimit`), shared by every call to the provider on an event loop.
+        follow_redirects: follow HTTP redirects (off: a redirect is an error); credentials are
+            never sent to another origin.
+        allow_insecure_http: allow ``http://`` to a host other than loopback (a trusted private
+            network); link-local and cloud metadata addresses are refused regardless.
         supports_oauth: the provider can be logged into with OAuth instead of a key.
         oauth: how to log in with OAuth (:class:`OAuthConfig`), or None.
     """
@@ -151,6 +166,11 @@ class ProviderConfig(BaseModel):
     default_model: str | None = None
     models: tuple[str, ...] = ()
     quirks: Quirks = Field(default_factory=Quirks)
+    retry: RetryPolicy | None = None
+    timeouts: Timeouts | None = None
+    rate_limit: RateLimit | None = None
+    follow_redirects: bool = False
+    allow_insecure_http: bool = False
     supports_oauth: bool = False
     oauth: OAuthConfig | None = None
 
@@ -160,6 +180,13 @@ class ProviderConfig(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_url must start with http:// or https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_base_url_safety(self) -> ProviderConfig:
+        problem = url_problem(self.base_url, allow_http=self.allow_insecure_http)
+        if problem is not None:
+            raise ValueError(f"unsafe base_url {self.base_url!r}: {problem}")
+        return self
 
     def __repr__(self) -> str:
         return (

@@ -2,7 +2,10 @@
 ``httpx`` exceptions are mapped to the llmkit error tree.
 
 The transport never parses provider JSON: error bodies are handed to the protocol's
-``parse_error`` (passed in as ``on_error``).
+``parse_error`` (passed in as ``on_error``). It enforces what every request needs whatever the
+provider: URL safety (:func:`check_url`), no redirects unless asked (and then no credential
+crosses an origin), ``Accept-Encoding: identity`` on streams, and a per-loop concurrency gate
+that queues requests instead of failing them (:func:`concurrency_gate`).
 """
 
 from __future__ import annotations
@@ -12,40 +15,73 @@ import json
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urljoin
 
 import httpx
 
-from llmkit.errors import APIConnectionError, APIError, APIStatusError, APITimeoutError
+from llmkit.errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    ConfigurationError,
+    ConnectTimeoutError,
+    InvalidResponseError,
+)
 from llmkit.protocols.base import BuiltRequest
+from llmkit.reliability.retry import parse_retry_after, parse_should_retry
+from llmkit.reliability.urls import url_problem
+
+if TYPE_CHECKING:
+    from llmkit.reliability.deadline import Timeouts
 
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "MAX_CONCURRENCY",
     "ErrorParser",
+    "HeadersHook",
+    "check_url",
+    "close_client",
+    "concurrency_gate",
     "get_client",
     "map_httpx_error",
     "open_response",
     "post_json",
 ]
 
-DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=600.0, write=60.0, pool=60.0)
-"""Seconds: 5 to connect, 600 between bytes (reasoning models can think for minutes before the
-first token), 60 to write the request, 60 to wait for a pooled connection."""
+DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=None, write=60.0, pool=None)
+"""Seconds: 5 to connect, 60 to write the request. No httpx read or pool timeout: httpx restarts
+its read timer on any byte (keep-alive comments included), so llmkit enforces first-event, idle
+and total limits itself (:mod:`llmkit.reliability.deadline`), and requests queue on
+:func:`concurrency_gate` before they reach the pool."""
+
+MAX_CONCURRENCY = 1000
+"""Requests in flight at once per event loop; more wait in line (first come, first served)."""
 
 DEFAULT_LIMITS = httpx.Limits(
-    max_connections=1000, max_keepalive_connections=200, keepalive_expiry=30.0
+    max_connections=MAX_CONCURRENCY, max_keepalive_connections=200, keepalive_expiry=30.0
 )
-"""Sized for hundreds of concurrent streams on one event loop (httpx's own default of 100
-connections queues the 101st stream behind the others)."""
+"""Sized so that 1,000 concurrent streams on one event loop each get a connection (httpx's own
+default of 100 connections times out the 101st stream after its 5 s pool timeout)."""
 
 ErrorParser = Callable[[int, Mapping[str, str], bytes], APIStatusError]
+HeadersHook = Callable[[int, httpx.Headers], None]
+"""Called with the status and headers of every response (rate-limit bookkeeping)."""
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 _MAX_ERROR_BODY = 1 << 20  # bytes of a non-2xx body read for the error message
+_MAX_REDIRECTS = 5
+_CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "cookie"}
+)
 
 
 def get_client() -> httpx.AsyncClient:
@@ -64,18 +100,71 @@ def get_client() -> httpx.AsyncClient:
     return client
 
 
+async def close_client() -> None:
+    """Close the running loop's shared client and every pooled connection (a new one is made on
+    next use). Call it before the loop ends to release keep-alive connections at once."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
+def concurrency_gate() -> asyncio.Semaphore:
+    """The running loop's gate of :data:`MAX_CONCURRENCY` requests in flight."""
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = asyncio.Semaphore(MAX_CONCURRENCY)
+    return gate
+
+
+# ---------------------------------------------------------------------------- URL safety
+def check_url(url: str, *, allow_http: bool = False) -> None:
+    """Refuse URLs llmkit must never send a request (and a credential) to.
+
+    Args:
+        url: the absolute request URL.
+        allow_http: accept plain ``http://`` to a non-loopback host.
+
+    Raises:
+        ConfigurationError: see :mod:`llmkit.reliability.urls`: not http(s); ``http://`` to a
+            non-loopback host unless ``allow_http``; a link-local (cloud metadata) address or
+            a known cloud metadata host name.
+    """
+    problem = url_problem(url, allow_http=allow_http)
+    if problem is not None:
+        raise ConfigurationError(f"refusing to send a request to {url!r}: {problem}")
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+# ---------------------------------------------------------------------------- errors
 def map_httpx_error(exc: httpx.HTTPError) -> APIError:
     """The llmkit error for an httpx exception (the caller chains it with ``from exc``)."""
     kind = type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout):
+        return ConnectTimeoutError(
+            f"could not connect in time ({kind}); check the base URL and network, or raise "
+            "timeouts.connect"
+        )
     if isinstance(exc, httpx.TimeoutException):
-        which = {
-            "ConnectTimeout": "connecting",
-            "ReadTimeout": "waiting for data",
-            "WriteTimeout": "sending the request",
-            "PoolTimeout": "waiting for a free connection",
-        }.get(kind, "waiting")
+        which, limit = {
+            "ReadTimeout": ("waiting for data", "read"),
+            "WriteTimeout": ("sending the request", "write"),
+            "PoolTimeout": ("waiting for a free connection", "pool"),
+        }.get(kind, ("waiting", "read"))
         return APITimeoutError(
-            f"timed out {which} ({kind}); retry, or raise the timeout with timeout=..."
+            f"timed out {which} ({kind}); retry, or raise the timeout", limit=limit
+        )
+    if isinstance(exc, httpx.DecodingError):
+        return InvalidResponseError(
+            f"the response body could not be decoded ({kind}: {exc}); a proxy may have mangled it"
+        )
+    detail = str(exc) or type(exc.__cause__ or exc.__context__ or exc).__name__
+    if isinstance(exc, httpx.ReadError):
+        return APIConnectionError(
+            f"the connection broke while reading the response ({kind}: {detail}); retry the request"
         )
     if isinstance(exc, httpx.RemoteProtocolError):
         return APIConnectionError(
@@ -83,7 +172,7 @@ def map_httpx_error(exc: httpx.HTTPError) -> APIError:
         )
     if isinstance(exc, httpx.TransportError):
         return APIConnectionError(
-            f"connection failed ({kind}: {exc}); check the base URL and network, then retry"
+            f"connection failed ({kind}: {detail}); check the base URL and network, then retry"
         )
     return APIConnectionError(f"HTTP failure ({kind}: {exc})")
 
@@ -92,14 +181,19 @@ def _raise_mapped(exc: httpx.HTTPError) -> NoReturn:
     raise map_httpx_error(exc) from exc
 
 
-def _timeout(seconds: float) -> httpx.Timeout:
-    return httpx.Timeout(connect=min(5.0, seconds), read=seconds, write=seconds, pool=seconds)
+def _httpx_timeout(timeout: float | Timeouts | None, default: httpx.Timeout) -> httpx.Timeout:
+    if timeout is None:
+        return default
+    if isinstance(timeout, (int, float)):
+        return httpx.Timeout(connect=min(5.0, timeout), read=None, write=timeout, pool=None)
+    return httpx.Timeout(connect=timeout.connect, read=None, write=timeout.write, pool=None)
 
 
 def _content(request: BuiltRequest) -> bytes:
     return json.dumps(request.body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+# ---------------------------------------------------------------------------- requests
 @asynccontextmanager
 async def open_response(
     request: BuiltRequest,
@@ -107,7 +201,10 @@ async def open_response(
     on_error: ErrorParser,
     *,
     client: httpx.AsyncClient | None = None,
-    timeout: float | None = None,
+    timeout: float | Timeouts | None = None,
+    on_headers: HeadersHook | None = None,
+    follow_redirects: bool = False,
+    allow_http: bool = False,
 ) -> AsyncIterator[httpx.Response]:
     """Send a request and yield the open 2xx response; the response is closed on exit.
 
@@ -117,32 +214,67 @@ async def open_response(
         on_error: the protocol's ``parse_error``, given status, headers and body of a non-2xx
             response.
         client: an ``httpx.AsyncClient`` to use instead of the shared one.
-        timeout: seconds for connect (at most 5), write, pool and the gap between bytes.
+        timeout: a :class:`~llmkit.reliability.deadline.Timeouts` (its ``connect`` and
+            ``write`` apply here), or seconds (connect at most 5 s, write).
+        on_headers: called with the status and headers of every response, errors included.
+        follow_redirects: follow up to 5 redirects (default: a redirect is an error). On a
+            change of origin every credential header (``authorization``, ``x-api-key``,
+            ``api-key``, ``cookie``, the ``auth`` headers) is dropped.
+        allow_http: accept plain http to non-loopback hosts (see :func:`check_url`).
 
     Raises:
-        APIStatusError: a non-2xx status (subclass by status).
+        ConfigurationError: an unsafe URL (see :func:`check_url`).
+        APIStatusError: a non-2xx status (subclass by status), with ``retry_after`` and
+            ``should_retry`` read from the headers.
         APIConnectionError, APITimeoutError: the request could not be sent or answered.
     """
+    check_url(request.url, allow_http=allow_http)
     http = client or get_client()
     headers = {**request.headers, **auth}
     if request.stream:
         headers.setdefault("accept", "text/event-stream")
         headers.setdefault("cache-control", "no-store")
+        headers.setdefault("accept-encoding", "identity")
+    credential_names = _CREDENTIAL_HEADERS | {k.lower() for k in auth}
+    method, url, content = request.method, request.url, _content(request)
+    http_timeout = _httpx_timeout(timeout, http.timeout)
     try:
-        http_request = http.build_request(
-            request.method,
-            request.url,
-            headers=headers,
-            content=_content(request),
-            timeout=http.timeout if timeout is None else _timeout(timeout),
-        )
-        response = await http.send(http_request, stream=True)
+        for hop in range(_MAX_REDIRECTS + 1):
+            http_request = http.build_request(
+                method, url, headers=headers, content=content, timeout=http_timeout
+            )
+            response = await http.send(http_request, stream=True, follow_redirects=False)
+            location = response.headers.get("location")
+            if not (response.is_redirect and location and follow_redirects):
+                break
+            await response.aclose()
+            if hop == _MAX_REDIRECTS:
+                raise APIConnectionError(f"more than {_MAX_REDIRECTS} redirects from {url!r}")
+            target = urljoin(url, location)
+            check_url(target, allow_http=allow_http)
+            if _origin(httpx.URL(target)) != _origin(httpx.URL(url)):
+                headers = {k: v for k, v in headers.items() if k.lower() not in credential_names}
+            if response.status_code in (301, 302, 303):
+                method, content = "GET", b""
+            url = target
     except httpx.HTTPError as exc:
         _raise_mapped(exc)
     try:
+        if on_headers is not None:
+            on_headers(response.status_code, response.headers)
         if response.status_code >= 300:
             body = await _read_capped(response)
-            raise on_error(response.status_code, response.headers, body)
+            error = on_error(response.status_code, response.headers, body)
+            if response.is_redirect:
+                error.message = (
+                    f"the server redirected to {response.headers.get('location')!r}; llmkit "
+                    "does not follow redirects unless asked: fix the provider's base_url"
+                )
+            error.should_retry = parse_should_retry(response.headers)
+            retry_after = parse_retry_after(response.headers)
+            if retry_after is not None or error.retry_after is not None:
+                error.retry_after = retry_after
+            raise error
         yield response
     finally:
         await response.aclose()
@@ -168,14 +300,29 @@ async def post_json(
     on_error: ErrorParser,
     *,
     client: httpx.AsyncClient | None = None,
-    timeout: float | None = None,
+    timeout: float | Timeouts | None = None,
+    on_headers: HeadersHook | None = None,
+    follow_redirects: bool = False,
+    allow_http: bool = False,
 ) -> bytes:
     """Send a non-streamed request and return the 2xx body bytes.
 
+    Takes the arguments of :func:`open_response`.
+
     Raises:
-        APIStatusError, APIConnectionError, APITimeoutError: as :func:`open_response`.
+        APIStatusError, APIConnectionError, APITimeoutError, ConfigurationError: as
+            :func:`open_response`.
     """
-    async with open_response(request, auth, on_error, client=client, timeout=timeout) as response:
+    async with open_response(
+        request,
+        auth,
+        on_error,
+        client=client,
+        timeout=timeout,
+        on_headers=on_headers,
+        follow_redirects=follow_redirects,
+        allow_http=allow_http,
+    ) as response:
         try:
             return await response.aread()
         except httpx.HTTPError as exc:

@@ -1,20 +1,34 @@
-"""Server-sent events over an open httpx response, via ``httpx-sse``.
+"""Server-sent events over an open httpx response.
 
-Maps httpx-sse's and httpx's exceptions to llmkit errors; SSE comments (``: keep-alive``,
-OpenRouter's ``: OPENROUTER PROCESSING``) are dropped by the decoder.
+The bytes are decoded here, not by ``httpx.Response.aiter_text``, so that:
+
+- invalid UTF-8 raises :class:`~llmkit.errors.InvalidResponseError` instead of being silently
+  replaced by U+FFFD (a mangled byte inside tool-call arguments would otherwise go unnoticed);
+- one event cannot grow without bound: past ``max_event_bytes`` (default 64 MiB) the stream fails
+  with ``InvalidResponseError``;
+- a huge single event decodes in linear time (lines are kept as lists of pieces and joined once).
+
+Line splitting (``\\r\\n``, ``\\r``, ``\\n``) and field parsing are ``httpx-sse``'s
+(``SSELineDecoder``, ``SSEDecoder``), per the WHATWG HTML "Server-sent events" parsing rules.
+SSE comments (``: keep-alive``, OpenRouter's ``: OPENROUTER PROCESSING``) are dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import codecs
+from collections.abc import AsyncGenerator
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent, SSEError
+from httpx_sse import ServerSentEvent
+from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
 from llmkit.errors import InvalidResponseError
 from llmkit.transport.http import map_httpx_error
 
-__all__ = ["iter_sse"]
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "iter_sse"]
+
+DEFAULT_MAX_EVENT_BYTES = 64 << 20
+"""The largest single server-sent event accepted, in bytes (64 MiB)."""
 
 
 async def _excerpt(response: httpx.Response, limit: int = 500) -> bytes:
@@ -29,28 +43,68 @@ async def _excerpt(response: httpx.Response, limit: int = 500) -> bytes:
     return data[:limit]
 
 
-async def iter_sse(response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
+async def iter_sse(
+    response: httpx.Response, *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+) -> AsyncGenerator[ServerSentEvent, None]:
     """Yield the server-sent events of a 2xx streaming response.
+
+    Args:
+        response: an open response (from :func:`llmkit.transport.http.open_response`).
+        max_event_bytes: the size cap of one event (bytes since the previous event, checked per
+            network read).
 
     Raises:
         InvalidResponseError: the response is not ``text/event-stream`` (e.g. an HTML page with
-            status 200); ``.raw`` holds the start of the body.
+            status 200; ``.raw`` holds the start of the body), is not valid UTF-8, or an event
+            exceeds ``max_event_bytes``.
         APIConnectionError, APITimeoutError: the connection broke or stalled mid-stream.
     """
-    events = EventSource(response).aiter_sse()
-    try:
-        async for sse in events:
-            yield sse
-    except SSEError as exc:
-        content_type = response.headers.get("content-type", "(none)")
+    content_type = response.headers.get("content-type", "")
+    if "text/event-stream" not in content_type.partition(";")[0]:
         raw = await _excerpt(response)
         raise InvalidResponseError(
-            f"expected a text/event-stream response but got content-type {content_type!r}; "
-            "the server may not support streaming at this URL, or a proxy answered instead "
-            f"(body starts: {raw[:120]!r})",
+            "expected a text/event-stream response but got content-type "
+            f"{content_type or '(none)'!r}; the server may not support streaming at this URL, "
+            f"or a proxy answered instead (body starts: {raw[:120]!r})",
             raw=raw,
-        ) from exc
+        )
+    text_of = codecs.getincrementaldecoder("utf-8")("strict").decode
+    lines_of = SSELineDecoder().decode
+    event_of = SSEDecoder().decode
+    offset = 0
+    since_event = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            try:
+                text = text_of(chunk)
+            except UnicodeDecodeError as exc:
+                raise _bad_utf8(exc, chunk, offset) from exc
+            offset += len(chunk)
+            since_event += len(chunk)
+            for line in lines_of(text):
+                sse = event_of(line)
+                if sse is not None:
+                    since_event = 0
+                    yield sse
+            if since_event > max_event_bytes:
+                raise InvalidResponseError(
+                    f"a server-sent event exceeded {max_event_bytes} bytes; the stream is not "
+                    "what the provider normally sends (raise max_event_bytes if it is)",
+                    raw=chunk[:200],
+                )
+        try:
+            text_of(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise _bad_utf8(exc, b"", offset) from exc
+        # a last event not followed by a blank line is incomplete: dropped, as the spec says
     except httpx.HTTPError as exc:
         raise map_httpx_error(exc) from exc
-    finally:
-        await events.aclose()
+
+
+def _bad_utf8(exc: UnicodeDecodeError, chunk: bytes, offset: int) -> InvalidResponseError:
+    where = offset + exc.start
+    return InvalidResponseError(
+        f"the stream is not valid UTF-8 (byte {where} of the body: {exc.reason}); a proxy may "
+        "have mangled it",
+        raw=chunk[max(exc.start - 40, 0) : exc.end + 40],
+    )

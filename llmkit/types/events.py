@@ -23,6 +23,7 @@ from llmkit.types.usage import Usage
 from llmkit.types.warnings import CallWarning
 
 __all__ = [
+    "AbortEvent",
     "FinishEvent",
     "ProviderMetadata",
     "ReasoningDeltaEvent",
@@ -53,10 +54,15 @@ class StreamStartEvent:
 
     Attributes:
         warnings: settings the protocol could not honour and dropped or adapted.
+        model: the ``"provider:model"`` that answered (with ``fallback_models``, the fallback
+            that did), when the driver knows it.
+        attempts: requests sent before this answer started (retries and fallbacks included).
     """
 
     type: Literal["stream_start"] = field(default="stream_start", init=False, repr=False)
     warnings: tuple[CallWarning, ...] = ()
+    model: str | None = None
+    attempts: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +279,29 @@ class FinishEvent:
     provider_metadata: ProviderMetadata | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class AbortEvent:
+    """The stream was stopped before its end by the consumer: breaking out of the iteration,
+    ``aclose()``, leaving ``async with``, or cancelling the task (``asyncio.timeout`` included).
+
+    Recorded as the result's last event (:attr:`llmkit.StreamTextResult.abort`); it is not
+    yielded, since nobody is iterating any more.
+
+    Attributes:
+        reason: ``closed`` (break / ``aclose`` / ``async with``) or ``cancelled`` (task).
+        text: the text received before the abort.
+        reasoning_text: the reasoning received before the abort (None if none).
+        usage: usage known so far: the finished steps' (a response reports its usage at its
+            end, so the interrupted one is not included; fields not reported are None).
+    """
+
+    type: Literal["abort"] = field(default="abort", init=False, repr=False)
+    reason: Literal["closed", "cancelled"]
+    text: str
+    reasoning_text: str | None
+    usage: Usage
+
+
 StreamEvent: TypeAlias = (
     StreamStartEvent
     | ResponseMetadataEvent
@@ -290,6 +319,7 @@ StreamEvent: TypeAlias = (
     | SourceEvent
     | StepFinishEvent
     | FinishEvent
+    | AbortEvent
 )
 """Any stream event; discriminate on ``event.type`` or with ``isinstance``."""
 

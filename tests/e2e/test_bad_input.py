@@ -40,7 +40,10 @@ async def _run(
         registry = ProviderRegistry([server.provider("local", protocol)])  # type: ignore[arg-type]
         seen: list[str] = []
         with pytest.raises(LLMKitError) as info:
-            async for event in stream_text(model="local:m", prompt="hi", registry=registry):
+            # retry=0: these tests are about error mapping; tests/reliability covers retries
+            async for event in stream_text(
+                model="local:m", prompt="hi", registry=registry, retry=0
+            ):
                 seen.append(event.type)
     return seen, info.value
 
@@ -106,7 +109,8 @@ async def test_connection_dropped_mid_event(entry: dict[str, object]) -> None:
     )
     assert isinstance(error, APIConnectionError)
     assert "closed the connection" in str(error)
-    assert seen[0] == "stream_start"
+    # stream_start comes with the first content event; a cut before it shows nothing
+    assert seen == [] or seen[0] == "stream_start"
 
 
 @pytest.mark.parametrize("entry", [OPENAI_TEXT, ANTHROPIC_TEXT], ids=["openai", "anthropic"])
@@ -128,6 +132,6 @@ async def test_connection_refused() -> None:
     )
     registry = ProviderRegistry([provider])
     with pytest.raises(APIConnectionError, match="connection failed") as info:
-        async for _ in stream_text(model="local:m", prompt="hi", registry=registry):
+        async for _ in stream_text(model="local:m", prompt="hi", registry=registry, retry=0):
             pass
     assert info.value.provider_id == "local"

@@ -1,0 +1,137 @@
+"""Opt-in response cache (``cachetools``) and a per-provider model-list cache.
+
+``generate_text(..., cache=ResponseCache(ttl=600))`` (or ``cache=True`` for the process-wide
+:func:`default_cache`) answers a repeated identical request from memory. The key is the full
+request: provider id, model id, URL and JSON body (every message, setting and tool), never the
+credentials. A cached ``stream_text`` call replays the recorded events of a completed stream
+(the whole stream, ``finish`` included); a stream that failed or was aborted is not stored.
+
+Entries expire after ``ttl`` seconds and the least recently used go first beyond ``maxsize``
+entries. The cache is in memory, per process, and safe on one event loop (no locking across
+threads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
+
+from llmkit.types.events import StreamEvent
+
+if TYPE_CHECKING:
+    from llmkit.protocols.base import BuiltRequest
+
+__all__ = ["ModelListCache", "ResponseCache", "default_cache", "request_key"]
+
+
+def request_key(provider_id: str, model_id: str, request: BuiltRequest) -> str:
+    """A stable key for a request: SHA-256 of provider, model, method, URL and canonical body.
+
+    Headers are left out (they carry credentials and tracing ids); the body holds everything
+    that changes the answer.
+    """
+    body = json.dumps(request.body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    text = "\n".join(
+        (provider_id, model_id, request.method, request.url, str(request.stream), body)
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ResponseCache:
+    """A TTL + LRU cache of finished responses (their stream events).
+
+    Args:
+        maxsize: the most entries kept (least recently used dropped first).
+        ttl: seconds an entry stays valid.
+        timer: the clock (seconds), ``time.monotonic`` by default; tests pass a fake one.
+
+    Attributes:
+        hits: lookups answered from the cache.
+        misses: lookups that were not.
+    """
+
+    def __init__(
+        self,
+        maxsize: int = 1024,
+        ttl: float = 3600.0,
+        *,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        from cachetools import TTLCache
+
+        self._data: TTLCache[str, tuple[StreamEvent, ...]] = TTLCache(maxsize, ttl, timer)
+        self.maxsize = maxsize
+        self.ttl = ttl
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> tuple[StreamEvent, ...] | None:
+        """The events stored under ``key``, or None (expired entries are gone)."""
+        events = self._data.get(key)
+        if events is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return events
+
+    def put(self, key: str, events: Sequence[StreamEvent]) -> None:
+        """Store a complete response's events."""
+        self._data[key] = tuple(events)
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return (
+            f"ResponseCache(maxsize={self.maxsize}, ttl={self.ttl:g}, entries={len(self)}, "
+            f"hits={self.hits}, misses={self.misses})"
+        )
+
+
+_default: ResponseCache | None = None
+
+
+def default_cache() -> ResponseCache:
+    """The process-wide cache used by ``cache=True`` (1,024 entries, one hour)."""
+    global _default
+    if _default is None:
+        _default = ResponseCache()
+    return _default
+
+
+class ModelListCache:
+    """Caches each provider's model list (``GET /models``) for ``ttl`` seconds.
+
+    Args:
+        ttl: seconds a provider's list stays valid.
+        timer: the clock (seconds).
+    """
+
+    def __init__(self, ttl: float = 3600.0, *, timer: Callable[[], float] = time.monotonic) -> None:
+        from cachetools import TTLCache
+
+        self._data: TTLCache[str, tuple[str, ...]] = TTLCache(256, ttl, timer)
+
+    async def get(
+        self, provider_id: str, fetch: Callable[[], Awaitable[Sequence[str]]]
+    ) -> tuple[str, ...]:
+        """The provider's model ids: from the cache, or ``await fetch()`` (then cached)."""
+        models = self._data.get(provider_id)
+        if models is None:
+            models = tuple(await fetch())
+            self._data[provider_id] = models
+        return models
+
+    def invalidate(self, provider_id: str | None = None) -> None:
+        """Forget one provider's list, or all of them."""
+        if provider_id is None:
+            self._data.clear()
+        else:
+            self._data.pop(provider_id, None)
