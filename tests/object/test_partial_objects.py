@@ -175,4 +175,6 @@ def test_extends() -> None:
     assert not extends({"a": "xy"}, {"a": "x"})
     assert not extends({"a": [1, 2]}, {"a": [1]})
     assert not extends({"a": 1}, {})
-    assert not extends({"a": True}, {"a": 1})
+    assert not extends({"a": False}, {"a": None})
+    assert not extends({"a": {"b": "x"}}, {"a": {"b": "y"}})
+    assert extends({"a": {"b": "x"}, "c": [{"d": 1}]}, {"a": {"b": "x"}, "c": [{"d": 1, "e": ""}]})
