@@ -146,9 +146,10 @@ class PlaintextFileStore:
         Raises:
             KeychainError: the file is unsafe or unreadable.
         """
+        value = MaskedStr(value)  # this frame may end up in a traceback
         with self._locked():
             data = self._read()
-            data[self._key(service, account)] = MaskedStr(value)
+            data[self._key(service, account)] = value
             self._write(data)
 
     def delete(self, service: str, account: str) -> bool:

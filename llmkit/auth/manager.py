@@ -28,6 +28,7 @@ from typing import Literal
 from llmkit.auth.copilot import ApiToken, exchange_copilot_token
 from llmkit.auth.oauth import DeviceCodeCallback, device_code_login, pkce_login
 from llmkit.auth.oauth import refresh_access_token as _refresh
+from llmkit.auth.redact import install_log_redaction
 from llmkit.auth.secret import MaskedStr, Secret
 from llmkit.auth.store import SERVICE, SecretStore, default_store
 from llmkit.auth.tokens import OAuthToken, TokenStore
@@ -112,6 +113,7 @@ class AuthManager:
             asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
         ] = weakref.WeakKeyDictionary()
         self.token_requests = 0
+        install_log_redaction()
         """How many token endpoint / exchange requests this manager sent (for tests and
         monitoring)."""
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmkit.auth.loopback import LoopbackRedirect
+from llmkit.auth.redact import install_log_redaction
 from llmkit.auth.secret import MaskedStr, Secret
 from llmkit.auth.tokens import OAuthToken
 from llmkit.errors import OAuthFlowError, TokenRefreshError
@@ -88,6 +89,7 @@ def oauth_client(config: OAuthConfig, *, redirect_uri: str | None = None, timeou
         warnings.simplefilter("ignore", DeprecationWarning)
         from authlib.integrations.httpx_client import AsyncOAuth2Client  # type: ignore[import-untyped]
 
+    install_log_redaction()  # authlib may have brought httpx2 / httpcore2 loggers
     return AsyncOAuth2Client(
         client_id=config.client_id,
         client_secret=config.client_secret,

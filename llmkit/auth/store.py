@@ -208,6 +208,7 @@ class KeyringStore:
         """
         from keyring.errors import KeyringError
 
+        value = MaskedStr(value)  # this frame may end up in a traceback
         backend = self._refuse()
         if len(value) > MAX_ENTRY_CHARS:
             raise KeychainError(
@@ -282,6 +283,7 @@ class KeyStore:
         Raises:
             KeychainError: no usable keychain, or it refused the write.
         """
+        key = MaskedStr(key)  # this frame may end up in a traceback
         self.store.set(self.service, provider_id, key)
 
     def delete(self, provider_id: str) -> bool:

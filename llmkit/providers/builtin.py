@@ -48,6 +48,7 @@ BUILTIN_PROVIDERS: tuple[ProviderConfig, ...] = (
             reasoning_fields=("reasoning_content",),
             reasoning_effort=False,
             json_output="json_object",
+            replay_reasoning_field="reasoning_content",
         ),
     ),
     ProviderConfig(

@@ -14,8 +14,8 @@ from pathlib import Path
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from auth.oauth_server import CLIENT_ID, OAuthTestServer
 
+from auth.oauth_server import CLIENT_ID, OAuthTestServer
 from llmkit.auth.manager import AuthManager, set_default_auth_manager
 from llmkit.providers.config import OAuthConfig, ProviderConfig
 
@@ -159,7 +159,9 @@ def oauth_server() -> Iterator[OAuthTestServer]:
         yield server
 
 
-def provider_for(server: OAuthTestServer, flow: str = "device_code", **extra: object) -> ProviderConfig:
+def provider_for(
+    server: OAuthTestServer, flow: str = "device_code", **extra: object
+) -> ProviderConfig:
     """An OpenAI-chat provider whose OAuth login and API are the test server."""
     oauth = OAuthConfig(
         client_id=CLIENT_ID,

@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 from authlib.oauth2 import AuthorizationServer
@@ -216,7 +216,7 @@ class DeviceCredential:
 
 
 class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
     state: State
 
     def query_device_credential(self, device_code: str) -> DeviceCredential | None:
@@ -233,7 +233,7 @@ class DeviceGrant(DeviceCodeGrant):  # type: ignore[misc]
 
 
 class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
     state: State
 
     def save_authorization_code(self, code: str, request: Any) -> None:
@@ -288,7 +288,7 @@ class RotatingRefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
     """Rotation: every refresh issues a new refresh token and revokes the used one. Reuse
     detection: presenting a revoked refresh token revokes its whole family (RFC 9700 §4.14.2)."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["none"]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
     INCLUDE_NEW_REFRESH_TOKEN = True
     state: State
 
@@ -331,7 +331,9 @@ class OAuthTestServer:
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         DeviceEndpoint.base = self.base
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> OAuthTestServer:
         self.thread.start()
@@ -350,7 +352,10 @@ class OAuthTestServer:
             self.state.access_lifetime = lifetime
         client = Client()
         token = self.server.generate_token(
-            grant_type="authorization_code", client=client, user={"id": "u"}, scope="chat",
+            grant_type="authorization_code",
+            client=client,
+            user={"id": "u"},
+            scope="chat",
             include_refresh_token=True,
         )
         self.server.save_token(token, Request("POST", self.base, {}, {}))
@@ -449,7 +454,11 @@ def _handler(app: OAuthTestServer) -> type[BaseHTTPRequestHandler]:
                     "created": 1,
                     "model": "test-model",
                     "choices": [
-                        {"index": 0, "delta": {"content": "hello from oauth"}, "finish_reason": "stop"}
+                        {
+                            "index": 0,
+                            "delta": {"content": "hello from oauth"},
+                            "finish_reason": "stop",
+                        }
                     ],
                 }
                 sse = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()

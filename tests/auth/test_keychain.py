@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import ClassVar
 
 import keyring
 import pytest
@@ -128,8 +129,9 @@ def test_plaintext_and_empty_chain_backends_are_refused() -> None:
     assert "plain file" in (backend_problem(PlaintextKeyring()) or "")
     with pytest.raises(KeychainError, match="plain file"):
         KeyringStore(backend=PlaintextKeyring()).set(SERVICE, "acme", KEY)
+
     class EmptyChain(ChainerBackend):
-        backends = []  # type: ignore[assignment]  # no keychain found at all
+        backends: ClassVar[list[KeyringBackend]] = []  # type: ignore[misc]  # no keychain at all
 
     assert backend_problem(EmptyChain()) == "keyring's chain of backends is empty"
     with pytest.raises(KeychainError, match="empty"):
@@ -154,7 +156,7 @@ def test_a_keychain_that_hangs_times_out() -> None:
 
     store = KeyringStore(timeout=0.2, backend=PromptingKeyring())
     started = time.monotonic()
-    with pytest.raises(KeychainError, match="did not answer within 0.2 s"):
+    with pytest.raises(KeychainError, match=r"did not answer within 0\.2 s"):
         store.get(SERVICE, "acme")
     with pytest.raises(KeychainError, match="locked"):
         store.set(SERVICE, "acme", KEY)

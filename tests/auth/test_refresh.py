@@ -147,7 +147,7 @@ def test_two_processes_cause_one_refresh(
     time.sleep(0.3)
     go.touch()
     outputs = [child.communicate(timeout=60) for child in children]
-    for (out, err), child in zip(outputs, children):
+    for (_, err), child in zip(outputs, children, strict=True):
         assert child.returncode == 0, err
     results = [json.loads(out) for out, _ in outputs]
     assert oauth_server.count(REFRESH) == 1

@@ -23,7 +23,11 @@ Request decisions (see :meth:`AnthropicMessagesProtocol.build_request`):
 - ``seed``, ``presence_penalty`` and ``frequency_penalty`` do not exist in the Messages API: they
   are dropped with an ``unsupported_setting`` warning.
 - ``provider_options["anthropic"]`` is shallow-merged into the body last, except ``betas``
-  (a list of beta names), which is sent as the ``anthropic-beta`` header instead.
+  (a list of beta names), which is sent as the ``anthropic-beta`` header instead, and
+  ``cache_control``, a prompt-cache breakpoint put on the conversation's last block (see
+  :mod:`.cache`).
+- Extended thinking allows only ``tool_choice`` ``auto`` / ``none``; a forced tool choice with
+  thinking on raises :class:`~llmkit.errors.UnsupportedFeatureError`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from llmkit.errors import APIStatusError, InvalidResponseError, UnsupportedFeatureError
+from llmkit.protocols.anthropic_messages.cache import apply_cache_control
 from llmkit.protocols.anthropic_messages.convert_messages import convert_messages
 from llmkit.protocols.anthropic_messages.convert_usage import merge_usage
 from llmkit.protocols.anthropic_messages.errors import error_from_body, parse_error
@@ -72,6 +77,7 @@ EFFORT_BUDGETS: Mapping[str, int] = {"minimal": 1024, "low": 1024, "medium": 409
 """Thinking ``budget_tokens`` used for a reasoning ``effort`` (1024 is Anthropic's minimum)."""
 
 _UNSUPPORTED = ("seed", "presence_penalty", "frequency_penalty")
+_FORCED = ("any", "tool")
 
 
 def _thinking(
@@ -157,9 +163,17 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
                         f"{setting} is not supported by anthropic-messages and was dropped",
                     )
                 )
-        system, messages = convert_messages(call.messages, call.system, warnings)
+        system, messages = convert_messages(call.messages, call.system, warnings, provider.id)
         tools, tool_choice = prepare_tools(call.tools, call.tool_choice, warnings)
         thinking, max_tokens = _thinking(call, warnings)
+        extra = call.provider_options.get(self.metadata_key, {})
+        apply_cache_control(tools, system, messages, extra.get("cache_control"))
+        if thinking is not None and tool_choice is not None and tool_choice["type"] in _FORCED:
+            raise UnsupportedFeatureError(
+                "anthropic-messages: with extended thinking, tool_choice can only be 'auto' or "
+                "'none' (Anthropic, \"Extended thinking\", tool use); drop reasoning or "
+                "tool_choice"
+            )
 
         body: dict[str, object] = {"model": model_id, "max_tokens": max_tokens}
         if system is not None:
@@ -190,12 +204,11 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
         if not any(key.lower() == "anthropic-version" for key in headers):
             headers["anthropic-version"] = ANTHROPIC_VERSION
 
-        extra = call.provider_options.get(self.metadata_key, {})
         for key, value in extra.items():
             if key == "betas":
                 names = value if isinstance(value, list) else [value]
                 headers["anthropic-beta"] = ",".join(str(name) for name in names)
-            else:
+            elif key != "cache_control":  # a breakpoint on the conversation, see .cache
                 body[key] = value
 
         return BuiltRequest(

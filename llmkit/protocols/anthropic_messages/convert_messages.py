@@ -7,7 +7,9 @@ Anthropic API reference, "Messages" → ``system`` / ``messages``, "Vision", "PD
 Rules:
 
 - The system prompt is the top-level ``system`` string: ``CallOptions.system`` followed by every
-  :class:`~llmkit.types.messages.SystemMessage`, in order, joined by a blank line.
+  :class:`~llmkit.types.messages.SystemMessage`, in order, joined by a blank line. When a
+  system message has ``provider_options["anthropic"]`` (e.g. ``cache_control``), ``system`` is
+  sent as a list of text blocks instead, one per source, with the options on that block.
 - ``messages`` strictly alternate ``user`` / ``assistant``: consecutive messages of the same
   Anthropic role are merged into one (tool messages are ``user`` messages). In a user message,
   ``tool_result`` blocks are moved before the other blocks, as Anthropic requires.
@@ -15,10 +17,13 @@ Rules:
   blocks), and so is a message left with no blocks.
 - User parts: ``text``; ``image`` (``source`` ``url`` or ``base64``; media types
   ``image/jpeg|png|gif|webp``); PDF ``file`` parts → ``document`` (``url`` or ``base64``
-  source; ``filename`` → ``title``). Other file media types raise
-  :class:`~llmkit.errors.UnsupportedFeatureError`.
+  source; ``filename`` → ``title``); inline ``text/plain`` file parts → ``document`` with a
+  ``text`` source ("Citations", plain text documents). Other file media types (and plain text
+  by URL) raise :class:`~llmkit.errors.UnsupportedFeatureError` naming the provider and part.
 - Part-level ``provider_options["anthropic"]`` keys (e.g. ``cache_control``) are copied onto the
-  block built from a text, image or file part.
+  block built from a text, image, file, tool call or tool result part; message-level ones onto
+  the message's last block ("Prompt caching": a breakpoint caches everything up to and
+  including its block).
 - Assistant parts: ``text``; ``tool_call`` → ``tool_use {id, name, input}``; ``reasoning`` →
   ``redacted_thinking {data}`` when it has ``redacted_data``, else ``thinking {thinking,
   signature}`` when it has a signature, else dropped with a warning (Anthropic rejects unsigned
@@ -29,12 +34,13 @@ Rules:
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping, Sequence
 
 from pydantic import JsonValue
 
-from llmkit.errors import UnsupportedFeatureError
+from llmkit.errors import ConfigurationError, UnsupportedFeatureError
 from llmkit.types.messages import (
     AssistantMessage,
     FilePart,
@@ -77,22 +83,39 @@ def _image_block(part: ImagePart, where: str) -> Block:
         media_type, data = part.base64_data()
         if media_type not in IMAGE_MEDIA_TYPES:
             raise UnsupportedFeatureError(
-                f"{where}: image media type {media_type!r} is not supported by "
+                f"{where} (an image of media type {media_type!r}): not supported by "
                 f"anthropic-messages; use one of {', '.join(sorted(IMAGE_MEDIA_TYPES))}"
             )
         source = {"type": "base64", "media_type": media_type, "data": data}
     return _with_options({"type": "image", "source": source}, part.provider_options)
 
 
-def _file_block(part: FilePart, where: str) -> Block:
-    if part.media_type != "application/pdf":
+def _text_source(part: FilePart, where: str) -> Block:
+    if part.url() is not None:
         raise UnsupportedFeatureError(
-            f"{where}: file media type {part.media_type!r} is not supported by "
-            "anthropic-messages; only application/pdf documents are (send text as a text part)"
+            f"{where} (a text/plain file part by URL): anthropic-messages takes plain text "
+            "documents only inline; pass the text (or its bytes)"
         )
-    url = part.url()
-    if url is not None:
-        source: Block = {"type": "url", "url": url}
+    _, data = part.base64_data()
+    try:
+        text = base64.b64decode(data).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(f"{where}: a text/plain file part must be UTF-8") from exc
+    return {"type": "text", "media_type": "text/plain", "data": text}
+
+
+def _file_block(part: FilePart, where: str) -> Block:
+    media_type = part.media_type.lower()
+    if media_type == "text/plain":
+        source: Block = _text_source(part, where)
+    elif media_type != "application/pdf":
+        raise UnsupportedFeatureError(
+            f"{where} (a file part of media type {part.media_type!r}): not supported by "
+            "anthropic-messages, which takes PDF (application/pdf) and plain text documents; "
+            "send other text as a text part"
+        )
+    elif (url := part.url()) is not None:
+        source = {"type": "url", "url": url}
     else:
         media_type, data = part.base64_data()
         source = {"type": "base64", "media_type": media_type, "data": data}
@@ -158,6 +181,7 @@ def _assistant_blocks(
                 "name": part.tool_name,
                 "input": part.args,
             }
+            _with_options(block, part.provider_options)
         else:
             block = _reasoning_block(part, f"messages[{index}].content[{n}]", warnings)
         if block is not None:
@@ -173,34 +197,62 @@ def _tool_blocks(message: ToolMessage) -> list[Block]:
         block: Block = {"type": "tool_result", "tool_use_id": part.tool_call_id, "content": content}
         if part.is_error:
             block["is_error"] = True
-        blocks.append(block)
+        blocks.append(_with_options(block, part.provider_options))
     return blocks
 
 
+def _system(
+    system: str | None, messages: Sequence[Message]
+) -> str | list[dict[str, object]] | None:
+    """The ``system`` field: a string, or text blocks when a system message has options."""
+    sources: list[tuple[str, Mapping[str, Mapping[str, JsonValue]] | None]] = []
+    if system:
+        sources.append((system, None))
+    sources += [(m.content, m.provider_options) for m in messages if isinstance(m, SystemMessage)]
+    sources = [(text, options) for text, options in sources if text]
+    if not sources:
+        return None
+    if not any(options and options.get(_KEY) for _, options in sources):
+        return "\n\n".join(text for text, _ in sources)
+    return [_with_options({"type": "text", "text": text}, options) for text, options in sources]
+
+
 def convert_messages(
-    messages: Sequence[Message], system: str | None, warnings: list[CallWarning]
-) -> tuple[str | None, list[dict[str, object]]]:
-    """The Anthropic ``system`` string and ``messages`` list for a conversation.
+    messages: Sequence[Message],
+    system: str | None,
+    warnings: list[CallWarning],
+    provider_id: str | None = None,
+) -> tuple[str | list[dict[str, object]] | None, list[dict[str, object]]]:
+    """The Anthropic ``system`` field and ``messages`` list for a conversation.
 
     Args:
         messages: the unified conversation, oldest first.
         system: ``CallOptions.system``.
         warnings: receives a warning for each dropped part.
+        provider_id: the provider's id, named in errors.
 
     Returns:
-        ``(system, messages)``; ``system`` is ``None`` when there is no system prompt.
+        ``(system, messages)``; ``system`` is ``None`` when there is no system prompt, a
+        string, or text blocks when a system message carries Anthropic options.
 
     Raises:
-        UnsupportedFeatureError: a file part is not a PDF, or an inline image has a media type
-            Anthropic does not accept; the message names the part.
+        UnsupportedFeatureError: a file part is neither a PDF nor inline plain text, or an
+            inline image has a media type Anthropic does not accept; the message names the
+            provider and the part.
         ConfigurationError: an image or file part has invalid inline data.
     """
-    system_parts: list[str] = [system] if system else []
+    try:
+        return _system(system, messages), _convert(messages, warnings)
+    except UnsupportedFeatureError as exc:
+        if provider_id is None:
+            raise
+        raise UnsupportedFeatureError(f"provider {provider_id!r}: {exc}") from exc
+
+
+def _convert(messages: Sequence[Message], warnings: list[CallWarning]) -> list[dict[str, object]]:
     turns: list[tuple[str, list[Block]]] = []
     for index, message in enumerate(messages):
         if isinstance(message, SystemMessage):
-            if message.content:
-                system_parts.append(message.content)
             continue
         if isinstance(message, UserMessage):
             role, blocks = "user", _user_blocks(message, index)
@@ -210,6 +262,7 @@ def convert_messages(
             role, blocks = "assistant", _assistant_blocks(message, index, warnings)
         if not blocks:
             continue
+        _with_options(blocks[-1], message.provider_options)
         if turns and turns[-1][0] == role:
             turns[-1][1].extend(blocks)
         else:
@@ -221,4 +274,4 @@ def convert_messages(
             if results and len(results) != len(blocks):
                 blocks = results + [b for b in blocks if b["type"] != "tool_result"]
         out.append({"role": role, "content": blocks})
-    return ("\n\n".join(system_parts) if system_parts else None), out
+    return out

@@ -4,7 +4,8 @@ Anthropic API reference, "Messages" → ``tools`` / ``tool_choice``, and "Tool u
 client tools" / "Forcing tool use".
 
 - Each :class:`~llmkit.types.options.ToolDefinition` becomes
-  ``{"name": ..., "description": ... (omitted when None), "input_schema": <parameters>}``.
+  ``{"name": ..., "description": ... (omitted when None), "input_schema": <parameters>}``, plus
+  its ``provider_options["anthropic"]`` keys (e.g. ``cache_control``, "Prompt caching").
   ``strict`` is not sent (it needs a beta header on Anthropic); setting it gives an
   ``unsupported_setting`` warning. Server tools (``web_search``...) go in
   ``provider_options["anthropic"]["tools"]`` verbatim.
@@ -52,6 +53,9 @@ def prepare_tools(
         if tool.description is not None:
             spec["description"] = tool.description
         spec["input_schema"] = tool.parameters
+        extra = (tool.provider_options or {}).get("anthropic")
+        if extra:
+            spec.update(extra)
         if tool.strict:
             warnings.append(
                 CallWarning(

@@ -145,7 +145,7 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
         response_format, system = prepare_response_format(
             call.response_format, quirks, call.system
         )
-        messages, warnings = convert_messages(call.messages, system, quirks)
+        messages, warnings = convert_messages(call.messages, system, quirks, provider.id)
         body: dict[str, object] = {"model": model_id, "messages": messages}
         warnings.extend(_sampling(call, provider, body))
         tools, tool_choice, tool_warnings = prepare_tools(call.tools, call.tool_choice)

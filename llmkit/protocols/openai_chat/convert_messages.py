@@ -15,10 +15,17 @@ Mapping:
   ``input_audio``, an image given as a file part → ``image_url``;
 - assistant → ``content`` (text parts joined) and ``tool_calls``
   ``[{"id", "type": "function", "function": {"name", "arguments": <JSON text>}}]``; reasoning
-  parts have no OpenAI chat field and are dropped with a warning;
+  parts have no OpenAI chat field and are dropped with a warning, except with
+  ``quirks.replay_reasoning_field`` (DeepSeek: ``reasoning_content``): an assistant turn with
+  tool calls then carries its reasoning text in that field, as DeepSeek's thinking mode
+  requires; on turns without tool calls the provider ignores it, so it is not sent (no warning:
+  nothing is lost);
 - tool results → one ``{"role": "tool", "tool_call_id", "content"}`` message each; content is the
   result string, or the result as JSON text. OpenAI has no error flag for tool results, so
-  ``is_error`` is not sent (say so in the result text if the model should know).
+  ``is_error`` is not sent (llmkit's own tool errors say so in their text).
+
+A part the protocol cannot take raises :class:`~llmkit.errors.UnsupportedFeatureError` naming
+the provider, the part (``messages[i].content[j]``) and what to do instead.
 """
 
 from __future__ import annotations
@@ -56,14 +63,21 @@ def _image(part: ImagePart) -> dict[str, object]:
     return {"type": "image_url", "image_url": image_url}
 
 
-def _file(part: FilePart, index: int) -> dict[str, object]:
+def _unsupported(provider_id: str | None, where: str, what: str) -> UnsupportedFeatureError:
+    who = f"provider {provider_id!r} (openai-chat)" if provider_id else "openai-chat"
+    return UnsupportedFeatureError(f"{who} cannot take {where}: {what}")
+
+
+def _file(part: FilePart, index: int, where: str, provider_id: str | None) -> dict[str, object]:
     media_type = part.media_type.lower()
     if media_type.startswith("image/"):
         return {"type": "image_url", "image_url": {"url": part.data_url()}}
     if part.url() is not None:
-        raise UnsupportedFeatureError(
-            "OpenAI chat accepts files only as inline data, not by URL; download the file and "
-            "pass its bytes as FilePart(data=...)"
+        raise _unsupported(
+            provider_id,
+            f"{where} (a {part.media_type} file part by URL)",
+            "OpenAI chat accepts files only as inline data; download the file and pass its "
+            "bytes, e.g. FilePart.from_path(...) or FilePart(data=<bytes>, ...)",
         )
     if media_type == "application/pdf":
         return {
@@ -77,13 +91,15 @@ def _file(part: FilePart, index: int) -> dict[str, object]:
     if audio_format is not None:
         _, data = part.base64_data()
         return {"type": "input_audio", "input_audio": {"data": data, "format": audio_format}}
-    raise UnsupportedFeatureError(
-        f"OpenAI chat cannot take a file of media type {part.media_type!r}; it accepts PDF "
-        "(application/pdf), WAV and MP3 audio, and images"
+    raise _unsupported(
+        provider_id,
+        f"{where} (a file part of media type {part.media_type!r})",
+        "OpenAI chat accepts PDF (application/pdf), WAV and MP3 audio, and images; send text "
+        "as a text part",
     )
 
 
-def _user(message: UserMessage) -> dict[str, object]:
+def _user(message: UserMessage, at: int, provider_id: str | None) -> dict[str, object]:
     if isinstance(message.content, str):
         return {"role": "user", "content": message.content}
     parts: list[dict[str, object]] = []
@@ -93,14 +109,17 @@ def _user(message: UserMessage) -> dict[str, object]:
         elif isinstance(part, ImagePart):
             parts.append(_image(part))
         else:
-            parts.append(_file(part, index))
+            parts.append(_file(part, index, f"messages[{at}].content[{index}]", provider_id))
     return {"role": "user", "content": parts}
 
 
-def _assistant(message: AssistantMessage, warnings: list[CallWarning]) -> dict[str, object]:
+def _assistant(
+    message: AssistantMessage, warnings: list[CallWarning], quirks: Quirks
+) -> dict[str, object]:
     if isinstance(message.content, str):
         return {"role": "assistant", "content": message.content}
     texts: list[str] = []
+    reasoning: list[str] = []
     tool_calls: list[dict[str, object]] = []
     dropped_reasoning = False
     for part in message.content:
@@ -115,7 +134,10 @@ def _assistant(message: AssistantMessage, warnings: list[CallWarning]) -> dict[s
                 }
             )
         elif isinstance(part, ReasoningPart):
-            dropped_reasoning = True
+            reasoning.append(part.text)
+    replay_field = quirks.replay_reasoning_field
+    if reasoning and replay_field is None:
+        dropped_reasoning = True
     if dropped_reasoning and not any(w.setting == "messages" for w in warnings):
         warnings.append(
             CallWarning(
@@ -130,6 +152,8 @@ def _assistant(message: AssistantMessage, warnings: list[CallWarning]) -> dict[s
         out["content"] = "".join(texts)
     if tool_calls:
         out["tool_calls"] = tool_calls
+        if replay_field is not None and reasoning:
+            out[replay_field] = "".join(reasoning)
     return out
 
 
@@ -145,14 +169,18 @@ def _tool(message: ToolMessage) -> list[dict[str, object]]:
 
 
 def convert_messages(
-    messages: Sequence[Message], system: str | None, quirks: Quirks
+    messages: Sequence[Message],
+    system: str | None,
+    quirks: Quirks,
+    provider_id: str | None = None,
 ) -> tuple[list[dict[str, object]], list[CallWarning]]:
     """Convert a conversation to the OpenAI chat ``messages`` array.
 
     Args:
         messages: the conversation, oldest first.
         system: the ``system=`` instructions, sent as the first message.
-        quirks: the provider's quirks (``system_role``).
+        quirks: the provider's quirks (``system_role``, ``replay_reasoning_field``).
+        provider_id: the provider's id, named in errors.
 
     Returns:
         (messages, warnings): the wire messages, and warnings for dropped content.
@@ -166,13 +194,13 @@ def convert_messages(
     warnings: list[CallWarning] = []
     if system is not None:
         out.append({"role": quirks.system_role, "content": system})
-    for message in messages:
+    for at, message in enumerate(messages):
         if isinstance(message, SystemMessage):
             out.append({"role": quirks.system_role, "content": message.content})
         elif isinstance(message, UserMessage):
-            out.append(_user(message))
+            out.append(_user(message, at, provider_id))
         elif isinstance(message, AssistantMessage):
-            out.append(_assistant(message, warnings))
+            out.append(_assistant(message, warnings, quirks))
         else:
             out.extend(_tool(message))
     return out, warnings
