@@ -37,10 +37,14 @@ _EXPORTS: dict[str, str] = {
     # providers
     "ProviderConfig": "llmkit.providers.config",
     "Quirks": "llmkit.providers.config",
+    "OAuthConfig": "llmkit.providers.config",
+    "TokenExchange": "llmkit.providers.config",
     "ProviderRegistry": "llmkit.providers.registry",
     # credentials
     "Secret": "llmkit.auth.secret",
     "KeyStore": "llmkit.auth.store",
+    "AuthManager": "llmkit.auth.manager",
+    "PlaintextFileStore": "llmkit.auth.filestore",
     # value types
     "CallOptions": "llmkit.types.options",
     "ToolDefinition": "llmkit.types.options",
@@ -96,6 +100,8 @@ _EXPORTS: dict[str, str] = {
     "MissingCredentialError": "llmkit.errors",
     "AuthError": "llmkit.errors",
     "KeychainError": "llmkit.errors",
+    "OAuthFlowError": "llmkit.errors",
+    "TokenRefreshError": "llmkit.errors",
     "APIError": "llmkit.errors",
     "APIConnectionError": "llmkit.errors",
     "APITimeoutError": "llmkit.errors",
@@ -120,6 +126,7 @@ __all__ = [
     "AbortEvent",
     "AssistantMessage",
     "AuthError",
+    "AuthManager",
     "AuthenticationError",
     "BadRequestError",
     "CallOptions",
@@ -147,9 +154,12 @@ __all__ = [
     "NoObjectGeneratedError",
     "NoSuchProviderError",
     "NotFoundError",
+    "OAuthConfig",
+    "OAuthFlowError",
     "OverloadedError",
     "PartialResult",
     "PermissionDeniedError",
+    "PlaintextFileStore",
     "ProviderConfig",
     "ProviderRegistry",
     "Quirks",
@@ -179,6 +189,8 @@ __all__ = [
     "TextPart",
     "TextStartEvent",
     "Timeouts",
+    "TokenExchange",
+    "TokenRefreshError",
     "Tool",
     "ToolCallEvent",
     "ToolCallPart",
@@ -209,6 +221,8 @@ if TYPE_CHECKING:
     from llmkit._object_result import GenerateObjectResult, StreamObjectResult
     from llmkit._result import GenerateTextResult, StreamTextResult
     from llmkit._steps import FinishInfo, StepResult, StopCondition, has_tool_call, step_count_is
+    from llmkit.auth.filestore import PlaintextFileStore
+    from llmkit.auth.manager import AuthManager
     from llmkit.auth.secret import Secret
     from llmkit.auth.store import KeyStore
     from llmkit.errors import (
@@ -232,14 +246,16 @@ if TYPE_CHECKING:
         NoObjectGeneratedError,
         NoSuchProviderError,
         NotFoundError,
+        OAuthFlowError,
         OverloadedError,
         PermissionDeniedError,
         RateLimitError,
         StreamError,
+        TokenRefreshError,
         TotalTimeoutError,
         UnsupportedFeatureError,
     )
-    from llmkit.providers.config import ProviderConfig, Quirks
+    from llmkit.providers.config import OAuthConfig, ProviderConfig, Quirks, TokenExchange
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.cache import ResponseCache
     from llmkit.reliability.deadline import Timeouts
