@@ -50,6 +50,11 @@ class Quirks(BaseModel):
             ``json_object`` for providers that only have JSON mode (DeepSeek API docs, "JSON
             Output"; Moonshot Kimi API docs, "JSON Mode"; Zhipu GLM): ``{"type":
             "json_object"}`` with the schema added to the system prompt.
+        replay_reasoning_field: the assistant-message field that carries earlier reasoning
+            back to the provider, or None (reasoning parts are then dropped with a warning).
+            DeepSeek's thinking mode needs ``reasoning_content`` sent back on assistant turns
+            that made tool calls, or answers 400 (DeepSeek API docs, "Thinking Mode", tool
+            calls); it ignores it on other turns, so llmkit sends it only with tool calls.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,6 +67,7 @@ class Quirks(BaseModel):
     usage_in_x_groq: bool = False
     top_k: bool = False
     json_output: Literal["json_schema", "json_object"] = "json_schema"
+    replay_reasoning_field: str | None = None
 
 
 class TokenExchange(BaseModel):
