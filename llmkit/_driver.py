@@ -124,7 +124,7 @@ def make_connection(
 
         store = default_cache()
     else:
-        store = cache or None
+        store = None if cache is None or cache is False else cache  # an empty cache is falsy
     fallbacks = tuple(resolve_target(m, registry) for m in fallback_models or ())
     return Connection(api_key, http_client, policy, timeouts, rate_limit, fallbacks, store)
 

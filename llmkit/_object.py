@@ -18,109 +18,28 @@ by jiter's partial mode, into partial objects.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from llmkit._driver import (
-    Connection,
-    Target,
-    build_call,
-    build_stream_request,
-    generate_step,
-    resolve_target,
-    stream_step,
-)
+from llmkit._driver import build_stream_request, generate_step, resolve_target, stream_step
+from llmkit._object_call import ObjectMode, connection, prepare
 from llmkit._object_result import GenerateObjectResult, StreamObjectResult
 from llmkit._object_schema import ObjectSchema, object_schema
 from llmkit.auth.secret import Secret
-from llmkit.errors import UnsupportedFeatureError
 from llmkit.providers.registry import ProviderRegistry
 from llmkit.types.messages import MessageLike
-from llmkit.types.options import (
-    CallOptions,
-    JsonSchemaFormat,
-    NamedToolChoice,
-    ReasoningOptions,
-    ToolDefinition,
-)
+from llmkit.types.options import ReasoningOptions
 
 if TYPE_CHECKING:
     import httpx
 
+    from llmkit.reliability.cache import ResponseCache
+    from llmkit.reliability.deadline import Timeouts
+    from llmkit.reliability.ratelimit import RateLimit
+    from llmkit.reliability.retry import RetryPolicy
+
 __all__ = ["ObjectMode", "generate_object", "stream_object"]
 
 T = TypeVar("T")
-
-ObjectMode = Literal["auto", "json", "tool"]
-"""How the object is asked for: ``auto`` (the protocol's native JSON Schema response format
-when it has one, else a forced tool call), ``json`` (response format only; protocols without
-one raise :class:`~llmkit.errors.UnsupportedFeatureError`), or ``tool`` (a forced tool call,
-e.g. for OpenAI-compatible servers that support tools but not ``response_format``)."""
-
-TOOL_DESCRIPTION = "Respond with a JSON object."
-"""The forced tool's description when no ``schema_description`` is given."""
-
-_CALL_FIELDS = (
-    "prompt",
-    "messages",
-    "system",
-    "max_output_tokens",
-    "temperature",
-    "top_p",
-    "top_k",
-    "stop_sequences",
-    "seed",
-    "presence_penalty",
-    "frequency_penalty",
-    "reasoning",
-    "provider_options",
-    "headers",
-    "timeout",
-)
-
-
-def _prepare(
-    target: Target,
-    wrapped: ObjectSchema[Any],
-    mode: ObjectMode,
-    arguments: Mapping[str, object],
-) -> tuple[CallOptions, str | None]:
-    """The call options and the forced tool's name (None: the object is the response text).
-
-    Raises:
-        UnsupportedFeatureError: ``mode="json"`` on a protocol without a response format.
-        ConfigurationError: invalid call options.
-
-    With reasoning on, the tool is offered with ``tool_choice: "auto"`` and the system prompt
-    asks for it, because providers reject a forced tool choice while thinking (Anthropic
-    "Extended thinking", "Extended thinking with tool use").
-    """
-    options = {name: arguments[name] for name in _CALL_FIELDS}
-    native = target.protocol.supports_response_format
-    if mode == "json" and not native:
-        raise UnsupportedFeatureError(
-            f"{target.protocol.name} has no JSON schema response format; use mode='auto' or "
-            "mode='tool' (a forced tool call whose input schema is the schema)"
-        )
-    use_tool = mode == "tool" or (mode == "auto" and not native)
-    if not use_tool:
-        options["response_format"] = JsonSchemaFormat(
-            name=wrapped.name, json_schema=wrapped.json_schema, description=wrapped.description
-        )
-        return build_call(options), None
-    tool = ToolDefinition(
-        name=wrapped.name,
-        description=wrapped.description or TOOL_DESCRIPTION,
-        parameters=wrapped.json_schema,
-    )
-    options["tools"] = [tool]
-    if options["reasoning"] is None:
-        options["tool_choice"] = NamedToolChoice(tool_name=wrapped.name)
-    else:
-        options["tool_choice"] = "auto"
-        ask = f"Give your answer by calling the tool {wrapped.name!r}."
-        system = options["system"]
-        options["system"] = f"{system}\n\n{ask}" if system else ask
-    return build_call(options), wrapped.name
 
 
 @overload
@@ -149,6 +68,10 @@ def stream_object(
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    retry: RetryPolicy | int | None = None,
+    timeouts: Timeouts | None = None,
+    rate_limit: RateLimit | None = None,
+    cache: ResponseCache | bool | None = None,
 ) -> StreamObjectResult[T]: ...
 @overload
 def stream_object(
@@ -176,6 +99,10 @@ def stream_object(
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    retry: RetryPolicy | int | None = None,
+    timeouts: Timeouts | None = None,
+    rate_limit: RateLimit | None = None,
+    cache: ResponseCache | bool | None = None,
 ) -> StreamObjectResult[dict[str, object]]: ...
 def stream_object(
     *,
@@ -202,6 +129,10 @@ def stream_object(
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    retry: RetryPolicy | int | None = None,
+    timeouts: Timeouts | None = None,
+    rate_limit: RateLimit | None = None,
+    cache: ResponseCache | bool | None = None,
 ) -> StreamObjectResult[T] | StreamObjectResult[dict[str, object]]:
     """Stream a typed object: partial objects as the JSON forms, then the validated object.
 
@@ -237,6 +168,11 @@ def stream_object(
         api_key: the key to use instead of the keychain / environment lookup.
         registry: the provider registry (default ``llmkit.registry``).
         http_client: an ``httpx.AsyncClient`` instead of the shared per-loop client.
+        retry: a :class:`llmkit.RetryPolicy` or a number of retries (default: the provider's,
+            else 2), before the first content event only.
+        timeouts: a :class:`llmkit.Timeouts` (connect, first event, idle, total; seconds).
+        rate_limit: a :class:`llmkit.RateLimit` for this call (default: the provider's).
+        cache: a :class:`llmkit.ResponseCache`, or True for the process-wide one.
 
     Returns:
         The stream (a ``StreamObjectResult``); nothing is sent until it is iterated or awaited.
@@ -259,12 +195,10 @@ def stream_object(
     """
     target = resolve_target(model, registry)
     wrapped: ObjectSchema[Any] = object_schema(schema, schema_name, schema_description)
-    call, tool_name = _prepare(target, wrapped, mode, locals())
+    call, tool_name = prepare(target, wrapped, mode, locals())
     request = build_stream_request(target, call)  # unsupported settings raise here, at once
-    connection = Connection(api_key, http_client)
-    return StreamObjectResult(
-        lambda: stream_step(target, call, connection, request), wrapped, tool_name
-    )
+    conn = connection(locals())
+    return StreamObjectResult(lambda: stream_step(target, call, conn, request), wrapped, tool_name)
 
 
 @overload
@@ -293,6 +227,10 @@ async def generate_object(
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    retry: RetryPolicy | int | None = None,
+    timeouts: Timeouts | None = None,
+    rate_limit: RateLimit | None = None,
+    cache: ResponseCache | bool | None = None,
 ) -> GenerateObjectResult[T]: ...
 @overload
 async def generate_object(
@@ -320,6 +258,10 @@ async def generate_object(
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    retry: RetryPolicy | int | None = None,
+    timeouts: Timeouts | None = None,
+    rate_limit: RateLimit | None = None,
+    cache: ResponseCache | bool | None = None,
 ) -> GenerateObjectResult[dict[str, object]]: ...
 async def generate_object(
     *,
@@ -346,10 +288,16 @@ async def generate_object(
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,
     http_client: httpx.AsyncClient | None = None,
+    retry: RetryPolicy | int | None = None,
+    timeouts: Timeouts | None = None,
+    rate_limit: RateLimit | None = None,
+    cache: ResponseCache | bool | None = None,
 ) -> GenerateObjectResult[T] | GenerateObjectResult[dict[str, object]]:
     """Generate a typed object without streaming and return it validated.
 
     Takes the same arguments as :func:`stream_object` and sends a non-streamed request.
+    Fallback models are not offered for structured output: the strategy (response format or
+    forced tool) depends on the protocol, which a fallback may not share.
 
     Returns:
         The finished call (a ``GenerateObjectResult``): ``object`` (an instance of
@@ -372,6 +320,6 @@ async def generate_object(
     """
     target = resolve_target(model, registry)
     wrapped: ObjectSchema[Any] = object_schema(schema, schema_name, schema_description)
-    call, tool_name = _prepare(target, wrapped, mode, locals())
-    events = await generate_step(target, call, Connection(api_key, http_client))
+    call, tool_name = prepare(target, wrapped, mode, locals())
+    events = await generate_step(target, call, connection(locals()))
     return GenerateObjectResult.from_events(events, wrapped, tool_name)

@@ -421,3 +421,26 @@ async def test_a_broken_stream_raises_from_the_partial_stream() -> None:
         assert result._acc.finish_reason == "error"
         with pytest.raises(APIConnectionError):  # not NoObjectGeneratedError
             await result.object
+
+
+# ---------------------------------------------------------------------------- reliability options
+async def test_retry_and_cache_reach_the_driver() -> None:
+    """A 503 before the answer is retried; the same call again is answered from the cache."""
+    from llmkit import ResponseCache, RetryPolicy
+
+    overloaded = ReplayResponse.json({"error": {"message": "busy", "type": "overloaded"}}, 503)
+    with ReplayServer([overloaded, ReplayResponse.json(_completion(json.dumps(PERSON)))]) as server:
+        registry = ProviderRegistry([server.provider("srv", "openai-chat")])
+        cache = ResponseCache()
+        for _ in range(2):
+            result = await generate_object(
+                model="srv:m",
+                schema=Person,
+                prompt="Who?",
+                registry=registry,
+                retry=RetryPolicy(max_retries=1, initial_delay=0.0),
+                cache=cache,
+            )
+            assert result.object == Person(**PERSON)
+        assert len(server.requests) == 2  # the 503, the retry; the second call: from the cache
+        assert cache.hits == 1
