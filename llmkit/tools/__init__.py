@@ -1,18 +1,9 @@
 """Tools the model can call: the :func:`tool` decorator, :class:`Tool`, and running calls.
 
-    from llmkit import generate_text, tool
-
-    @tool
-    def add(a: int, b: int) -> int:
-        \"\"\"Add two integers.
-
-        Args:
-            a: the first addend.
-            b: the second addend.
-        \"\"\"
-        return a + b
-
-    result = await generate_text(model=..., prompt="2+3?", tools=[add], max_steps=3)
+A decorated function becomes a :class:`FunctionTool` whose JSON Schema pydantic generates from
+the type hints, with descriptions from the docstring (Google-style ``Args:``); pass it in
+``tools=[...]`` with ``max_steps`` > 1 and llmkit runs it when the model calls it. See the
+"Tools and agents" guide.
 """
 
 from llmkit.tools._execute import run_tool_call, to_json_value
