@@ -12,6 +12,8 @@ AI SDK's ``generateText`` / ``streamText`` with ``stopWhen``:
   arrives, so several calls in one step run concurrently (asyncio tasks; sync functions in worker
   threads). Their ``tool_result`` events follow the model's events, in completion order, before
   the step's ``step_finish``. Failures are error results for the model, never exceptions.
+- A call to a tool that is not in ``tools`` gets an error result telling the model which tools
+  exist, unless no tool has a function (then every call is left to you, as without a loop).
 - After a step, the loop continues only if the model called tools, every call got a result (a
   tool without a function stops the loop and leaves the call to you), fewer than ``max_steps``
   steps ran and no ``stop_when`` condition holds. The next request is the conversation plus
@@ -177,6 +179,7 @@ class ToolLoop:
             raise ConfigurationError(f"max_steps must be at least 1, not {max_steps}")
         self._call = call
         self._tools = tools
+        self._runs_tools = any(t.executable for t in tools.values())
         self._step = step
         self._max_steps = max_steps
         self._conditions = [step_count_is(max_steps), *conditions]
@@ -217,7 +220,7 @@ class ToolLoop:
                         builder.add(event)
                     if isinstance(event, ToolCallEvent) and not event.provider_executed:
                         tool = self._tools.get(event.tool_name)
-                        if tool is not None and not tool.executable:
+                        if not self._runs_tools or (tool is not None and not tool.executable):
                             waiting_on_client = True
                         else:
                             tasks[event.tool_call_id] = asyncio.ensure_future(

@@ -18,7 +18,7 @@ Rules:
 - User parts: ``text``; ``image`` (``source`` ``url`` or ``base64``; media types
   ``image/jpeg|png|gif|webp``); PDF ``file`` parts → ``document`` (``url`` or ``base64``
   source; ``filename`` → ``title``); inline ``text/plain`` file parts → ``document`` with a
-  ``text`` source ("Citations", plain text documents). Other file media types (and plain text
+  ``text`` source ("Citations", plain text documents); image file parts → ``image``. Other file media types (and plain text
   by URL) raise :class:`~llmkit.errors.UnsupportedFeatureError` naming the provider and part.
 - Part-level ``provider_options["anthropic"]`` keys (e.g. ``cache_control``) are copied onto the
   block built from a text, image, file, tool call or tool result part; message-level ones onto
@@ -106,6 +106,11 @@ def _text_source(part: FilePart, where: str) -> Block:
 
 def _file_block(part: FilePart, where: str) -> Block:
     media_type = part.media_type.lower()
+    if media_type.startswith("image/"):
+        image = ImagePart(
+            image=part.data, media_type=part.media_type, provider_options=part.provider_options
+        )
+        return _image_block(image, where)
     if media_type == "text/plain":
         source: Block = _text_source(part, where)
     elif media_type != "application/pdf":
