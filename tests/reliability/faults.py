@@ -58,12 +58,14 @@ class FaultServer:
     Attributes:
         hits: requests received.
         paths: the request paths, in order.
+        headers: each request's headers (lower-case names), in order.
     """
 
     def __init__(self, script: Iterable[Fault]) -> None:
         self.script = list(script)
         self.hits = 0
         self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self._open = 0
         self._lock = threading.Lock()
         self._sock = socket.socket()
@@ -87,6 +89,16 @@ class FaultServer:
         deadline = time.monotonic() + seconds
         while self.open_connections and time.monotonic() < deadline:
             time.sleep(0.01)
+        return self.open_connections
+
+    async def until_closed(self, seconds: float = 3.0) -> int:
+        """:meth:`wait_closed` without blocking the event loop (the client may close
+        its side in a task that needs the loop to run, e.g. a generator finalizer)."""
+        import asyncio
+
+        deadline = time.monotonic() + seconds
+        while self.open_connections and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
         return self.open_connections
 
     def __enter__(self) -> FaultServer:
@@ -130,6 +142,9 @@ class FaultServer:
             index = min(self.hits, len(self.script) - 1)
             self.hits += 1
             self.paths.append(head.split(b" ")[1].decode())
+            lines = head.decode("latin-1").split("\r\n")[1:]
+            pairs = (line.partition(":") for line in lines)
+            self.headers.append({k.strip().lower(): v.strip() for k, _, v in pairs})
         return self.script[index]
 
     def _serve(self, conn: socket.socket) -> None:
