@@ -46,6 +46,23 @@ CASES: dict[str, list[str]] = {
         "answer: It is 18 °C in San Francisco, and the local time is 09:41.",
         '"tool_use_id": "toolu_0121kXsENLvoDZ72LCuAnCCz", "content": "09:41"',
     ],
+    "agent_tools.py": [
+        '[tool_call] get_weather({"city": "Oslo"})',
+        '[tool_result] get_weather -> {"city": "Oslo", "temperature": 4, "unit": "celsius"}',
+        "[tool_result] convert_currency -> 1380.0",
+        "[step 0 finished: tool_calls; get_weather, convert_currency]",
+        "steps: 2; final answer: Oslo is 4 °C right now, so pack a coat; 120 EUR is about 1380",
+        "total usage: 530 input, 88 output tokens",
+        '"signature": "bW9jaw=="}, {"type": "text", "text": "Let me check both."}',
+        '{"type": "tool_result", "tool_use_id": "toolu_0_1", "content": "1380.0"}',
+    ],
+    "council.py": [
+        "[member-b ranks] B > C > A",
+        "aggregate ranking: B (1.33), A (2.00), C (2.67)",
+        "model names in the ranking prompt: False",
+        "chairman: The council recommends a maintained retry library",
+        "total usage over 7 calls: 1180 input, 165 output tokens",
+    ],
     "generate_text_basic.py": [
         "text: " + _expected("json/anthropic-anthropic-messages-sonnet37-thinking.json")["text"],
         "finish reason: stop (raw 'end_turn')",
