@@ -142,9 +142,7 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
             ConfigurationError: inline image or file data that is not valid.
         """
         quirks = provider.quirks
-        response_format, system = prepare_response_format(
-            call.response_format, quirks, call.system
-        )
+        response_format, system = prepare_response_format(call.response_format, quirks, call.system)
         messages, warnings = convert_messages(call.messages, system, quirks, provider.id)
         body: dict[str, object] = {"model": model_id, "messages": messages}
         warnings.extend(_sampling(call, provider, body))
