@@ -147,10 +147,10 @@ class _ObjectAccumulator:
 def _message(
     errors: list[dict[str, object]], finish_reason: FinishReason, finish: FinishEvent | None
 ) -> str:
-    shown = "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"  # type: ignore[attr-defined]
-        for e in errors[:5]
-    )
+    def where(loc: object) -> str:
+        return ".".join(str(p) for p in loc) if isinstance(loc, tuple) and loc else "(root)"
+
+    shown = "; ".join(f"{where(e['loc'])}: {e['msg']}" for e in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     message = f"no object generated: {shown}{more}"
     if finish_reason == "length":
