@@ -393,3 +393,9 @@ class StreamObjectResult(Generic[T]):
     async def warnings(self) -> tuple[CallWarning, ...]:
         """Settings the protocol could not honour."""
         return (await self._consume()).warnings
+
+    @property
+    async def provider_metadata(self) -> ProviderMetadata | None:
+        """Extra provider data from the finish event."""
+        finish = (await self._consume()).finish
+        return finish.provider_metadata if finish else None

@@ -95,6 +95,7 @@ async def test_stream_object(protocol: ProtocolName, raw: bool) -> None:
         assert await result.finish_reason == ("stop" if protocol == "openai-chat" else "tool_calls")
         assert (await result.response) is not None
         assert await result.warnings == ()
+        assert await result.provider_metadata is None
 
 
 async def test_stream_object_partials_grow_one_delta_at_a_time() -> None:
