@@ -204,17 +204,23 @@ class ToolLoop:
             results: dict[str, ToolResultEvent] = {}
             waiting_on_client = False
             source = self._step(call, index)
+            blocks = builder.by_id
             try:
                 async for event in source:
                     if index:
                         event = renamer.rename(event)
-                    kind = event.type
-                    if kind == "stream_start":
-                        builder.warnings = event.warnings  # type: ignore[union-attr]
+                    if event.type == "text_delta" or event.type == "reasoning_delta":
+                        block = blocks.get(event.id)  # the hot path: one dict read per delta
+                        if block is not None:
+                            block.parts.append(event.delta)
+                        yield event
+                        continue
+                    if event.type == "stream_start":
+                        builder.warnings = event.warnings
                         if index:
                             continue
-                    elif kind == "finish":
-                        builder.finish = event  # type: ignore[assignment]
+                    elif event.type == "finish":
+                        builder.finish = event
                         continue
                     else:
                         builder.add(event)

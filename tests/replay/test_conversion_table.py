@@ -323,3 +323,18 @@ def test_tool_results() -> None:
             {"type": "tool_result", "tool_use_id": "call_2", "content": "bad", "is_error": True},
         ],
     }
+
+
+def test_forced_tool_choice_with_thinking_is_refused_for_anthropic() -> None:
+    # Anthropic, "Extended thinking" → tool use: only tool_choice auto / none with thinking on.
+    from llmkit.types.options import NamedToolChoice, ReasoningOptions, ToolDefinition
+
+    tools = [ToolDefinition(name="add")]
+    thinking = ReasoningOptions(budget_tokens=1024)
+    protocol = AnthropicMessagesProtocol()
+    for choice in ("required", NamedToolChoice(tool_name="add")):
+        call = CallOptions(prompt="hi", tools=tools, tool_choice=choice, reasoning=thinking)
+        with pytest.raises(UnsupportedFeatureError, match="only be 'auto' or 'none'"):
+            protocol.build_request(call, ANTHROPIC, "m")
+    call = CallOptions(prompt="hi", tools=tools, tool_choice="auto", reasoning=thinking)
+    assert protocol.build_request(call, ANTHROPIC, "m").body["tool_choice"] == {"type": "auto"}

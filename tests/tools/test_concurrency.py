@@ -86,16 +86,15 @@ async def test_recorded_parallel_calls_run_concurrently(file: str) -> None:
         result = stream_text(
             model="recorded:m", prompt="go", tools=list(tools.values()), registry=registry
         )
-        start = time.perf_counter()
         events = [e async for e in result]
-        elapsed = time.perf_counter() - start
     results = [e for e in events if e.type == "tool_result"]
     assert sorted(r.tool_call_id for r in results) == sorted(c["id"] for c in expected_calls)
     assert not any(r.is_error for r in results), results
     assert len(log) == 2
     (_, start_a, end_a), (_, start_b, end_b) = log
     assert start_a < end_b and start_b < end_a, "the two tools did not overlap"
-    assert elapsed < 2 * SLEEP - 0.1, f"two {SLEEP} s tools took {elapsed:.2f} s in all"
+    span = max(end_a, end_b) - min(start_a, start_b)
+    assert span < 0.5, f"two {SLEEP} s tools took {span:.2f} s from first start to last end"
     # results come back in the order of the calls in the tool message
     step = (await result.steps)[0]
     assert [r.tool_call_id for r in step.tool_results] == [c["id"] for c in expected_calls]
