@@ -199,6 +199,12 @@ class StreamTextResult:
     Errors (HTTP status, connection, in-band, truncated stream) are raised from the iterator
     after every event received before them, and again from each awaited field; the finish
     reason is then ``error``.
+
+    With tools and ``max_steps`` > 1 the stream spans every step of the tool loop (each ends
+    with a ``step_finish``; one ``finish`` with the total usage ends the stream). ``text``,
+    ``reasoning_text``, ``tool_calls`` and the finish reason are then the last step's, ``usage``
+    the total; ``await result.steps`` gives each step and ``await result.response_messages``
+    the messages to append to the conversation.
     """
 
     def __init__(
