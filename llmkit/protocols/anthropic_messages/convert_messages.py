@@ -18,8 +18,9 @@ Rules:
 - User parts: ``text``; ``image`` (``source`` ``url`` or ``base64``; media types
   ``image/jpeg|png|gif|webp``); PDF ``file`` parts → ``document`` (``url`` or ``base64``
   source; ``filename`` → ``title``); inline ``text/plain`` file parts → ``document`` with a
-  ``text`` source ("Citations", plain text documents); image file parts → ``image``. Other file media types (and plain text
-  by URL) raise :class:`~llmkit.errors.UnsupportedFeatureError` naming the provider and part.
+  ``text`` source ("Citations", plain text documents); image file parts → ``image``. Other
+  file media types (and plain text by URL) raise
+  :class:`~llmkit.errors.UnsupportedFeatureError` naming the provider and part.
 - Part-level ``provider_options["anthropic"]`` keys (e.g. ``cache_control``) are copied onto the
   block built from a text, image, file, tool call or tool result part; message-level ones onto
   the message's last block ("Prompt caching": a breakpoint caches everything up to and
