@@ -66,6 +66,8 @@ class FaultServer:
         self.hits = 0
         self.paths: list[str] = []
         self.headers: list[dict[str, str]] = []
+        self.active = 0
+        self.peak_active = 0  # most responses being sent at once (request read to last byte)
         self._open = 0
         self._lock = threading.Lock()
         self._sock = socket.socket()
@@ -153,7 +155,14 @@ class FaultServer:
             if fault is None:
                 conn.close()
                 return
-            self._respond(conn, fault)
+            with self._lock:
+                self.active += 1
+                self.peak_active = max(self.peak_active, self.active)
+            try:
+                self._respond(conn, fault)
+            finally:
+                with self._lock:
+                    self.active -= 1
         except OSError:
             conn.close()
         finally:
@@ -181,7 +190,13 @@ class FaultServer:
         if fault.end == "ok":
             conn.sendall(b"0\r\n\r\n")
         conn.shutdown(socket.SHUT_WR)
-        self._drain(conn)
+        with self._lock:
+            self.active -= 1  # the response is sent; what follows is waiting for the client
+        try:
+            self._drain(conn)
+        finally:
+            with self._lock:
+                self.active += 1
 
     def _trickle(self, conn: socket.socket, fault: Fault) -> None:
         """Send bytes slowly until the client closes (then the write or the read fails)."""
