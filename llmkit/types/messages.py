@@ -23,6 +23,7 @@ from pydantic import (
     JsonValue,
     TypeAdapter,
     ValidationError,
+    field_serializer,
     model_validator,
 )
 
@@ -125,6 +126,11 @@ def _load_local_file(data: object, key: str, *, filename: bool) -> object:
     return out
 
 
+def _bytes_as_base64(value: str | bytes) -> str:
+    """JSON form of inline data: standard base64 text for bytes (read back as base64)."""
+    return base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
+
+
 class _BinaryPart(_Value):
     def _payload(self) -> str | bytes:
         raise NotImplementedError
@@ -200,6 +206,10 @@ class ImagePart(_BinaryPart):
     def _read_path(cls, data: object) -> object:
         return _load_local_file(data, "image", filename=False)
 
+    @field_serializer("image", when_used="json")
+    def _image_json(self, value: str | bytes) -> str:
+        return _bytes_as_base64(value)
+
     @classmethod
     def from_path(cls, path: str | os.PathLike[str], media_type: str | None = None) -> ImagePart:
         """An image part with a local file's bytes.
@@ -239,6 +249,10 @@ class FilePart(_BinaryPart):
     @classmethod
     def _read_path(cls, data: object) -> object:
         return _load_local_file(data, "data", filename=True)
+
+    @field_serializer("data", when_used="json")
+    def _data_json(self, value: str | bytes) -> str:
+        return _bytes_as_base64(value)
 
     @classmethod
     def from_path(
