@@ -83,7 +83,9 @@ async def setup_floor_openai(base: str) -> RequestFn:
             async for sse in source.aiter_sse():
                 data = sse.data
                 if data == "[DONE]":
-                    break
+                    # Read on to the end of the response (as llmkit and the SDK do): leaving
+                    # early would close the connection instead of returning it to the pool.
+                    continue
                 choices = loads(data)["choices"]
                 if choices and choices[0]["delta"].get("content"):
                     n += 1

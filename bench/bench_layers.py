@@ -102,7 +102,7 @@ def sans_io_cases(
         for _ in range(streams):
             for data in datas:
                 if data == "[DONE]":
-                    break
+                    continue
                 choices = loads(data)["choices"]
                 if choices and choices[0]["delta"].get("content"):
                     n += 1
