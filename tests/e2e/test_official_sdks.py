@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 import anthropic
+import fixture_util
 import openai
 import pytest
 
-import fixture_util
 from e2e.conftest import replay_provider
 from llmkit import stream_text
 from llmkit.providers.registry import ProviderRegistry
