@@ -186,8 +186,11 @@ async def test_rate_limiter_serves_in_arrival_order_and_pauses_after_429() -> No
         await limiter.acquire(tokens)
         order.append(i)
 
-    # big requests first, then small ones: aiolimiter alone would wake the small ones first
-    await asyncio.gather(*(call(i, 3000 if i < 3 else 10) for i in range(6)))
+    # 6,000 tokens per minute leak at 100 tokens/s. The first request fills the bucket to 5,990;
+    # the second (100 tokens) must wait ~0.9 s, and the 10-token ones would fit at once:
+    # aiolimiter alone would let them jump the queue, the FIFO lock keeps arrival order.
+    sizes = [5990, 100, 10, 10, 10, 10]
+    await asyncio.gather(*(call(i, size) for i, size in enumerate(sizes)))
     assert order == list(range(6))
     limiter.pause(0.3)
     started = time.monotonic()
