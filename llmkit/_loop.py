@@ -60,6 +60,7 @@ from llmkit.types.events import (
     ToolInputStartEvent,
     ToolResultEvent,
 )
+from llmkit.types.finish import FinishReason
 from llmkit.types.options import CallOptions
 from llmkit.types.usage import Usage
 
@@ -146,7 +147,8 @@ class ToolLoop:
             :data:`DEFAULT_MAX_STEPS_WITH_STOP_WHEN` when ``stop_when`` is given).
         stop_when: condition(s) checked after each step with tool results; any True stops.
         on_step_finish: called (and awaited if async) once per finished step.
-        on_finish: called (and awaited if async) once when the run completes.
+        on_finish: called (and awaited if async) exactly once: when the run completes, or
+            when it is aborted (``FinishInfo.aborted``); not when it fails with an error.
 
     Attributes:
         steps: the finished steps so far.
@@ -187,6 +189,8 @@ class ToolLoop:
         self._on_finish = on_finish
         self.steps: list[StepResult] = []
         self.response_messages: list[ResponseMessage] = []
+        self._finish_called = False
+        self._current: StepBuilder | None = None
 
     async def events(self) -> AsyncGenerator[StreamEvent, None]:
         """The events of every step, then one ``finish`` with the total usage.
@@ -195,80 +199,106 @@ class ToolLoop:
             The errors of the step source (provider, transport, request building), and
             whatever a callback or a stop condition raises.
         """
-        call = self._call
-        renamer = _Renamer()
-        index = 0
-        while True:
-            builder = StepBuilder()
-            tasks: dict[str, asyncio.Task[ToolResultEvent]] = {}
-            results: dict[str, ToolResultEvent] = {}
-            waiting_on_client = False
-            source = self._step(call, index)
-            blocks = builder.by_id
-            try:
-                async for event in source:
-                    if index:
-                        event = renamer.rename(event)
-                    if event.type == "text_delta" or event.type == "reasoning_delta":
-                        block = blocks.get(event.id)  # the hot path: one dict read per delta
-                        if block is not None:
-                            block.parts.append(event.delta)
-                        yield event
-                        continue
-                    if event.type == "stream_start":
-                        builder.warnings = event.warnings
+        try:
+            call = self._call
+            renamer = _Renamer()
+            index = 0
+            while True:
+                builder = self._current = StepBuilder()
+                tasks: dict[str, asyncio.Task[ToolResultEvent]] = {}
+                results: dict[str, ToolResultEvent] = {}
+                waiting_on_client = False
+                source = self._step(call, index)
+                blocks = builder.by_id
+                try:
+                    async for event in source:
                         if index:
+                            event = renamer.rename(event)
+                        if event.type == "text_delta" or event.type == "reasoning_delta":
+                            block = blocks.get(event.id)  # the hot path: one dict read per delta
+                            if block is not None:
+                                block.parts.append(event.delta)
+                            yield event
                             continue
-                    elif event.type == "finish":
-                        builder.finish = event
-                        continue
-                    else:
-                        builder.add(event)
-                    if isinstance(event, ToolCallEvent) and not event.provider_executed:
-                        tool = self._tools.get(event.tool_name)
-                        if not self._runs_tools or (tool is not None and not tool.executable):
-                            waiting_on_client = True
+                        if event.type == "stream_start":
+                            builder.warnings = event.warnings
+                            if index:
+                                continue
+                        elif event.type == "finish":
+                            builder.finish = event
+                            continue
                         else:
-                            tasks[event.tool_call_id] = asyncio.ensure_future(
-                                run_tool_call(event, self._tools)
-                            )
-                    yield event
-                for next_done in asyncio.as_completed(list(tasks.values())):
-                    result = await next_done
-                    results[result.tool_call_id] = result
-                    yield result
-            finally:
-                await _cancel(tasks.values())
-                aclose = getattr(source, "aclose", None)
-                if aclose is not None:
-                    await aclose()
-            ordered = [results[c.tool_call_id] for c in builder.calls if c.tool_call_id in results]
-            step = builder.result(index, ordered)
-            self.steps.append(step)
-            self.response_messages.extend(step.messages)
-            if self._on_step_finish is not None:
-                await _maybe_await(self._on_step_finish(step))
-            yield StepFinishEvent(
-                step.finish_reason, step.raw_finish_reason, step.usage, step.provider_metadata
+                            builder.add(event)
+                        if isinstance(event, ToolCallEvent) and not event.provider_executed:
+                            tool = self._tools.get(event.tool_name)
+                            if not self._runs_tools or (tool is not None and not tool.executable):
+                                waiting_on_client = True
+                            else:
+                                tasks[event.tool_call_id] = asyncio.ensure_future(
+                                    run_tool_call(event, self._tools)
+                                )
+                        yield event
+                    for next_done in asyncio.as_completed(list(tasks.values())):
+                        result = await next_done
+                        results[result.tool_call_id] = result
+                        yield result
+                finally:
+                    await _cancel(tasks.values())
+                    aclose = getattr(source, "aclose", None)
+                    if aclose is not None:
+                        await aclose()
+                ordered = [
+                    results[c.tool_call_id] for c in builder.calls if c.tool_call_id in results
+                ]
+                step = builder.result(index, ordered)
+                self.steps.append(step)
+                self.response_messages.extend(step.messages)
+                if self._on_step_finish is not None:
+                    await _maybe_await(self._on_step_finish(step))
+                yield StepFinishEvent(
+                    step.finish_reason, step.raw_finish_reason, step.usage, step.provider_metadata
+                )
+                if not step.tool_calls or waiting_on_client or await self._should_stop():
+                    break
+                index += 1
+                renamer.next_step(index, [c.tool_call_id for c in step.tool_calls])
+                call = call.model_copy(update={"messages": [*call.messages, *step.messages]})
+            self._current = None
+            last = self.steps[-1]
+            usage = _total_usage(self.steps)
+            await self._call_on_finish(
+                last.text, usage, last.finish_reason, last.raw_finish_reason, False
             )
-            if not step.tool_calls or waiting_on_client or await self._should_stop():
-                break
-            index += 1
-            renamer.next_step(index, [c.tool_call_id for c in step.tool_calls])
-            call = call.model_copy(update={"messages": [*call.messages, *step.messages]})
-        last = self.steps[-1]
-        usage = _total_usage(self.steps)
-        if self._on_finish is not None:
-            info = FinishInfo(
-                steps=tuple(self.steps),
-                response_messages=tuple(self.response_messages),
-                text=last.text,
-                usage=usage,
-                finish_reason=last.finish_reason,
-                raw_finish_reason=last.raw_finish_reason,
+            yield FinishEvent(
+                last.finish_reason, last.raw_finish_reason, usage, last.provider_metadata
             )
-            await _maybe_await(self._on_finish(info))
-        yield FinishEvent(last.finish_reason, last.raw_finish_reason, usage, last.provider_metadata)
+        except (GeneratorExit, asyncio.CancelledError):
+            partial = self._current.text() if self._current is not None else ""
+            await self._call_on_finish(partial, _total_usage(self.steps), "other", None, True)
+            raise
+
+    async def _call_on_finish(
+        self,
+        text: str,
+        usage: Usage,
+        finish_reason: FinishReason,
+        raw_finish_reason: str | None,
+        aborted: bool,
+    ) -> None:
+        """Run ``on_finish`` once per run, whichever way the run ends first."""
+        if self._on_finish is None or self._finish_called:
+            return
+        self._finish_called = True
+        info = FinishInfo(
+            steps=tuple(self.steps),
+            response_messages=tuple(self.response_messages),
+            text=text,
+            usage=usage,
+            finish_reason=finish_reason,
+            raw_finish_reason=raw_finish_reason,
+            aborted=aborted,
+        )
+        await _maybe_await(self._on_finish(info))
 
     async def _should_stop(self) -> bool:
         steps = tuple(self.steps)

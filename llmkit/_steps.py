@@ -90,7 +90,11 @@ class FinishInfo:
         response_messages: the messages to append to the conversation (all steps).
         text: the last step's text.
         usage: total usage across the steps.
-        finish_reason, raw_finish_reason: the last step's finish reason.
+        finish_reason, raw_finish_reason: the last step's finish reason (``other`` and None
+            after an abort).
+        aborted: True when the stream was stopped before its end (break, ``aclose()``, task
+            cancellation); ``text`` is then the partial text of the step in progress and
+            ``usage`` covers the finished steps only.
     """
 
     steps: tuple[StepResult, ...]
@@ -99,6 +103,7 @@ class FinishInfo:
     usage: Usage
     finish_reason: FinishReason
     raw_finish_reason: str | None
+    aborted: bool = False
 
 
 StopCondition: TypeAlias = Callable[[Sequence[StepResult]], bool | Awaitable[bool]]
