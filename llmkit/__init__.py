@@ -25,6 +25,9 @@ _EXPORTS: dict[str, str] = {
     "stream_object": "llmkit._object",
     "GenerateObjectResult": "llmkit._object_result",
     "StreamObjectResult": "llmkit._object_result",
+    "CallSettings": "llmkit.types.settings",
+    "TextCallSettings": "llmkit.types.settings",
+    "ObjectCallSettings": "llmkit.types.settings",
     # tools and multi-step calls
     "tool": "llmkit.tools",
     "Tool": "llmkit.tools",
@@ -130,6 +133,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "CallOptions",
+    "CallSettings",
     "CallWarning",
     "ConfigurationError",
     "ConnectTimeoutError",
@@ -156,6 +160,7 @@ __all__ = [
     "NotFoundError",
     "OAuthConfig",
     "OAuthFlowError",
+    "ObjectCallSettings",
     "OverloadedError",
     "PartialResult",
     "PermissionDeniedError",
@@ -184,6 +189,7 @@ __all__ = [
     "StreamStartEvent",
     "StreamTextResult",
     "SystemMessage",
+    "TextCallSettings",
     "TextDeltaEvent",
     "TextEndEvent",
     "TextPart",
@@ -302,6 +308,7 @@ if TYPE_CHECKING:
         ToolDefinition,
     )
     from llmkit.types.partial import PartialResult
+    from llmkit.types.settings import CallSettings, ObjectCallSettings, TextCallSettings
     from llmkit.types.usage import Usage
     from llmkit.types.warnings import CallWarning
 

@@ -17,167 +17,74 @@ by jiter's partial mode, into partial objects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from collections.abc import Mapping
+from typing import Any, TypeVar, overload
 
-from llmkit._driver import build_stream_request, generate_step, resolve_target, stream_step
-from llmkit._object_call import ObjectMode, connection, prepare
+from typing_extensions import Unpack
+
+from llmkit._driver import Target, build_stream_request, generate_step, resolve_target, stream_step
+from llmkit._object_call import ObjectMode, prepare
 from llmkit._object_result import GenerateObjectResult, StreamObjectResult
 from llmkit._object_schema import ObjectSchema, object_schema
-from llmkit.auth.secret import Secret
-from llmkit.providers.registry import ProviderRegistry
-from llmkit.types.messages import MessageLike
-from llmkit.types.options import ReasoningOptions
-
-if TYPE_CHECKING:
-    import httpx
-
-    from llmkit.reliability.cache import ResponseCache
-    from llmkit.reliability.deadline import Timeouts
-    from llmkit.reliability.ratelimit import RateLimit
-    from llmkit.reliability.retry import RetryPolicy
+from llmkit._settings import check_settings, connection
+from llmkit.types.options import CallOptions
+from llmkit.types.settings import ObjectCallSettings
 
 __all__ = ["ObjectMode", "generate_object", "stream_object"]
 
 T = TypeVar("T")
 
+_SETTINGS = ObjectCallSettings.__optional_keys__
+
+
+def _prepare(
+    function: str,
+    model: str,
+    schema: type[Any] | Mapping[str, object],
+    settings: ObjectCallSettings,
+) -> tuple[Target, CallOptions, ObjectSchema[Any], str | None]:
+    """The resolved model, the call options, the wrapped schema and the forced tool's name."""
+    check_settings(function, settings, _SETTINGS)
+    target = resolve_target(model, settings.get("registry"))
+    name, description = settings.get("schema_name"), settings.get("schema_description")
+    wrapped: ObjectSchema[Any] = object_schema(schema, name, description)
+    call, tool_name = prepare(target, wrapped, settings.get("mode", "auto"), settings)
+    return target, call, wrapped, tool_name
+
 
 @overload
 def stream_object(
-    *,
-    model: str,
-    schema: type[T],
-    schema_name: str | None = None,
-    schema_description: str | None = None,
-    mode: ObjectMode = "auto",
-    prompt: str | None = None,
-    messages: Sequence[MessageLike] | None = None,
-    system: str | None = None,
-    max_output_tokens: int | None = None,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    stop_sequences: Sequence[str] | None = None,
-    seed: int | None = None,
-    presence_penalty: float | None = None,
-    frequency_penalty: float | None = None,
-    reasoning: ReasoningOptions | Mapping[str, object] | None = None,
-    provider_options: Mapping[str, Mapping[str, object]] | None = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float | None = None,
-    api_key: str | Secret | None = None,
-    registry: ProviderRegistry | None = None,
-    http_client: httpx.AsyncClient | None = None,
-    retry: RetryPolicy | int | None = None,
-    timeouts: Timeouts | None = None,
-    rate_limit: RateLimit | None = None,
-    cache: ResponseCache | bool | None = None,
+    *, model: str, schema: type[T], **settings: Unpack[ObjectCallSettings]
 ) -> StreamObjectResult[T]: ...
 @overload
 def stream_object(
-    *,
-    model: str,
-    schema: Mapping[str, object],
-    schema_name: str | None = None,
-    schema_description: str | None = None,
-    mode: ObjectMode = "auto",
-    prompt: str | None = None,
-    messages: Sequence[MessageLike] | None = None,
-    system: str | None = None,
-    max_output_tokens: int | None = None,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    stop_sequences: Sequence[str] | None = None,
-    seed: int | None = None,
-    presence_penalty: float | None = None,
-    frequency_penalty: float | None = None,
-    reasoning: ReasoningOptions | Mapping[str, object] | None = None,
-    provider_options: Mapping[str, Mapping[str, object]] | None = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float | None = None,
-    api_key: str | Secret | None = None,
-    registry: ProviderRegistry | None = None,
-    http_client: httpx.AsyncClient | None = None,
-    retry: RetryPolicy | int | None = None,
-    timeouts: Timeouts | None = None,
-    rate_limit: RateLimit | None = None,
-    cache: ResponseCache | bool | None = None,
+    *, model: str, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> StreamObjectResult[dict[str, object]]: ...
 def stream_object(
-    *,
-    model: str,
-    schema: type[T] | Mapping[str, object],
-    schema_name: str | None = None,
-    schema_description: str | None = None,
-    mode: ObjectMode = "auto",
-    prompt: str | None = None,
-    messages: Sequence[MessageLike] | None = None,
-    system: str | None = None,
-    max_output_tokens: int | None = None,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    stop_sequences: Sequence[str] | None = None,
-    seed: int | None = None,
-    presence_penalty: float | None = None,
-    frequency_penalty: float | None = None,
-    reasoning: ReasoningOptions | Mapping[str, object] | None = None,
-    provider_options: Mapping[str, Mapping[str, object]] | None = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float | None = None,
-    api_key: str | Secret | None = None,
-    registry: ProviderRegistry | None = None,
-    http_client: httpx.AsyncClient | None = None,
-    retry: RetryPolicy | int | None = None,
-    timeouts: Timeouts | None = None,
-    rate_limit: RateLimit | None = None,
-    cache: ResponseCache | bool | None = None,
+    *, model: str, schema: type[T] | Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> StreamObjectResult[T] | StreamObjectResult[dict[str, object]]:
     """Stream a typed object: partial objects as the JSON forms, then the validated object.
+
+    Every setting but ``model`` and ``schema`` is documented once, on
+    :class:`~llmkit.ObjectCallSettings` (and the :class:`~llmkit.CallSettings` it extends). Two
+    of them matter more here: a ``max_output_tokens`` that cuts the object makes
+    ``await result.object`` raise ``NoObjectGeneratedError`` with finish reason ``length``; and
+    with ``reasoning`` on, tool mode does not force the tool (``tool_choice: "auto"`` plus an
+    instruction in the system prompt), since providers reject forcing a tool while thinking.
 
     Args:
         model: ``"provider:model"``, e.g. ``"openai:gpt-4.1-mini"``.
         schema: a pydantic model class (or a dataclass / TypedDict) whose instance
             ``await result.object`` returns, or a JSON Schema dict (the object is then a dict
             validated with the ``jsonschema`` library). The root must be an object.
-        schema_name: the schema's name (OpenAI ``json_schema.name``, or the forced tool's
-            name); default: the class name or the schema's ``title``, else ``response``.
-        schema_description: what the object is for (OpenAI ``json_schema.description``, or
-            the tool's description).
-        mode: ``auto``, ``json`` or ``tool`` (see :data:`ObjectMode`).
-        prompt: a user message appended after ``messages``.
-        messages: the conversation (dicts or :mod:`llmkit.types` messages).
-        system: system instructions.
-        max_output_tokens: output token limit (tokens); a cut object raises
-            ``NoObjectGeneratedError`` with finish reason ``length``.
-        temperature: sampling temperature (dropped with a warning where unsupported, like
-            every sampling setting).
-        top_p: nucleus sampling probability mass.
-        top_k: sample from the k most likely tokens.
-        stop_sequences: strings that end generation.
-        seed: sampling seed, where the provider supports one.
-        presence_penalty: OpenAI-style presence penalty.
-        frequency_penalty: OpenAI-style frequency penalty.
-        reasoning: ``{"effort": "high"}`` and/or ``{"budget_tokens": 4096}``. In tool mode the
-            tool is then not forced (``tool_choice: "auto"`` plus an instruction in the system
-            prompt): providers reject forcing a tool while thinking.
-        provider_options: per protocol family, e.g. ``{"openai": {...}}``.
-        headers: extra HTTP headers.
-        timeout: seconds allowed between bytes.
-        api_key: the key to use instead of the keychain / environment lookup.
-        registry: the provider registry (default ``llmkit.registry``).
-        http_client: an ``httpx.AsyncClient`` instead of the shared per-loop client.
-        retry: a :class:`llmkit.RetryPolicy` or a number of retries (default: the provider's,
-            else 2), before the first content event only.
-        timeouts: a :class:`llmkit.Timeouts` (connect, first event, idle, total; seconds).
-        rate_limit: a :class:`llmkit.RateLimit` for this call (default: the provider's).
-        cache: a :class:`llmkit.ResponseCache`, or True for the process-wide one.
+        **settings: the prompt, sampling, schema naming and I/O settings
+            (:class:`~llmkit.ObjectCallSettings`).
 
     Returns:
         The stream (a ``StreamObjectResult``); nothing is sent until it is iterated or awaited.
 
     Raises:
+        TypeError: at once, for a keyword that is not a setting.
         NoSuchProviderError: at once, for an unknown provider.
         ConfigurationError: at once, for invalid options or a schema that is unusable (not
             an object, not a valid JSON Schema).
@@ -193,105 +100,22 @@ def stream_object(
         OpenAI "Structured Outputs" guide and API reference, Chat Completions,
         ``response_format``; Anthropic "Tool use" ("Forcing tool use") and "JSON mode".
     """
-    target = resolve_target(model, registry)
-    wrapped: ObjectSchema[Any] = object_schema(schema, schema_name, schema_description)
-    call, tool_name = prepare(target, wrapped, mode, locals())
+    target, call, wrapped, tool_name = _prepare("stream_object", model, schema, settings)
     request = build_stream_request(target, call)  # unsupported settings raise here, at once
-    conn = connection(locals())
+    conn = connection(settings)  # no fallback models: a fallback may not share the protocol
     return StreamObjectResult(lambda: stream_step(target, call, conn, request), wrapped, tool_name)
 
 
 @overload
 async def generate_object(
-    *,
-    model: str,
-    schema: type[T],
-    schema_name: str | None = None,
-    schema_description: str | None = None,
-    mode: ObjectMode = "auto",
-    prompt: str | None = None,
-    messages: Sequence[MessageLike] | None = None,
-    system: str | None = None,
-    max_output_tokens: int | None = None,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    stop_sequences: Sequence[str] | None = None,
-    seed: int | None = None,
-    presence_penalty: float | None = None,
-    frequency_penalty: float | None = None,
-    reasoning: ReasoningOptions | Mapping[str, object] | None = None,
-    provider_options: Mapping[str, Mapping[str, object]] | None = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float | None = None,
-    api_key: str | Secret | None = None,
-    registry: ProviderRegistry | None = None,
-    http_client: httpx.AsyncClient | None = None,
-    retry: RetryPolicy | int | None = None,
-    timeouts: Timeouts | None = None,
-    rate_limit: RateLimit | None = None,
-    cache: ResponseCache | bool | None = None,
+    *, model: str, schema: type[T], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[T]: ...
 @overload
 async def generate_object(
-    *,
-    model: str,
-    schema: Mapping[str, object],
-    schema_name: str | None = None,
-    schema_description: str | None = None,
-    mode: ObjectMode = "auto",
-    prompt: str | None = None,
-    messages: Sequence[MessageLike] | None = None,
-    system: str | None = None,
-    max_output_tokens: int | None = None,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    stop_sequences: Sequence[str] | None = None,
-    seed: int | None = None,
-    presence_penalty: float | None = None,
-    frequency_penalty: float | None = None,
-    reasoning: ReasoningOptions | Mapping[str, object] | None = None,
-    provider_options: Mapping[str, Mapping[str, object]] | None = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float | None = None,
-    api_key: str | Secret | None = None,
-    registry: ProviderRegistry | None = None,
-    http_client: httpx.AsyncClient | None = None,
-    retry: RetryPolicy | int | None = None,
-    timeouts: Timeouts | None = None,
-    rate_limit: RateLimit | None = None,
-    cache: ResponseCache | bool | None = None,
+    *, model: str, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[dict[str, object]]: ...
 async def generate_object(
-    *,
-    model: str,
-    schema: type[T] | Mapping[str, object],
-    schema_name: str | None = None,
-    schema_description: str | None = None,
-    mode: ObjectMode = "auto",
-    prompt: str | None = None,
-    messages: Sequence[MessageLike] | None = None,
-    system: str | None = None,
-    max_output_tokens: int | None = None,
-    temperature: float | None = None,
-    top_p: float | None = None,
-    top_k: int | None = None,
-    stop_sequences: Sequence[str] | None = None,
-    seed: int | None = None,
-    presence_penalty: float | None = None,
-    frequency_penalty: float | None = None,
-    reasoning: ReasoningOptions | Mapping[str, object] | None = None,
-    provider_options: Mapping[str, Mapping[str, object]] | None = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float | None = None,
-    api_key: str | Secret | None = None,
-    registry: ProviderRegistry | None = None,
-    http_client: httpx.AsyncClient | None = None,
-    retry: RetryPolicy | int | None = None,
-    timeouts: Timeouts | None = None,
-    rate_limit: RateLimit | None = None,
-    cache: ResponseCache | bool | None = None,
+    *, model: str, schema: type[T] | Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[T] | GenerateObjectResult[dict[str, object]]:
     """Generate a typed object without streaming and return it validated.
 
@@ -299,12 +123,19 @@ async def generate_object(
     Fallback models are not offered for structured output: the strategy (response format or
     forced tool) depends on the protocol, which a fallback may not share.
 
+    Args:
+        model: ``"provider:model"``, as for :func:`stream_object`.
+        schema: a pydantic model class (or a dataclass / TypedDict), or a JSON Schema dict, as
+            for :func:`stream_object`.
+        **settings: the settings documented on :class:`~llmkit.ObjectCallSettings`.
+
     Returns:
         The finished call (a ``GenerateObjectResult``): ``object`` (an instance of
         ``schema``, or a dict for a JSON Schema), the raw JSON ``text``, ``usage``,
         ``finish_reason``...
 
     Raises:
+        TypeError: for a keyword that is not a setting.
         NoObjectGeneratedError: the output is missing, is not JSON or does not match the
             schema (``.text`` has the raw output, ``.errors`` the validation errors).
         NoSuchProviderError: for an unknown provider.
@@ -318,8 +149,6 @@ async def generate_object(
         OpenAI "Structured Outputs" guide and API reference, Chat Completions,
         ``response_format``; Anthropic "Tool use" ("Forcing tool use") and "JSON mode".
     """
-    target = resolve_target(model, registry)
-    wrapped: ObjectSchema[Any] = object_schema(schema, schema_name, schema_description)
-    call, tool_name = prepare(target, wrapped, mode, locals())
-    events = await generate_step(target, call, connection(locals()))
+    target, call, wrapped, tool_name = _prepare("generate_object", model, schema, settings)
+    events = await generate_step(target, call, connection(settings))
     return GenerateObjectResult.from_events(events, wrapped, tool_name)

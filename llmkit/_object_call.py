@@ -7,15 +7,16 @@ whose input schema is the schema, forced with a named ``tool_choice``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, Literal
 
-from llmkit._driver import Connection, Target, build_call, make_connection
+from llmkit._driver import Target
 from llmkit._object_schema import ObjectSchema
+from llmkit._settings import call_options
 from llmkit.errors import UnsupportedFeatureError
 from llmkit.types.options import CallOptions, JsonSchemaFormat, NamedToolChoice, ToolDefinition
+from llmkit.types.settings import CallSettings
 
-__all__ = ["TOOL_DESCRIPTION", "ObjectMode", "connection", "prepare"]
+__all__ = ["TOOL_DESCRIPTION", "ObjectMode", "prepare"]
 
 ObjectMode = Literal["auto", "json", "tool"]
 """How the object is asked for: ``auto`` (the protocol's native JSON Schema response format
@@ -26,30 +27,12 @@ e.g. for OpenAI-compatible servers that support tools but not ``response_format`
 TOOL_DESCRIPTION = "Respond with a JSON object."
 """The forced tool's description when no ``schema_description`` is given."""
 
-_CALL_FIELDS = (
-    "prompt",
-    "messages",
-    "system",
-    "max_output_tokens",
-    "temperature",
-    "top_p",
-    "top_k",
-    "stop_sequences",
-    "seed",
-    "presence_penalty",
-    "frequency_penalty",
-    "reasoning",
-    "provider_options",
-    "headers",
-    "timeout",
-)
-
 
 def prepare(
     target: Target,
     wrapped: ObjectSchema[Any],
     mode: ObjectMode,
-    arguments: Mapping[str, object],
+    settings: CallSettings,
 ) -> tuple[CallOptions, str | None]:
     """The call options and the forced tool's name (None: the object is the response text).
 
@@ -61,7 +44,6 @@ def prepare(
         UnsupportedFeatureError: ``mode="json"`` on a protocol without a response format.
         ConfigurationError: invalid call options.
     """
-    options = {name: arguments[name] for name in _CALL_FIELDS}
     native = target.protocol.supports_response_format
     if mode == "json" and not native:
         raise UnsupportedFeatureError(
@@ -70,34 +52,20 @@ def prepare(
         )
     use_tool = mode == "tool" or (mode == "auto" and not native)
     if not use_tool:
-        options["response_format"] = JsonSchemaFormat(
+        response_format = JsonSchemaFormat(
             name=wrapped.name, json_schema=wrapped.json_schema, description=wrapped.description
         )
-        return build_call(options), None
+        return call_options(settings, response_format=response_format), None
     tool = ToolDefinition(
         name=wrapped.name,
         description=wrapped.description or TOOL_DESCRIPTION,
         parameters=wrapped.json_schema,
     )
-    options["tools"] = [tool]
-    if options["reasoning"] is None:
-        options["tool_choice"] = NamedToolChoice(tool_name=wrapped.name)
-    else:
-        options["tool_choice"] = "auto"
-        ask = f"Give your answer by calling the tool {wrapped.name!r}."
-        system = options["system"]
-        options["system"] = f"{system}\n\n{ask}" if system else ask
-    return build_call(options), wrapped.name
-
-
-def connection(arguments: Mapping[str, Any]) -> Connection:
-    """The I/O settings among a public function's arguments (no fallback models: the strategy
-    depends on the protocol, which a fallback may not share)."""
-    return make_connection(
-        arguments["api_key"],
-        arguments["http_client"],
-        retry=arguments["retry"],
-        timeouts=arguments["timeouts"],
-        rate_limit=arguments["rate_limit"],
-        cache=arguments["cache"],
-    )
+    if settings.get("reasoning") is None:
+        choice = NamedToolChoice(tool_name=wrapped.name)
+        return call_options(settings, tools=[tool], tool_choice=choice), wrapped.name
+    ask = f"Give your answer by calling the tool {wrapped.name!r}."
+    system = settings.get("system")
+    system = f"{system}\n\n{ask}" if system else ask
+    call = call_options(settings, tools=[tool], tool_choice="auto", system=system)
+    return call, wrapped.name

@@ -80,3 +80,41 @@ def test_error_tree() -> None:
         assert errors.status_error_class(status) is cls
     classes = [n for n in errors.__all__ if n[0].isupper()]  # functions are lower-case
     assert all(issubclass(getattr(errors, n), errors.LLMKitError) for n in classes)
+
+
+async def test_call_functions_reject_an_unknown_keyword() -> None:
+    """``**settings: Unpack[...]`` takes any keyword at run time; a misspelt one still raises the
+    TypeError Python raises for a missing parameter (before anything is resolved or sent)."""
+    schema = {"type": "object"}
+    with pytest.raises(TypeError, match=r"^stream_text\(\) got .* argument 'temprature'$"):
+        llmkit.stream_text(model="nope:m", temprature=0.2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^generate_text\(\) got .* argument 'fallbacks'$"):
+        await llmkit.generate_text(model="nope:m", fallbacks=[])  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"^stream_object\(\) got .* argument 'tools'$"):
+        llmkit.stream_object(model="nope:m", schema=schema, tools=[])  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match=r"^generate_object\(\) got .* argument 'max_steps'$"):
+        await llmkit.generate_object(model="nope:m", schema=schema, max_steps=2)  # type: ignore[call-overload]
+
+
+def test_settings_typed_dicts() -> None:
+    from llmkit._settings import _CALL_FIELDS
+    from llmkit.types.options import CallOptions
+
+    base = llmkit.CallSettings.__optional_keys__
+    assert not llmkit.CallSettings.__required_keys__
+    assert llmkit.TextCallSettings.__optional_keys__ - base == {
+        "tools",
+        "tool_choice",
+        "max_steps",
+        "stop_when",
+        "on_step_finish",
+        "on_finish",
+        "fallback_models",
+    }
+    assert llmkit.ObjectCallSettings.__optional_keys__ - base == {
+        "schema_name",
+        "schema_description",
+        "mode",
+    }
+    # every CallOptions field among the settings reaches CallOptions ("prompt" becomes a message)
+    assert set(_CALL_FIELDS) == base & {*CallOptions.model_fields, "prompt"}
