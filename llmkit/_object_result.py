@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Generic, TypeVar
 
 from llmkit._object_partial import PartialObjectParser
 from llmkit._object_schema import InvalidObject, ObjectSchema
+from llmkit._result_base import Accumulator, StreamResultBase
 from llmkit.errors import LLMKitError, NoObjectGeneratedError
 from llmkit.types.events import (
     FinishEvent,
@@ -30,39 +29,22 @@ __all__ = ["GenerateObjectResult", "StreamObjectResult"]
 T = TypeVar("T")
 
 
-class _ObjectAccumulator:
+class _ObjectAccumulator(Accumulator):
     """Folds stream events into the JSON text, the partial object and the call's fields.
 
     ``tool_name`` None: the JSON is the response text; else it is the arguments of the forced
     tool call of that name.
     """
 
-    __slots__ = (
-        "error",
-        "finish",
-        "new_partial",
-        "parser",
-        "reasoning_parts",
-        "response",
-        "text_parts",
-        "tool_args",
-        "tool_id",
-        "tool_name",
-        "warnings",
-    )
+    __slots__ = ("new_partial", "parser", "tool_args", "tool_id", "tool_name")
 
     def __init__(self, tool_name: str | None) -> None:
+        super().__init__()
         self.tool_name = tool_name
         self.tool_id: str | None = None
         self.tool_args: str | None = None
         self.parser = PartialObjectParser()
         self.new_partial: dict[str, object] | None = None
-        self.text_parts: list[str] = []
-        self.reasoning_parts: list[str] = []
-        self.warnings: tuple[CallWarning, ...] = ()
-        self.response: ResponseMetadataEvent | None = None
-        self.finish: FinishEvent | None = None
-        self.error: BaseException | None = None
 
     def _feed(self, delta: str) -> None:
         partial = self.parser.feed(delta)
@@ -104,12 +86,6 @@ class _ObjectAccumulator:
         if self.tool_name is not None:
             return self.tool_args if self.tool_args is not None else self.parser.text
         return "".join(self.text_parts)
-
-    @property
-    def finish_reason(self) -> FinishReason:
-        if self.error is not None:
-            return "error"
-        return self.finish.finish_reason if self.finish else "other"
 
     @property
     def usage(self) -> Usage:
@@ -214,7 +190,7 @@ class GenerateObjectResult(Generic[T]):
         )
 
 
-class StreamObjectResult(Generic[T]):
+class StreamObjectResult(StreamResultBase[_ObjectAccumulator], Generic[T]):
     """A streaming structured-output call, returned at once by :func:`llmkit.stream_object`.
 
     Consume it once, in one of three ways: ``async for partial in result.partial_object_stream``
@@ -230,29 +206,19 @@ class StreamObjectResult(Generic[T]):
     ``await result.aclose()`` closes the HTTP response.
     """
 
+    _ONCE = (
+        "a StreamObjectResult can be consumed only once; await its fields "
+        "(result.object, result.usage...) for the accumulated values"
+    )
+
     def __init__(
         self,
         source: Callable[[], AsyncIterator[StreamEvent]],
         schema: ObjectSchema[T],
         tool_name: str | None,
     ) -> None:
-        self._source = source
+        super().__init__(source, _ObjectAccumulator(tool_name))
         self._schema = schema
-        self._acc = _ObjectAccumulator(tool_name)
-        self._active: weakref.ref[AsyncGenerator[StreamEvent, None]] | None = None
-        self._started = False
-        self._done = False
-
-    def __aiter__(self) -> AsyncGenerator[StreamEvent, None]:
-        if self._started:
-            raise RuntimeError(
-                "a StreamObjectResult can be consumed only once; await its fields "
-                "(result.object, result.usage...) for the accumulated values"
-            )
-        self._started = True
-        gen = self._iterate()
-        self._active = weakref.ref(gen)
-        return gen
 
     async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
         source = self._source()
@@ -313,40 +279,6 @@ class StreamObjectResult(Generic[T]):
         finally:
             await events.aclose()
 
-    async def _consume(self) -> _ObjectAccumulator:
-        if not self._started:
-            async for _ in self:
-                pass
-        elif not self._done:
-            gen = self._active() if self._active else None
-            if gen is not None:
-                async for _ in gen:
-                    pass
-        if self._acc.error is not None:
-            raise self._acc.error
-        return self._acc
-
-    async def aclose(self) -> None:
-        """Stop the stream and close the HTTP response now. Safe to call more than once."""
-        if not self._started:
-            self._started = self._done = True
-            return
-        gen = self._active() if self._active else None
-        if gen is not None:
-            await gen.aclose()
-        self._done = True
-
-    async def __aenter__(self) -> StreamObjectResult[T]:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     @property
     async def object(self) -> T:
         """The validated object (consumes the rest of the stream).
@@ -372,27 +304,6 @@ class StreamObjectResult(Generic[T]):
     async def usage(self) -> Usage:
         """Token usage (fields the provider did not report are None)."""
         return (await self._consume()).usage
-
-    @property
-    async def finish_reason(self) -> FinishReason:
-        """The unified finish reason."""
-        return (await self._consume()).finish_reason
-
-    @property
-    async def raw_finish_reason(self) -> str | None:
-        """The provider's own finish reason."""
-        finish = (await self._consume()).finish
-        return finish.raw_finish_reason if finish else None
-
-    @property
-    async def response(self) -> ResponseMetadataEvent | None:
-        """Response id, served model id and creation time, if the provider sent them."""
-        return (await self._consume()).response
-
-    @property
-    async def warnings(self) -> tuple[CallWarning, ...]:
-        """Settings the protocol could not honour."""
-        return (await self._consume()).warnings
 
     @property
     async def provider_metadata(self) -> ProviderMetadata | None:

@@ -4,12 +4,11 @@ and :class:`GenerateTextResult` (a finished call)."""
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
+from llmkit._result_base import Accumulator, StreamResultBase
 from llmkit.errors import APIError, LLMKitError
 from llmkit.types.events import (
     AbortEvent,
@@ -36,7 +35,7 @@ __all__ = ["GenerateTextResult", "StreamTextResult"]
 ToolCall = ToolCallEvent
 
 
-class _Accumulator:
+class _Accumulator(Accumulator):
     """Folds stream events into the accumulated fields (text joined once, at the end).
 
     ``step_marks`` records, at each ``step_finish``, how many text parts, reasoning parts and
@@ -44,27 +43,12 @@ class _Accumulator:
     told apart from earlier steps' (the AI SDK's ``text`` is the last step's).
     """
 
-    __slots__ = (
-        "error",
-        "finish",
-        "reasoning_parts",
-        "response",
-        "sources",
-        "step_marks",
-        "text_parts",
-        "tool_calls",
-        "warnings",
-    )
+    __slots__ = ("sources", "step_marks", "tool_calls")
 
     def __init__(self) -> None:
-        self.text_parts: list[str] = []
-        self.reasoning_parts: list[str] = []
+        super().__init__()
         self.tool_calls: list[ToolCallEvent] = []
         self.sources: list[SourceEvent] = []
-        self.warnings: tuple[CallWarning, ...] = ()
-        self.response: ResponseMetadataEvent | None = None
-        self.finish: FinishEvent | None = None
-        self.error: BaseException | None = None
         self.step_marks: list[tuple[int, int, int]] = []
 
     def add(self, event: StreamEvent) -> None:
@@ -105,12 +89,6 @@ class _Accumulator:
             self.reasoning_parts[start[1] : end[1]],
             self.tool_calls[start[2] : end[2]],
         )
-
-    @property
-    def finish_reason(self) -> FinishReason:
-        if self.error is not None:
-            return "error"
-        return self.finish.finish_reason if self.finish else "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +162,7 @@ class GenerateTextResult:
         )
 
 
-class StreamTextResult:
+class StreamTextResult(StreamResultBase[_Accumulator]):
     """A streaming call, returned at once by :func:`llmkit.stream_text`.
 
     Iterate it (once) with ``async for`` to receive every :data:`~llmkit.types.StreamEvent` in
@@ -207,29 +185,19 @@ class StreamTextResult:
     the messages to append to the conversation.
     """
 
+    _ONCE = (
+        "a StreamTextResult can be iterated only once; await its fields "
+        "(result.text, result.usage...) for the accumulated values"
+    )
+
     def __init__(
         self, source: Callable[[], AsyncIterator[StreamEvent]], run: ToolLoop | None = None
     ) -> None:
-        self._source = source
+        super().__init__(source, _Accumulator())
         self._run = run
-        self._acc = _Accumulator()
-        self._active: weakref.ref[AsyncGenerator[StreamEvent, None]] | None = None
-        self._started = False
-        self._done = False
         self._abort: AbortEvent | None = None
 
     # ------------------------------------------------------------------ iteration
-    def __aiter__(self) -> AsyncGenerator[StreamEvent, None]:
-        if self._started:
-            raise RuntimeError(
-                "a StreamTextResult can be iterated only once; await its fields "
-                "(result.text, result.usage...) for the accumulated values"
-            )
-        self._started = True
-        gen = self._iterate()
-        self._active = weakref.ref(gen)
-        return gen
-
     async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
         source = self._source()
         add = self._acc.add
@@ -291,40 +259,6 @@ class StreamTextResult:
         usage known so far; None for a stream that finished or failed."""
         return self._abort
 
-    async def _consume(self) -> _Accumulator:
-        if not self._started:
-            async for _ in self:
-                pass
-        elif not self._done:
-            gen = self._active() if self._active else None
-            if gen is not None:
-                async for _ in gen:
-                    pass
-        if self._acc.error is not None:
-            raise self._acc.error
-        return self._acc
-
-    async def aclose(self) -> None:
-        """Stop the stream and close the HTTP response now. Safe to call more than once."""
-        if not self._started:
-            self._started = self._done = True
-            return
-        gen = self._active() if self._active else None
-        if gen is not None:
-            await gen.aclose()
-        self._done = True
-
-    async def __aenter__(self) -> StreamTextResult:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     @property
     def text_stream(self) -> AsyncIterator[str]:
         """An async iterator over the text deltas only (consumes the stream)."""
@@ -374,27 +308,6 @@ class StreamTextResult:
         """Token usage summed over the steps (fields not reported are None)."""
         finish = (await self._consume()).finish
         return finish.usage if finish else Usage()
-
-    @property
-    async def finish_reason(self) -> FinishReason:
-        """The unified finish reason."""
-        return (await self._consume()).finish_reason
-
-    @property
-    async def raw_finish_reason(self) -> str | None:
-        """The provider's own finish reason."""
-        finish = (await self._consume()).finish
-        return finish.raw_finish_reason if finish else None
-
-    @property
-    async def response(self) -> ResponseMetadataEvent | None:
-        """Response id, served model id and creation time, if the provider sent them."""
-        return (await self._consume()).response
-
-    @property
-    async def warnings(self) -> tuple[CallWarning, ...]:
-        """Settings the protocol could not honour."""
-        return (await self._consume()).warnings
 
     @property
     async def sources(self) -> list[SourceEvent]:
