@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from pydantic import ValidationError
 
@@ -44,7 +44,9 @@ if TYPE_CHECKING:
     import httpx
     from httpx_sse import ServerSentEvent
 
+    from llmkit.auth.manager import Credentials
     from llmkit.reliability.cache import ResponseCache
+    from llmkit.transport.http import ErrorParser, HeadersHook
 
 __all__ = [
     "Connection",
@@ -56,6 +58,8 @@ __all__ = [
     "resolve_target",
     "stream_step",
 ]
+
+_R = TypeVar("_R")
 
 _PRELUDE = frozenset({"stream_start", "response_metadata", "text_start", "reasoning_start"})
 """Events that are not content: a call is still retried after them."""
@@ -192,6 +196,18 @@ def _tokens(request: BuiltRequest, call: CallOptions) -> int:
     return len(body) // 4 + (call.max_output_tokens or 0)
 
 
+def _cached(
+    target: Target, request: BuiltRequest, connection: Connection
+) -> tuple[str | None, tuple[StreamEvent, ...] | None]:
+    """The request's cache key (None: no cache) and the events cached under it (None: a miss)."""
+    if connection.cache is None:
+        return None, None
+    from llmkit.reliability.cache import request_key
+
+    key = request_key(target.provider.id, target.model_id, request)
+    return key, connection.cache.get(key)
+
+
 def _fallback_worthy(exc: APIError, policy: RetryPolicy) -> bool:
     if isinstance(exc, APIStatusError):
         return exc.is_retryable  # a long Retry-After is worth another model
@@ -223,6 +239,90 @@ def _headers_hook(limiter: Limiter | None) -> Callable[[int, httpx.Headers], Non
     return hook
 
 
+class _SendOptions(TypedDict):
+    """The keyword arguments of :func:`~llmkit.transport.http.open_response` and
+    :func:`~llmkit.transport.http.post_json` for one attempt."""
+
+    on_error: ErrorParser
+    client: httpx.AsyncClient | None
+    timeout: Timeouts
+    on_headers: HeadersHook | None
+    follow_redirects: bool
+    allow_http: bool
+
+
+async def _start_attempt(
+    stack: AsyncExitStack,
+    target: Target,
+    request: BuiltRequest,
+    call: CallOptions,
+    connection: Connection,
+    timeouts: Timeouts,
+    watchdog: Watchdog,
+) -> tuple[Credentials, _SendOptions]:
+    """One attempt up to the send: queue for the concurrency gate and the rate limiter (slots
+    released by ``stack``), start the attempt's clock, find the credential; return it with the
+    transport's keyword arguments."""
+    limiter = _limiter(connection, target)
+    provider = target.provider
+    watchdog.sleeping()  # queueing counts against the total deadline only
+    await _admit(stack, limiter, request, call)
+    watchdog.attempt()
+    creds = await resolve_credentials(provider, connection.api_key)
+    options = _SendOptions(
+        on_error=target.protocol.parse_error,
+        client=connection.http_client,
+        timeout=timeouts,
+        on_headers=_headers_hook(limiter),
+        follow_redirects=provider.follow_redirects,
+        allow_http=provider.allow_insecure_http,
+    )
+    return creds, options
+
+
+async def _first_answer(
+    candidates: Sequence[tuple[Target, BuiltRequest | None]],
+    build: Callable[[Target], BuiltRequest],
+    send: Callable[[Target, BuiltRequest], Awaitable[_R]],
+    connection: Connection,
+    watchdog: Watchdog,
+) -> tuple[_R, int]:
+    """``send`` to the first candidate that answers, retrying each per its policy; return the
+    answer and the number of requests made (over every candidate).
+
+    A candidate without a request gets one from ``build`` when its turn comes. A failure moves
+    on to the next candidate when it is worth a fallback (:func:`_fallback_worthy`).
+
+    Raises:
+        APIError: the last failure, labelled with its candidate; ``attempts`` counts the
+            requests made so far.
+    """
+    attempts = 0
+    for index, (target, request) in enumerate(candidates):
+        built = request if request is not None else build(target)
+        policy = _policy(connection, target.provider)
+        tries = 0
+
+        async def attempt(target: Target = target, built: BuiltRequest = built) -> _R:
+            nonlocal tries
+            tries += 1
+            return await send(target, built)
+
+        try:
+            answer = await call_with_retries(
+                attempt, policy, on_retry=lambda exc, delay: watchdog.sleeping()
+            )
+        except APIError as exc:
+            _label(exc, target)
+            attempts += tries
+            exc.attempts = attempts
+            if index + 1 < len(candidates) and _fallback_worthy(exc, policy):
+                continue
+            raise
+        return answer, attempts + tries
+    raise AssertionError("unreachable: no candidate")  # pragma: no cover
+
+
 # ---------------------------------------------------------------------------- streaming
 @dataclass(slots=True)
 class _Opened:
@@ -250,28 +350,14 @@ async def _open_stream(
     from llmkit.transport.sse import iter_sse
 
     protocol, provider = target.protocol, target.provider
-    limiter = _limiter(connection, target)
     stack = AsyncExitStack()
     try:
-        watchdog.sleeping()  # queueing counts against the total deadline only
-        await _admit(stack, limiter, request, call)
-        watchdog.attempt()
-        creds = await resolve_credentials(provider, connection.api_key)
+        creds, options = await _start_attempt(
+            stack, target, request, call, connection, timeouts, watchdog
+        )
         response = await stack.enter_async_context(
             open_authorized(  # a 401 with an OAuth token: one refresh, one retry
-                provider,
-                creds,
-                request,
-                lambda req, auth: open_response(
-                    req,
-                    auth,
-                    protocol.parse_error,
-                    client=connection.http_client,
-                    timeout=timeouts,
-                    on_headers=_headers_hook(limiter),
-                    follow_redirects=provider.follow_redirects,
-                    allow_http=provider.allow_insecure_http,
-                ),
+                provider, creds, request, lambda req, auth: open_response(req, auth, **options)
             )
         )
         sses = iter_sse(response)
@@ -292,40 +378,6 @@ async def _open_stream(
         if timeout is not None:
             raise timeout from None
         raise
-
-
-async def _open_any(
-    candidates: list[tuple[Target, BuiltRequest | None]],
-    call: CallOptions,
-    connection: Connection,
-    timeouts: Timeouts,
-    watchdog: Watchdog,
-) -> tuple[_Opened, int]:
-    """Open the first candidate that answers, retrying each per its policy."""
-    attempts = 0
-    for index, (target, request) in enumerate(candidates):
-        built = request if request is not None else build_stream_request(target, call)
-        policy = _policy(connection, target.provider)
-        tries = 0
-
-        async def attempt(target: Target = target, built: BuiltRequest = built) -> _Opened:
-            nonlocal tries
-            tries += 1
-            return await _open_stream(target, built, call, connection, timeouts, watchdog)
-
-        try:
-            opened = await call_with_retries(
-                attempt, policy, on_retry=lambda exc, delay: watchdog.sleeping()
-            )
-        except APIError as exc:
-            _label(exc, target)
-            attempts += tries
-            exc.attempts = attempts
-            if index + 1 < len(candidates) and _fallback_worthy(exc, policy):
-                continue
-            raise
-        return opened, attempts + tries
-    raise AssertionError("unreachable: no candidate")  # pragma: no cover
 
 
 async def stream_step(
@@ -354,16 +406,12 @@ async def stream_step(
     """
     if request is None:
         request = build_stream_request(target, call)
-    cache, key = connection.cache, None
-    if cache is not None:
-        from llmkit.reliability.cache import request_key
-
-        key = request_key(target.provider.id, target.model_id, request)
-        hit = cache.get(key)
-        if hit is not None:
-            for event in hit:
-                yield event
-            return
+    key, hit = _cached(target, request, connection)
+    if hit is not None:
+        for event in hit:
+            yield event
+        return
+    cache = connection.cache
     timeouts = _timeouts(call, connection, target.provider)
     watchdog = Watchdog(timeouts)
     candidates: list[tuple[Target, BuiltRequest | None]] = [(target, request)]
@@ -372,7 +420,16 @@ async def stream_step(
     opened: _Opened | None = None
     record: list[StreamEvent] | None = [] if cache is not None else None
     try:
-        opened, attempts = await _open_any(candidates, call, connection, timeouts, watchdog)
+        first, attempts = await _first_answer(
+            candidates,
+            lambda candidate: build_stream_request(candidate, call),
+            lambda candidate, built: _open_stream(
+                candidate, built, call, connection, timeouts, watchdog
+            ),
+            connection,
+            watchdog,
+        )
+        opened = first  # closed in ``finally``
         answering = opened.target
         protocol = answering.protocol
         watchdog.waiting = False
@@ -429,27 +486,13 @@ async def _generate_once(
     from llmkit.transport.http import post_json
 
     protocol, provider = target.protocol, target.provider
-    limiter = _limiter(connection, target)
     try:
         async with AsyncExitStack() as stack:
-            watchdog.sleeping()
-            await _admit(stack, limiter, request, call)
-            watchdog.attempt()
-            creds = await resolve_credentials(provider, connection.api_key)
+            creds, options = await _start_attempt(
+                stack, target, request, call, connection, timeouts, watchdog
+            )
             body = await send_authorized(  # a 401 with an OAuth token: one refresh, one retry
-                provider,
-                creds,
-                request,
-                lambda req, auth: post_json(
-                    req,
-                    auth,
-                    protocol.parse_error,
-                    client=connection.http_client,
-                    timeout=timeouts,
-                    on_headers=_headers_hook(limiter),
-                    follow_redirects=provider.follow_redirects,
-                    allow_http=provider.allow_insecure_http,
-                ),
+                provider, creds, request, lambda req, auth: post_json(req, auth, **options)
             )
     except asyncio.CancelledError as exc:
         timeout = watchdog.claim(exc)  # a first-event timeout is this attempt's failure
@@ -473,51 +516,36 @@ async def generate_step(
     """
     protocol = target.protocol
     request = protocol.build_request(call, target.provider, target.model_id, stream=False)
-    cache, key = connection.cache, None
-    if cache is not None:
-        from llmkit.reliability.cache import request_key
-
-        key = request_key(target.provider.id, target.model_id, request)
-        hit = cache.get(key)
-        if hit is not None:
-            return list(hit)
+    key, hit = _cached(target, request, connection)
+    if hit is not None:
+        return list(hit)
+    cache = connection.cache
     timeouts = _timeouts(call, connection, target.provider)
     watchdog = Watchdog(timeouts)
     candidates = [(target, request), *((f, None) for f in connection.fallbacks)]
-    attempts = 0
-    answering = target
+    answering = target  # the candidate of the latest attempt, for a deadline's error
+
+    async def send(candidate: Target, built: BuiltRequest) -> list[StreamEvent]:
+        nonlocal answering
+        answering = candidate
+        return await _generate_once(candidate, built, call, connection, timeouts, watchdog)
+
     try:
-        for index, (candidate, built) in enumerate(candidates):
-            answering = candidate
-            if built is None:
-                built = candidate.protocol.build_request(
-                    call, candidate.provider, candidate.model_id, stream=False
-                )
-            policy = _policy(connection, candidate.provider)
-            tries = 0
-
-            async def attempt(t: Target = candidate, r: BuiltRequest = built) -> list[StreamEvent]:
-                nonlocal tries
-                tries += 1
-                return await _generate_once(t, r, call, connection, timeouts, watchdog)
-
-            try:
-                events = await call_with_retries(
-                    attempt, policy, on_retry=lambda exc, delay: watchdog.sleeping()
-                )
-            except APIError as exc:
-                _label(exc, candidate)
-                attempts += tries
-                exc.attempts = attempts
-                if index + 1 < len(candidates) and _fallback_worthy(exc, policy):
-                    continue
-                raise
-            start = events[0]
-            if isinstance(start, StreamStartEvent):
-                events[0] = StreamStartEvent(start.warnings, start.model, attempts + tries)
-            if cache is not None and key is not None:
-                cache.put(key, events)
-            return events
+        events, attempts = await _first_answer(
+            candidates,
+            lambda candidate: candidate.protocol.build_request(
+                call, candidate.provider, candidate.model_id, stream=False
+            ),
+            send,
+            connection,
+            watchdog,
+        )
+        start = events[0]
+        if isinstance(start, StreamStartEvent):
+            events[0] = StreamStartEvent(start.warnings, start.model, attempts)
+        if cache is not None and key is not None:
+            cache.put(key, events)
+        return events
     except asyncio.CancelledError as exc:
         error = watchdog.claim(exc)
         if error is None:
@@ -526,4 +554,3 @@ async def generate_step(
         raise error from None
     finally:
         watchdog.close()
-    raise AssertionError("unreachable: no candidate")  # pragma: no cover
