@@ -93,7 +93,7 @@ class Connection:
         cache: a response cache to answer from and fill (None: no caching).
     """
 
-    api_key: str | Secret | None = None
+    api_key: Secret | None = None
     http_client: httpx.AsyncClient | None = None
     retry: RetryPolicy | None = None
     timeouts: Timeouts | None = None
@@ -130,7 +130,9 @@ def make_connection(
     else:
         store = None if cache is None or cache is False else cache  # an empty cache is falsy
     fallbacks = tuple(resolve_target(m, registry) for m in fallback_models or ())
-    return Connection(api_key, http_client, policy, timeouts, rate_limit, fallbacks, store)
+    # a plain-string key is wrapped at once so that no repr or traceback of the call shows it
+    key = Secret(api_key) if isinstance(api_key, str) else api_key
+    return Connection(key, http_client, policy, timeouts, rate_limit, fallbacks, store)
 
 
 def resolve_target(model: str, registry: ProviderRegistry | None) -> Target:

@@ -54,11 +54,15 @@ def call_options(settings: Mapping[str, object], **overrides: object) -> CallOpt
 def connection(settings: CallSettings, fallback_models: Sequence[str] | None = None) -> Connection:
     """The I/O settings among ``settings``, and the fallback models resolved now.
 
+    A plain-string ``api_key`` is taken out of ``settings`` (the caller's fresh ``**settings``
+    dict) and wrapped in a :class:`~llmkit.auth.secret.Secret`, so that no traceback with
+    locals of an llmkit frame shows it.
+
     Raises:
         NoSuchProviderError: a fallback names an unknown provider.
     """
     return make_connection(
-        settings.get("api_key"),
+        settings.pop("api_key", None),
         settings.get("http_client"),
         retry=settings.get("retry"),
         timeouts=settings.get("timeouts"),
