@@ -26,7 +26,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 # A first call that fails fast: it loads everything a real call loads (transport, protocol,
-# credential lookup), then gets "connection refused" from a closed loopback port.
+# credential lookup), then gets "connection refused" from a closed loopback port. Retries are
+# off on both sides (a refused connection is retryable, and the backoff would be timed).
 CLOSED = "http://127.0.0.1:9"
 LLMKIT_FIRST_CALL = f"""
 import asyncio
@@ -35,7 +36,7 @@ registry = ProviderRegistry([ProviderConfig(
     id="x", protocol="openai-chat", base_url="{CLOSED}/v1", api_key_required=False)])
 async def main():
     try:
-        await stream_text(model="x:m", prompt="hi", registry=registry).text
+        await stream_text(model="x:m", prompt="hi", registry=registry, retry=0).text
     except APIConnectionError:
         return
     raise SystemExit("expected a connection error")

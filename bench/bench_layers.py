@@ -1,7 +1,7 @@
 """Where llmkit's per-delta CPU goes, without network noise: layer by layer, in one process.
 
-    .venv/bin/python bench/bench_layers.py            # about 30 s
-    .venv/bin/python bench/bench_layers.py --repeat 9
+    .venv/bin/python bench/bench_layers.py            # about 45 s
+    .venv/bin/python bench/bench_layers.py --repeat 31
 
 Part 1 (sans-IO) feeds the benchmark's pre-built server-sent events, already split into
 ``ServerSentEvent`` objects, straight to the code that handles them, for both protocols:
@@ -17,10 +17,13 @@ events cost no more than the JSON they come from (ratio ≤ 1).
 
 Part 2 (in-memory HTTP) runs the floor loop and ``stream_text`` over an ``httpx.MockTransport``
 that returns the same bytes in the same writes: the whole client stack (httpx response
-streaming, httpx-sse, llmkit's driver, result and accumulator) without sockets or h11, so the
-difference between the two is what llmkit adds per delta.
+streaming, SSE decoding, llmkit's driver, result and accumulator) without sockets or h11, so the
+difference between the two is what llmkit adds per delta. Two intermediate stages add llmkit's
+layers one at a time (its ``parse_event``, then its SSE decoder) to show where the difference
+comes from.
 
-Medians of ``--repeat`` interleaved runs; CPU time (``time.process_time``).
+The best (lowest) of ``--repeat`` interleaved runs, as ``timeit`` reports: on a shared machine
+other work only ever adds time. CPU time (``time.process_time``).
 """
 
 from __future__ import annotations
@@ -28,10 +31,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -164,62 +166,103 @@ def grouped_writes(raw: bytes, per_write: int) -> list[bytes]:
     return [b"".join(events[i : i + per_write]) for i in range(0, len(events), per_write)]
 
 
-async def in_memory_run(variant: str, client: httpx.AsyncClient, requests: int, deltas: int) -> int:
-    base = "http://bench.invalid"
-    if variant.startswith("floor"):
-        # The benchmark's floor loop, on the mock client.
+STAGES = {
+    "floor": "floor: httpx-sse + `json.loads`",
+    "parse": "+ llmkit `parse_event` instead of dict reads",
+    "sse": "+ llmkit SSE decoding (`transport.sse.iter_sse`)",
+    "stream_text": "llmkit `stream_text` (driver, result)",
+}
+
+
+def _stage_request(
+    stage: str, protocol: str, client: httpx.AsyncClient
+) -> Callable[[], Awaitable[int]]:
+    """One request through the stack up to ``stage`` (not the floor, which is
+    ``_client``'s own loop); the request returns the text deltas it saw."""
+    from httpx_sse import aconnect_sse
+
+    from llmkit import ProviderRegistry, stream_text
+    from llmkit.transport.sse import iter_sse
+
+    base = "http://127.0.0.1:9"  # never connected to: the mock transport answers
+    provider = ProviderConfig(
+        id="bench", protocol=PROTOCOLS[protocol], base_url=f"{base}/v1", api_key_required=False
+    )
+    proto = get_protocol(PROTOCOLS[protocol])
+    if protocol == "openai":
+        url, body = f"{base}/v1/chat/completions", _client._openai_body()
+    else:
+        url, body = f"{base}/v1/messages", _client._anthropic_body()
+
+    async def parse() -> int:
+        n = 0
+        state = proto.new_state(provider)
+        async with aconnect_sse(client, "POST", url, json=body) as source:
+            async for sse in source.aiter_sse():
+                for event in proto.parse_event(state, sse):
+                    n += event.type == "text_delta"
+        proto.finish(state)
+        return n
+
+    async def sse() -> int:
+        n = 0
+        state = proto.new_state(provider)
+        async with client.stream("POST", url, json=body) as response:
+            async for item in iter_sse(response):
+                for event in proto.parse_event(state, item):
+                    n += event.type == "text_delta"
+        proto.finish(state)
+        return n
+
+    registry = ProviderRegistry([provider])
+
+    async def full() -> int:
+        n = 0
+        result = stream_text(
+            model="bench:bench-model",
+            prompt="hi",
+            max_output_tokens=4096,
+            registry=registry,
+            http_client=client,
+        )
+        async for event in result:
+            n += event.type == "text_delta"
+        return n
+
+    return {"parse": parse, "sse": sse, "stream_text": full}[stage]
+
+
+async def in_memory_run(
+    stage: str, protocol: str, client: httpx.AsyncClient, requests: int, deltas: int
+) -> int:
+    """ns of CPU per text delta for ``requests`` sequential requests (after one warm-up)."""
+    one: Callable[[], Awaitable[int]]
+    if stage == "floor":
         original = _client._floor_client
         _client._floor_client = lambda: client
         try:
-            one = await _client.VARIANTS[variant][1](base)
+            one = await _client.VARIANTS[f"floor-{protocol}"][1]("http://127.0.0.1:9")
         finally:
             _client._floor_client = original
     else:
-        from llmkit import ProviderRegistry, stream_text
-
-        protocol = "openai-chat" if variant.endswith("openai") else "anthropic-messages"
-        registry = ProviderRegistry(
-            [
-                ProviderConfig(
-                    id="bench",
-                    protocol=protocol,
-                    base_url=f"{base}/v1",
-                    api_key_required=False,
-                )
-            ]
-        )
-
-        async def one() -> int:
-            n = 0
-            result = stream_text(
-                model="bench:bench-model",
-                prompt="hi",
-                max_output_tokens=4096,
-                registry=registry,
-                http_client=client,
-            )
-            async for event in result:
-                if event.type == "text_delta":
-                    n += 1
-            return n
-
+        one = _stage_request(stage, protocol, client)
     await one()  # warm-up
     start = time.process_time()
     total = 0
     for _ in range(requests):
         n = await one()
         if n != deltas:
-            raise RuntimeError(f"{variant}: expected {deltas} deltas, got {n}")
+            raise RuntimeError(f"{stage} ({protocol}): expected {deltas} deltas, got {n}")
         total += n
-    return int((time.process_time() - start) / total * 1e9)  # ns per delta
+    return int((time.process_time() - start) / total * 1e9)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--deltas", type=int, default=2000)
     parser.add_argument("--streams", type=int, default=20, help="streams per sans-IO run")
-    parser.add_argument("--requests", type=int, default=20, help="requests per in-memory run")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=10, help="requests per in-memory run")
+    parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--events-per-write", type=int, default=8)
     parser.add_argument("--output", default=str(HERE / "results" / "layers.md"))
     args = parser.parse_args()
@@ -228,7 +271,7 @@ def main() -> None:
     lines = [
         "### Per-delta cost by layer (sans-IO)",
         "",
-        f"Median of {args.repeat} runs of {args.streams} streams of {args.deltas:,} deltas; µs "
+        f"Best of {args.repeat} runs of {args.streams} streams of {args.deltas:,} deltas; µs "
         "of CPU per text delta (every event of the stream is processed, divided by text "
         "deltas).",
         "",
@@ -245,7 +288,7 @@ def main() -> None:
                 if name != "json.loads alone" and name != "one TextDeltaEvent alone":
                     assert n == args.streams * args.deltas, (name, n)
                 samples[name].append(cpu / (args.streams * args.deltas) * 1e6)
-        med = {name: statistics.median(v) for name, v in samples.items()}
+        med = {name: min(v) for name, v in samples.items()}
         js, floor = med["json.loads alone"], med["floor (json.loads + dict reads)"]
         parse, event = med["llmkit protocol.parse_event"], med["one TextDeltaEvent alone"]
         lines.append(
@@ -255,32 +298,37 @@ def main() -> None:
         print(f"  sans-IO {protocol}: {med}", file=sys.stderr, flush=True)
 
     writes = {p: grouped_writes(bodies[p], args.events_per_write) for p in PROTOCOLS}
-    variants = ["floor-openai", "llmkit-openai", "floor-anthropic", "llmkit-anthropic"]
-    ns: dict[str, list[int]] = {v: [] for v in variants}
+    ns: dict[tuple[str, str], list[int]] = {(p, st): [] for p in PROTOCOLS for st in STAGES}
 
     async def part2() -> None:
         client = mock_client(writes)
         for _ in range(args.repeat):
-            for v in variants:
-                ns[v].append(await in_memory_run(v, client, args.requests, args.deltas))
+            for protocol, stage in ns:
+                ns[(protocol, stage)].append(
+                    await in_memory_run(stage, protocol, client, args.requests, args.deltas)
+                )
         await client.aclose()
 
     asyncio.run(part2())
-    med2 = {v: statistics.median(x) / 1000 for v, x in ns.items()}
+    us = {key: min(x) / 1000 for key, x in ns.items()}
     lines += [
         "",
         "### Per-delta cost over an in-memory transport (no sockets, no h11)",
         "",
         f"`httpx.MockTransport` returning the same bytes, {args.events_per_write} events per "
-        f"chunk; median of {args.repeat} runs of {args.requests} sequential requests; µs of CPU "
-        "per text delta.",
+        f"chunk; best of {args.repeat} runs of {args.requests} sequential requests; µs of CPU "
+        "per text delta. Each column adds one llmkit layer to the floor: its protocol's "
+        "`parse_event` instead of the floor's dict reads, then its own SSE decoding instead of "
+        "`aiter_text` + httpx-sse, then the whole `stream_text` (request building, credential "
+        "lookup, retry and timeout bookkeeping, step loop, result accumulator).",
         "",
-        "| protocol | floor | llmkit `stream_text` | llmkit adds | × floor |",
-        "|---|---:|---:|---:|---:|",
+        "| protocol | " + " | ".join(STAGES.values()) + " | llmkit adds | × floor |",
+        "|---|" + "---:|" * (len(STAGES) + 2),
     ]
-    for protocol in ("openai", "anthropic"):
-        f, k = med2[f"floor-{protocol}"], med2[f"llmkit-{protocol}"]
-        lines.append(f"| {protocol} | {f:.1f} | {k:.1f} | {k - f:+.1f} | {k / f:.2f} |")
+    for protocol in PROTOCOLS:
+        cells = [f"{us[(protocol, st)]:.1f}" for st in STAGES]
+        f, k = us[(protocol, "floor")], us[(protocol, "stream_text")]
+        lines.append(f"| {protocol} | " + " | ".join(cells) + f" | {k - f:+.1f} | {k / f:.2f} |")
     lines.append("")
     text = "\n".join(lines)
     print(text)
