@@ -43,6 +43,8 @@ _EXPORTS: dict[str, str] = {
     "OAuthConfig": "llmkit.providers.config",
     "TokenExchange": "llmkit.providers.config",
     "ProviderRegistry": "llmkit.providers.registry",
+    "list_models": "llmkit._models",
+    "ModelInfo": "llmkit.types.models",
     # credentials
     "Secret": "llmkit.auth.secret",
     "KeyStore": "llmkit.auth.store",
@@ -154,6 +156,7 @@ __all__ = [
     "KeychainError",
     "LLMKitError",
     "MissingCredentialError",
+    "ModelInfo",
     "NamedToolChoice",
     "NoObjectGeneratedError",
     "NoSuchProviderError",
@@ -214,6 +217,7 @@ __all__ = [
     "generate_object",
     "generate_text",
     "has_tool_call",
+    "list_models",
     "registry",
     "step_count_is",
     "stream_object",
@@ -223,6 +227,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from llmkit._api import generate_text, stream_text
+    from llmkit._models import list_models
     from llmkit._object import generate_object, stream_object
     from llmkit._object_result import GenerateObjectResult, StreamObjectResult
     from llmkit._result import GenerateTextResult, StreamTextResult
@@ -300,6 +305,7 @@ if TYPE_CHECKING:
         ToolResultPart,
         UserMessage,
     )
+    from llmkit.types.models import ModelInfo
     from llmkit.types.options import (
         CallOptions,
         JsonSchemaFormat,

@@ -1,4 +1,5 @@
-"""The ``llmkit`` command line: ``demo``, ``chat``, ``providers``, ``keys``, ``auth``."""
+"""The ``llmkit`` command line: ``demo``, ``chat``, ``providers``, ``models``, ``keys``,
+``auth``."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--thinking-budget", type=int, help="thinking budget (tokens)")
 
     sub.add_parser("providers", help="list the providers in the registry")
+
+    models = sub.add_parser("models", help="list the models a provider serves (GET /models)")
+    models.add_argument("provider")
 
     keys = sub.add_parser("keys", help="manage API keys in the OS keychain")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -102,6 +106,14 @@ def _providers() -> int:
     return 0
 
 
+async def _models(args: argparse.Namespace) -> int:
+    from llmkit._models import list_models
+
+    for info in await list_models(args.provider, cache=False):
+        print(f"{info.id}  ({info.display_name})" if info.display_name else info.id)
+    return 0
+
+
 def _keys(args: argparse.Namespace) -> int:
     from llmkit.cli.keys import keys_delete, keys_list, keys_set
     from llmkit.providers import default_registry
@@ -145,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_chat(args))
         if args.command == "providers":
             return _providers()
+        if args.command == "models":
+            return asyncio.run(_models(args))
         if args.command == "auth":
             return _auth(args)
         return _keys(args)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from llmkit.errors import APIStatusError
     from llmkit.providers.config import ProviderConfig
+    from llmkit.types.models import ModelInfo
     from llmkit.types.options import CallOptions
 
 __all__ = ["BuiltRequest", "Protocol", "StreamState", "run_sse"]
@@ -37,8 +38,9 @@ class BuiltRequest:
     Attributes:
         url: the absolute URL (provider ``base_url`` + the protocol's endpoint path).
         headers: protocol and provider headers (``content-type``, ``anthropic-version``...).
-        body: the JSON body as a dict.
+        body: the JSON body as a dict (empty for a ``GET``, which is sent without a body).
         stream: True when the response will be ``text/event-stream``.
+        method: the HTTP method, ``POST`` (calls) or ``GET`` (model lists).
         warnings: settings that could not be honoured (reported in ``stream_start``).
     """
 
@@ -123,6 +125,37 @@ class Protocol(abc.ABC, Generic[S]):
     ) -> APIStatusError:
         """Map a non-2xx response to the :class:`~llmkit.errors.APIStatusError` subclass of its
         status, with the provider's message, error type/code, request id and retry-after."""
+
+    def build_models_request(
+        self, provider: ProviderConfig, *, cursor: str | None = None
+    ) -> BuiltRequest:
+        """Build the ``GET`` request that lists the provider's models (no body, no credentials).
+
+        Args:
+            provider: the provider whose ``base_url`` and ``headers`` are used.
+            cursor: the next-page cursor from :meth:`parse_models`, None for the first page.
+
+        Raises:
+            UnsupportedFeatureError: the protocol has no model list endpoint (the default).
+        """
+        from llmkit.errors import UnsupportedFeatureError
+
+        raise UnsupportedFeatureError(f"protocol {self.name!r} cannot list models")
+
+    def parse_models(self, body: bytes) -> tuple[list[ModelInfo], str | None]:
+        """Parse one page of the model list.
+
+        Returns:
+            The page's models in the provider's order, and the cursor of the next page (None
+            when this is the last page).
+
+        Raises:
+            InvalidResponseError: the body is not JSON or not a model list.
+            UnsupportedFeatureError: the protocol has no model list endpoint (the default).
+        """
+        from llmkit.errors import UnsupportedFeatureError
+
+        raise UnsupportedFeatureError(f"protocol {self.name!r} cannot list models")
 
 
 def run_sse(

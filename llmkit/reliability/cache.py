@@ -23,8 +23,16 @@ from llmkit.types.events import StreamEvent
 
 if TYPE_CHECKING:
     from llmkit.protocols.base import BuiltRequest
+    from llmkit.types.models import ModelInfo
 
-__all__ = ["ModelListCache", "ResponseCache", "default_cache", "request_key"]
+__all__ = [
+    "ModelListCache",
+    "ResponseCache",
+    "default_cache",
+    "default_model_cache",
+    "model_list_key",
+    "request_key",
+]
 
 
 def request_key(provider_id: str, model_id: str, request: BuiltRequest) -> str:
@@ -109,6 +117,9 @@ def default_cache() -> ResponseCache:
 class ModelListCache:
     """Caches each provider's model list (``GET /models``) for ``ttl`` seconds.
 
+    Used by :func:`llmkit.list_models`, keyed by provider id and base URL (see
+    :func:`model_list_key`); credentials are not part of the key.
+
     Args:
         ttl: seconds a provider's list stays valid.
         timer: the clock (seconds).
@@ -117,12 +128,14 @@ class ModelListCache:
     def __init__(self, ttl: float = 3600.0, *, timer: Callable[[], float] = time.monotonic) -> None:
         from cachetools import TTLCache
 
-        self._data: TTLCache[str, tuple[str, ...]] = TTLCache(256, ttl, timer)
+        self._data: TTLCache[str, tuple[ModelInfo, ...]] = TTLCache(256, ttl, timer)
+        self.ttl = ttl
 
     async def get(
-        self, provider_id: str, fetch: Callable[[], Awaitable[Sequence[str]]]
-    ) -> tuple[str, ...]:
-        """The provider's model ids: from the cache, or ``await fetch()`` (then cached)."""
+        self, provider_id: str, fetch: Callable[[], Awaitable[Sequence[ModelInfo]]]
+    ) -> tuple[ModelInfo, ...]:
+        """The provider's models: from the cache, or ``await fetch()`` (then cached; a failed
+        fetch caches nothing). ``provider_id`` is the cache key."""
         models = self._data.get(provider_id)
         if models is None:
             models = tuple(await fetch())
@@ -130,8 +143,27 @@ class ModelListCache:
         return models
 
     def invalidate(self, provider_id: str | None = None) -> None:
-        """Forget one provider's list, or all of them."""
+        """Forget one key's list, or all of them."""
         if provider_id is None:
             self._data.clear()
         else:
             self._data.pop(provider_id, None)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def model_list_key(provider_id: str, base_url: str) -> str:
+    """The :class:`ModelListCache` key of a provider reached at ``base_url``."""
+    return f"{provider_id} {base_url}"
+
+
+_default_models: ModelListCache | None = None
+
+
+def default_model_cache() -> ModelListCache:
+    """The process-wide model list cache used by ``list_models(cache=True)`` (one hour)."""
+    global _default_models
+    if _default_models is None:
+        _default_models = ModelListCache()
+    return _default_models

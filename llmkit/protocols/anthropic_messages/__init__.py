@@ -41,6 +41,7 @@ from llmkit.protocols.anthropic_messages.cache import apply_cache_control
 from llmkit.protocols.anthropic_messages.convert_messages import convert_messages
 from llmkit.protocols.anthropic_messages.convert_usage import merge_usage
 from llmkit.protocols.anthropic_messages.errors import error_from_body, parse_error
+from llmkit.protocols.anthropic_messages.models import build_models_request, parse_models
 from llmkit.protocols.anthropic_messages.prepare_tools import prepare_tools
 from llmkit.protocols.anthropic_messages.wire import (
     AnthropicState,
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from httpx_sse import ServerSentEvent
 
     from llmkit.providers.config import ProviderConfig
+    from llmkit.types.models import ModelInfo
     from llmkit.types.options import CallOptions
 
 __all__ = [
@@ -304,3 +306,19 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
     ) -> APIStatusError:
         """See :func:`llmkit.protocols.anthropic_messages.errors.parse_error`. Never raises."""
         return parse_error(status_code, headers, body)
+
+    def build_models_request(
+        self, provider: ProviderConfig, *, cursor: str | None = None
+    ) -> BuiltRequest:
+        """``GET {base_url}/models``, or ``?after_id=<cursor>`` for a later page (Anthropic API
+        reference, "Models: list"), with ``anthropic-version``; no body, no credentials."""
+        return build_models_request(provider, ANTHROPIC_VERSION, cursor)
+
+    def parse_models(self, body: bytes) -> tuple[list[ModelInfo], str | None]:
+        """One page → its models and the next page's cursor (``last_id`` if ``has_more``).
+
+        Raises:
+            InvalidResponseError: the body is not JSON, has no ``data`` list, or says
+                ``has_more`` without a ``last_id``.
+        """
+        return parse_models(body)

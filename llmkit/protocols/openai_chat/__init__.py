@@ -18,6 +18,7 @@ from llmkit.errors import APIStatusError
 from llmkit.protocols.base import BuiltRequest, Protocol
 from llmkit.protocols.openai_chat.convert_messages import convert_messages
 from llmkit.protocols.openai_chat.errors import parse_error_body
+from llmkit.protocols.openai_chat.models import build_models_request, parse_models
 from llmkit.protocols.openai_chat.prepare_tools import prepare_tools
 from llmkit.protocols.openai_chat.response import parse_completion
 from llmkit.protocols.openai_chat.response_format import prepare_response_format
@@ -29,6 +30,7 @@ from llmkit.protocols.openai_chat.wire import (
 )
 from llmkit.providers.config import ProviderConfig
 from llmkit.types.events import StreamEvent
+from llmkit.types.models import ModelInfo
 from llmkit.types.options import CallOptions
 from llmkit.types.warnings import CallWarning
 
@@ -213,3 +215,18 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
         the provider's message, error type and code, ``x-request-id`` and retry-after (seconds).
         Never raises (see :mod:`.errors`)."""
         return parse_error_body(status_code, headers, body)
+
+    def build_models_request(
+        self, provider: ProviderConfig, *, cursor: str | None = None
+    ) -> BuiltRequest:
+        """``GET {base_url}/models`` (OpenAI API reference, "Models: list"); no body, no
+        credentials. The list is one page, so ``cursor`` is ignored."""
+        return build_models_request(provider)
+
+    def parse_models(self, body: bytes) -> tuple[list[ModelInfo], str | None]:
+        """A ``{"object": "list", "data": [...]}`` body → its models and no next page.
+
+        Raises:
+            InvalidResponseError: the body is not JSON or has no ``data`` list.
+        """
+        return parse_models(body), None
