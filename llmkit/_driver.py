@@ -447,13 +447,17 @@ async def stream_step(
         if not opened.done:
             watchdog.resume()
             parse, state = protocol.parse_event, opened.state
+            # the hot path: per event, ``Watchdog.resume`` inlined (a timestamp, the task, a flag)
+            clock, current = watchdog.clock, watchdog.current
             async for sse in opened.sses:
                 for event in parse(state, sse):
                     watchdog.waiting = False
                     if record is not None:
                         record.append(event)
                     yield event
-                    watchdog.resume()
+                    watchdog.since = clock()
+                    watchdog.task = current()
+                    watchdog.waiting = True
             for event in protocol.finish(state):
                 watchdog.waiting = False
                 if record is not None:
