@@ -188,6 +188,9 @@ class ToolLoop:
         self._on_step_finish = on_step_finish
         self._on_finish = on_finish
         self.steps: list[StepResult] = []
+        self.builders: list[StepBuilder] = []
+        """Each step's builder, the running one last: the deltas' only copy (the stream result
+        reads its text from here instead of appending every delta a second time)."""
         self.response_messages: list[ResponseMessage] = []
         self._finish_called = False
         self._current: StepBuilder | None = None
@@ -205,6 +208,7 @@ class ToolLoop:
             index = 0
             while True:
                 builder = self._current = StepBuilder()
+                self.builders.append(builder)
                 tasks: dict[str, asyncio.Task[ToolResultEvent]] = {}
                 results: dict[str, ToolResultEvent] = {}
                 waiting_on_client = False
@@ -218,6 +222,8 @@ class ToolLoop:
                             block = blocks.get(event.id)  # the hot path: one dict read per delta
                             if block is not None:
                                 block.parts.append(event.delta)
+                            else:
+                                builder.add(event)  # a delta without a start opens its block
                             yield event
                             continue
                         if event.type == "stream_start":

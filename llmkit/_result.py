@@ -34,6 +34,8 @@ __all__ = ["GenerateTextResult", "StreamTextResult"]
 
 ToolCall = ToolCallEvent
 
+_DELTAS = frozenset({"text_delta", "reasoning_delta"})
+
 
 class _Accumulator(Accumulator):
     """Folds stream events into the accumulated fields (text joined once, at the end).
@@ -41,15 +43,26 @@ class _Accumulator(Accumulator):
     ``step_marks`` records, at each ``step_finish``, how many text parts, reasoning parts and
     tool calls came before it, so the text, reasoning and tool calls of the last step can be
     told apart from earlier steps' (the AI SDK's ``text`` is the last step's).
+
+    With a tool loop (``run``), the deltas are not folded here: the loop's step builders
+    already hold them (:attr:`ToolLoop.builders`), so the text and reasoning are read from
+    there and each delta is stored once.
     """
 
-    __slots__ = ("sources", "step_marks", "tool_calls")
+    __slots__ = ("run", "sources", "step_marks", "tool_calls")
 
-    def __init__(self) -> None:
+    def __init__(self, run: ToolLoop | None = None) -> None:
         super().__init__()
+        self.run = run
         self.tool_calls: list[ToolCallEvent] = []
         self.sources: list[SourceEvent] = []
         self.step_marks: list[tuple[int, int, int]] = []
+
+    def all_parts(self, kind: str) -> list[str]:
+        """Every text (``"text"``) or reasoning (``"reasoning"``) delta so far, all steps."""
+        if self.run is None:
+            return self.text_parts if kind == "text" else self.reasoning_parts
+        return [part for builder in self.run.builders for part in builder.parts(kind)]
 
     def add(self, event: StreamEvent) -> None:
         if event.type == "text_delta":
@@ -75,6 +88,19 @@ class _Accumulator(Accumulator):
         """(text parts, reasoning parts, tool calls) of the last step: the last finished step
         once the stream finished, else the step in progress."""
         marks = self.step_marks
+        if self.run is not None:
+            # the last finished step's builder once finished, else the running step's (if any)
+            index = len(marks) - 1 if self.finish is not None else len(marks)
+            builders = self.run.builders
+            builder = builders[index] if 0 <= index < len(builders) else None
+            if self.finish is not None:
+                first = marks[-2][2] if len(marks) > 1 else 0
+                calls = self.tool_calls[first : marks[-1][2] if marks else None]
+            else:
+                calls = self.tool_calls[marks[-1][2] if marks else 0 :]
+            if builder is None:
+                return [], [], calls
+            return builder.parts("text"), builder.parts("reasoning"), calls
         start: tuple[int, ...] = (0, 0, 0)
         end: tuple[int | None, ...] = (None, None, None)
         if marks:
@@ -193,7 +219,7 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
     def __init__(
         self, source: Callable[[], AsyncIterator[StreamEvent]], run: ToolLoop | None = None
     ) -> None:
-        super().__init__(source, _Accumulator())
+        super().__init__(source, _Accumulator(run))
         self._run = run
         self._abort: AbortEvent | None = None
 
@@ -201,10 +227,13 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
     async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
         source = self._source()
         add = self._acc.add
+        # with a tool loop, the deltas are kept by its step builders only (see _Accumulator)
+        deltas = _DELTAS if self._run is not None else frozenset()
         delivered = 0
         try:
             async for event in source:
-                add(event)
+                if event.type not in deltas:
+                    add(event)
                 delivered += 1
                 yield event
         except LLMKitError as exc:
@@ -234,9 +263,10 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
 
     def _partial(self, delivered: int) -> PartialResult:
         acc = self._acc
+        reasoning = acc.all_parts("reasoning")
         return PartialResult(
-            text="".join(acc.text_parts),
-            reasoning_text="".join(acc.reasoning_parts) if acc.reasoning_parts else None,
+            text="".join(acc.all_parts("text")),
+            reasoning_text="".join(reasoning) if reasoning else None,
             tool_calls=tuple(acc.tool_calls),
             usage=self._usage_so_far(),
             events=delivered,
@@ -245,10 +275,11 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
     def _record_abort(self, reason: Literal["closed", "cancelled"]) -> None:
         if self._abort is None and self._acc.finish is None and self._acc.error is None:
             acc = self._acc
+            reasoning = acc.all_parts("reasoning")
             self._abort = AbortEvent(
                 reason,
-                "".join(acc.text_parts),
-                "".join(acc.reasoning_parts) if acc.reasoning_parts else None,
+                "".join(acc.all_parts("text")),
+                "".join(reasoning) if reasoning else None,
                 self._usage_so_far(),
             )
 

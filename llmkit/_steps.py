@@ -157,8 +157,10 @@ class StepBuilder:
         """Fold one event (``finish`` and ``stream_start`` are set by the loop)."""
         if event.type == "text_delta" or event.type == "reasoning_delta":
             block = self.by_id.get(event.id)
-            if block is not None:
-                block.parts.append(event.delta)
+            if block is None:  # a delta without a start: open its block, keep the text
+                kind = "text" if event.type == "text_delta" else "reasoning"
+                self._open(event.id, block := _Block(kind))
+            block.parts.append(event.delta)
         elif event.type == "text_start":
             self._open(event.id, _Block("text"))
         elif event.type == "reasoning_start":
@@ -184,6 +186,10 @@ class StepBuilder:
     def _open(self, block_id: str, block: _Block) -> None:
         self.by_id[block_id] = block
         self.blocks.append(block)
+
+    def parts(self, kind: str = "text") -> list[str]:
+        """The text (or reasoning, ``kind="reasoning"``) deltas of the step, in block order."""
+        return [p for b in self.blocks if isinstance(b, _Block) and b.kind == kind for p in b.parts]
 
     def text(self, kind: str = "text") -> str:
         """The joined text (or reasoning, ``kind="reasoning"``) of the step."""
