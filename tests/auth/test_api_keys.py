@@ -8,44 +8,14 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
-from keyring.errors import KeyringLocked, PasswordDeleteError
 
+from auth.conftest import MemoryKeyring
 from llmkit import MissingCredentialError, ProviderConfig, Secret
 from llmkit.auth.keys import auth_headers, resolve_api_key, resolve_api_key_sync
 from llmkit.auth.store import KeyStore
 from llmkit.errors import KeychainError
 
 CANARY = "sk-canary-7f3a9e1c2b"
-
-
-class MemoryKeyring(KeyringBackend):
-    """An in-memory keyring backend (the real Secret Service is exercised in its own issue)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-        self.locked = False
-
-    def get_password(self, service: str, username: str) -> str | None:
-        if self.locked:
-            raise KeyringLocked("locked")
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.items.pop((service, username), None) is None:
-            raise PasswordDeleteError("none")
-
-
-@pytest.fixture
-def memory_keyring() -> MemoryKeyring:
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    return backend
 
 
 PROVIDER = ProviderConfig(
