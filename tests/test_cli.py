@@ -10,7 +10,7 @@ from pathlib import Path
 
 import keyring
 import pytest
-from test_auth_keys import MemoryKeyring
+from auth.conftest import MemoryKeyring
 
 from llmkit.cli.demo import DEMO_STREAMS
 from llmkit.cli.keys import keys_delete, keys_list, keys_set

@@ -131,8 +131,13 @@ class MemoryKeyring(KeyringBackend):
         super().__init__()
         self.items: dict[tuple[str, str], str] = {}
         self.writes = 0
+        self.locked = False
 
     def get_password(self, service: str, username: str) -> str | None:
+        if self.locked:
+            from keyring.errors import KeyringLocked
+
+            raise KeyringLocked("locked")
         return self.items.get((service, username))
 
     def set_password(self, service: str, username: str, password: str) -> None:
