@@ -37,6 +37,7 @@ class Accumulator:
 
     @property
     def finish_reason(self) -> FinishReason:
+        """``error`` after a failure, the finish event's reason, or ``other`` without one."""
         if self.error is not None:
             return "error"
         return self.finish.finish_reason if self.finish else "other"

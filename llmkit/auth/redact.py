@@ -54,6 +54,7 @@ class RedactingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the record's message in place; always keeps the record (returns True)."""
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: leave it to the handler
