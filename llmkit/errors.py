@@ -23,14 +23,23 @@ Every failure llmkit reports is an instance of :class:`LLMKitError`; no ``httpx`
         │   ├── RateLimitError            429
         │   ├── OverloadedError           503, 529
         │   └── InternalServerError       other 5xx
-        └── StreamError           in-band error event, truncated stream
-            └── InvalidResponseError      .raw: a body or chunk llmkit cannot use
+        ├── StreamError           in-band error event, truncated stream
+        │   └── InvalidResponseError      .raw: a body or chunk llmkit cannot use
+        └── InBandStatusError     (APIStatusError, StreamError): an in-band error with a status
+            └── InBandBadRequestError, InBandAuthenticationError, InBandPermissionDeniedError,
+                InBandNotFoundError, InBandRateLimitError, InBandOverloadedError,
+                InBandInternalServerError   (each also a subclass of its status's class)
     NoObjectGeneratedError    .text .errors: generate_object / stream_object got no valid object
 
 An in-band error (an ``event: error`` or ``{"error": ...}`` chunk inside an HTTP 200 stream) whose
 type maps to an HTTP status is an instance of *both* :class:`StreamError` and that status's class
 (``except OverloadedError`` catches Anthropic's in-band ``overloaded_error`` as well as an HTTP
-529); see :func:`in_band_status_error`.
+529); see :func:`in_band_status_error`. These are plain, statically declared classes
+(:class:`InBandOverloadedError` is ``class InBandOverloadedError(OverloadedError,
+InBandStatusError)``), so ``type(e) is InBandOverloadedError`` works and they pickle.
+
+Every llmkit error pickles and unpickles with all its attributes (see
+:meth:`LLMKitError.__reduce__`), so errors cross ``multiprocessing`` and task-queue boundaries.
 
 Every :class:`APIError` raised after content was already delivered (so it was not retried)
 carries :attr:`APIError.partial`, the :class:`~llmkit.types.partial.PartialResult` received
@@ -42,7 +51,7 @@ Messages never contain a credential and always say what to do next.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from llmkit.types.finish import FinishReason
@@ -61,6 +70,14 @@ __all__ = [
     "ConnectTimeoutError",
     "FirstEventTimeoutError",
     "IdleTimeoutError",
+    "InBandAuthenticationError",
+    "InBandBadRequestError",
+    "InBandInternalServerError",
+    "InBandNotFoundError",
+    "InBandOverloadedError",
+    "InBandPermissionDeniedError",
+    "InBandRateLimitError",
+    "InBandStatusError",
     "InternalServerError",
     "InvalidProviderConfigError",
     "InvalidResponseError",
@@ -78,13 +95,33 @@ __all__ = [
     "TokenRefreshError",
     "TotalTimeoutError",
     "UnsupportedFeatureError",
+    "in_band_error_class",
     "in_band_status_error",
     "status_error_class",
 ]
 
 
+def _restore(cls: type[LLMKitError], args: tuple[object, ...], state: dict[str, object]) -> object:
+    """Rebuild a pickled llmkit error without calling its ``__init__`` (see
+    :meth:`LLMKitError.__reduce__`)."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
 class LLMKitError(Exception):
-    """Base class of every error llmkit raises."""
+    """Base class of every error llmkit raises.
+
+    Every llmkit error pickles (``multiprocessing``, Celery and other task queues) and copies
+    with all its attributes: :meth:`__reduce__` restores ``args`` and the instance attributes
+    without calling the subclass's ``__init__``, whose keyword-only fields the default
+    ``Exception`` pickling would lose. ``__cause__``, ``__context__`` and the traceback are not
+    pickled, as for any exception.
+    """
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
 
 
 # ---------------------------------------------------------------------------- configuration
@@ -458,16 +495,63 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
     return APIStatusError
 
 
-_IN_BAND_CLASSES: dict[type[APIStatusError], type[APIStatusError]] = {}
+# ---------------------------------------------------------------------------- in-band status errors
+class InBandStatusError(APIStatusError, StreamError):
+    """An in-band stream error whose type maps to an HTTP status (both an
+    :class:`APIStatusError` and a :class:`StreamError`); the base of the ``InBand*`` classes.
+
+    Raised as is for a status without its own class (Anthropic ``billing_error`` → 402,
+    ``request_too_large`` → 413). ``except StreamError`` and ``except APIStatusError`` both
+    catch every in-band status error; ``except InBandStatusError`` catches only them.
+    """
 
 
-def _in_band_class(base: type[APIStatusError]) -> type[APIStatusError]:
-    cls = _IN_BAND_CLASSES.get(base)
-    if cls is None:
-        doc = f"An in-band stream error of the class of :class:`{base.__name__}`."
-        cls = type(base.__name__, (base, StreamError), {"__module__": __name__, "__doc__": doc})
-        _IN_BAND_CLASSES[base] = cls
-    return cls
+class InBandBadRequestError(BadRequestError, InBandStatusError):
+    """An in-band error of the class of :class:`BadRequestError` (``invalid_request_error``)."""
+
+
+class InBandAuthenticationError(AuthenticationError, InBandStatusError):
+    """An in-band error of the class of :class:`AuthenticationError`."""
+
+
+class InBandPermissionDeniedError(PermissionDeniedError, InBandStatusError):
+    """An in-band error of the class of :class:`PermissionDeniedError`."""
+
+
+class InBandNotFoundError(NotFoundError, InBandStatusError):
+    """An in-band error of the class of :class:`NotFoundError`."""
+
+
+class InBandRateLimitError(RateLimitError, InBandStatusError):
+    """An in-band error of the class of :class:`RateLimitError` (``rate_limit_error``)."""
+
+
+class InBandOverloadedError(OverloadedError, InBandStatusError):
+    """An in-band error of the class of :class:`OverloadedError` (Anthropic's mid-stream
+    ``overloaded_error``); retry later."""
+
+
+class InBandInternalServerError(InternalServerError, InBandStatusError):
+    """An in-band error of the class of :class:`InternalServerError` (``api_error``,
+    ``server_error``); retry later."""
+
+
+_IN_BAND_CLASSES: dict[type[APIStatusError], type[InBandStatusError]] = {
+    APIStatusError: InBandStatusError,
+    BadRequestError: InBandBadRequestError,
+    AuthenticationError: InBandAuthenticationError,
+    PermissionDeniedError: InBandPermissionDeniedError,
+    NotFoundError: InBandNotFoundError,
+    RateLimitError: InBandRateLimitError,
+    OverloadedError: InBandOverloadedError,
+    InternalServerError: InBandInternalServerError,
+}
+
+
+def in_band_error_class(status_code: int) -> type[InBandStatusError]:
+    """The ``InBand*`` class for an in-band error that maps to ``status_code``
+    (:class:`InBandOverloadedError` for 529, :class:`InBandStatusError` for 402...)."""
+    return _IN_BAND_CLASSES.get(status_error_class(status_code), InBandStatusError)
 
 
 def in_band_status_error(
@@ -480,7 +564,7 @@ def in_band_status_error(
     provider_id: str | None = None,
     model_id: str | None = None,
     request_id: str | None = None,
-) -> StreamError:
+) -> InBandStatusError:
     """The error for an in-band error whose type maps to an HTTP status.
 
     Args:
@@ -495,13 +579,14 @@ def in_band_status_error(
         request_id: the provider's request id.
 
     Returns:
-        An instance of both :class:`StreamError` and ``status_error_class(status_code)``
-        (e.g. :class:`OverloadedError`), so both ``except StreamError`` and
+        An instance of the static ``InBand*`` class of ``status_code``
+        (:func:`in_band_error_class`), which is both a :class:`StreamError` and
+        ``status_error_class(status_code)`` (e.g. :class:`InBandOverloadedError` is an
+        :class:`OverloadedError`), so both ``except StreamError`` and
         ``except OverloadedError`` catch it; ``.status_code`` and ``.is_retryable`` work as for
         the HTTP form.
     """
-    cls = _in_band_class(status_error_class(status_code))
-    error = cls(
+    return in_band_error_class(status_code)(
         message,
         status_code=status_code,
         body=body,
@@ -511,4 +596,3 @@ def in_band_status_error(
         model_id=model_id,
         request_id=request_id,
     )
-    return cast(StreamError, error)

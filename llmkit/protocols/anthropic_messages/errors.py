@@ -135,7 +135,7 @@ def parse_error(status_code: int, headers: Mapping[str, str], body: bytes) -> AP
     parsed: object
     try:
         parsed = json.loads(text) if text.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         parsed = None
     message, error_type = _error_fields(parsed)
     body_request_id = parsed.get("request_id") if isinstance(parsed, dict) else None

@@ -87,8 +87,16 @@ def _error_object(body: object) -> Mapping[str, object] | None:
         return body
     detail = body.get("detail")
     if detail is not None:
-        return {"message": detail if isinstance(detail, str) else json.dumps(detail)}
+        return {"message": detail if isinstance(detail, str) else _dumps(detail)}
     return None
+
+
+def _dumps(value: object) -> str:
+    """``json.dumps(value)``, or ``repr`` for a value too deeply nested to serialise."""
+    try:
+        return json.dumps(value)
+    except (ValueError, TypeError, RecursionError):
+        return repr(value)[:_EXCERPT]
 
 
 def _excerpt(body: bytes) -> str:
@@ -148,7 +156,7 @@ def parse_error_body(status_code: int, headers: Mapping[str, str], body: bytes) 
     parsed: object
     try:
         parsed = json.loads(body) if body.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         parsed = None
         message = (
             f"HTTP {status_code} with a response body that is not JSON ({_excerpt(body)!r}); "
@@ -201,7 +209,7 @@ def in_band_error(
     """
     error = _error_object(payload)
     if error is None:
-        text = json.dumps(payload)[:_EXCERPT] if payload is not None else "no details"
+        text = _dumps(payload)[:_EXCERPT] if payload is not None else "no details"
         return StreamError(
             f"the provider reported an error mid-response: {text}",
             body=payload,
@@ -225,7 +233,7 @@ def in_band_error(
             model_id=model_id,
         )
         if error_type in _NEVER_RETRY or code in _NEVER_RETRY:
-            typed.should_retry = False  # type: ignore[attr-defined]
+            typed.should_retry = False
         return typed
     return StreamError(
         f"the provider reported an error mid-response: {message}{suffix}",
