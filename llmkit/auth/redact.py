@@ -3,7 +3,10 @@
 :func:`redact` masks credential headers (``Authorization``, ``Proxy-Authorization``,
 ``x-api-key``, ``api-key``), bearer/basic/token values, URL user info, credential query or
 form parameters (``access_token``, ``refresh_token``, ``code``, ``key``...) and the same
-fields in JSON or ``repr`` of a dict (``'access_token': '...'``) in any text.
+fields in JSON or ``repr`` of a dict (``'access_token': '...'``), and well-known API key shapes
+(:data:`KEY_SHAPES`: ``sk-...``, ``sk-ant-...``, ``AIza...``...) in any text.
+:func:`redact_error_body` removes the credentials a request was sent with (and key shapes) from
+a provider's error body before it becomes an exception's message, ``body`` or ``raw``.
 :class:`RedactingFilter` applies it to every record of the loggers it is attached to;
 :func:`install_log_redaction` attaches it to llmkit's, httpx's, httpcore's and authlib's loggers
 (and their existing children: a logger's filters do not see its children's records).
@@ -11,10 +14,20 @@ fields in JSON or ``repr`` of a dict (``'access_token': '...'``) in any text.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Collection, Mapping
 
-__all__ = ["REDACTED", "RedactingFilter", "install_log_redaction", "redact"]
+__all__ = [
+    "KEY_SHAPES",
+    "REDACTED",
+    "RedactingFilter",
+    "credential_values",
+    "install_log_redaction",
+    "redact",
+    "redact_error_body",
+]
 
 REDACTED = "***"
 
@@ -36,6 +49,21 @@ _PARAM = re.compile(
     r"device_code|api_key|apikey|key|token|password)=)[^&\s\"']+"
 )
 
+KEY_SHAPES = re.compile(
+    r"\b(sk-(?:ant-)?|AIza|gsk_|xai-|gh[opsu]_|github_pat_)[A-Za-z0-9_-]{20,}(?![A-Za-z0-9_-])"
+)
+"""Well-known API key and token shapes (a literal prefix and at least 20 key characters):
+OpenAI, DeepSeek, OpenRouter... ``sk-``; Anthropic ``sk-ant-``; Google ``AIza``; Groq ``gsk_``;
+xAI ``xai-``; GitHub ``ghp_`` / ``gho_`` / ``ghs_`` / ``ghu_`` / ``github_pat_``. Group 1 is the
+prefix, which :func:`redact` keeps (``sk-ant-***``) so a message still tells which kind of key it
+was. A provider's own masked echo (``sk-proj-****abcd``) does not match."""
+_KEY_SHAPES_BYTES = re.compile(KEY_SHAPES.pattern.encode())
+
+_SCHEME_PREFIX = re.compile(r"(?i)^\s*(?:bearer|basic|token)\s+")
+_MIN_SECRET = 8
+"""Shorter credential values are not searched for in error bodies (a one-letter test key would
+otherwise blank every such letter); real keys and tokens are far longer."""
+
 
 def redact(text: str) -> str:
     """``text`` with every credential-looking value replaced by ``***``."""
@@ -43,7 +71,59 @@ def redact(text: str) -> str:
     text = _SCHEME.sub(lambda m: f"{m[1]} {REDACTED}", text)
     text = _USERINFO.sub(lambda m: f"{m[1]}{REDACTED}@", text)
     text = _FIELD.sub(lambda m: f"{m[1]}{REDACTED}", text)
+    text = KEY_SHAPES.sub(lambda m: f"{m[1]}{REDACTED}", text)
     return _PARAM.sub(lambda m: f"{m[1]}{REDACTED}", text)
+
+
+def credential_values(headers: Mapping[str, str], names: Collection[str]) -> list[str]:
+    """The secret values carried by the credential headers of a request.
+
+    Args:
+        headers: the request's headers.
+        names: the lower-case names of its credential headers (``authorization``,
+            ``x-api-key``...).
+
+    Returns:
+        Each credential header's value and, for ``Bearer`` / ``Basic`` / ``token`` values, the
+        token after the scheme; values shorter than 8 characters are left out. Longest first.
+    """
+    found: set[str] = set()
+    for name, value in headers.items():
+        if name.lower() not in names:
+            continue
+        value = str(value).strip()
+        token = _SCHEME_PREFIX.sub("", value)
+        found.update(v for v in (value, token) if len(v) >= _MIN_SECRET)
+    return sorted(found, key=len, reverse=True)
+
+
+def redact_error_body(body: bytes, secrets: Collection[str]) -> bytes:
+    """``body`` without the given secrets and without well-known key shapes (:data:`KEY_SHAPES`).
+
+    Call it on a provider's error body before it is parsed into an exception: a provider that
+    echoes the request's API key ("invalid key sk-...") must not put it into the exception's
+    message, ``body``, ``repr`` or a traceback. Each secret is replaced by ``***`` as is and in
+    its JSON-escaped form; the body stays valid JSON if it was.
+
+    Args:
+        body: the raw response body.
+        secrets: the credential values the request was sent with (:func:`credential_values`).
+
+    Returns:
+        The cleaned body (the same object when there was nothing to remove).
+    """
+    if not body:
+        return body
+    for secret in secrets:
+        if len(secret) < _MIN_SECRET:
+            continue
+        escaped = json.dumps(secret)[1:-1]
+        forms = {secret, escaped, escaped.replace("/", "\\/")}
+        for form in forms:
+            raw = form.encode("utf-8", "replace")
+            if raw in body:
+                body = body.replace(raw, REDACTED.encode())
+    return _KEY_SHAPES_BYTES.sub(lambda m: m[1] + REDACTED.encode(), body)
 
 
 class RedactingFilter(logging.Filter):

@@ -214,7 +214,8 @@ async def open_response(
         request: the protocol's request.
         auth: credential headers (from :func:`llmkit.auth.auth_headers`).
         on_error: the protocol's ``parse_error``, given status, headers and body of a non-2xx
-            response.
+            response; the body reaches it with the request's credential values and well-known
+            key shapes replaced by ``***`` (:func:`llmkit.auth.redact.redact_error_body`).
         client: an ``httpx.AsyncClient`` to use instead of the shared one.
         timeout: a :class:`~llmkit.reliability.deadline.Timeouts` (its ``connect`` and
             ``write`` apply here), or seconds (connect at most 5 s, write).
@@ -266,6 +267,12 @@ async def open_response(
             on_headers(response.status_code, response.headers)
         if response.status_code >= 300:
             body = await _read_capped(response)
+            # the one place an error body becomes an exception: a body that echoes the request's
+            # credential (or any well-known key shape) must not reach its message, body or repr
+            from llmkit.auth.redact import credential_values, redact_error_body
+
+            sent = {**request.headers, **auth}  # as sent before any redirect dropped them
+            body = redact_error_body(body, credential_values(sent, credential_names))
             error = on_error(response.status_code, response.headers, body)
             if response.is_redirect:
                 error.message = (
