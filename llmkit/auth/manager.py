@@ -4,6 +4,13 @@ Resolution per request: explicit ``api_key=`` → OAuth token (when the provider
 :class:`~llmkit.providers.config.OAuthConfig` and a login is stored) → keychain key → the
 provider's environment variable.
 
+The keychain's answer for an API key (the key, or "none stored") is kept for ``key_cache_ttl``
+seconds (default 60, ``LLMKIT_KEY_CACHE_TTL``) in a :class:`~llmkit.auth.store.KeyCache`, so a
+call does not hop to a thread and the keychain every time. llmkit's own writes (``KeyStore``,
+``llmkit keys``) drop the entry at once, and so does a 401 for a request that used it; a change
+made outside llmkit (another process, ``secret-tool``) is seen once the entry expires, or after
+:meth:`AuthManager.clear_key_cache`.
+
 OAuth tokens are refreshed ``refresh_margin`` seconds (default 120, at most half the token's
 lifetime) before they expire, and once after a 401. One refresh is in flight per credential:
 inside a process an ``asyncio.Lock`` per credential and event loop, across processes a file
@@ -30,7 +37,7 @@ from llmkit.auth.oauth import DeviceCodeCallback, device_code_login, pkce_login
 from llmkit.auth.oauth import refresh_access_token as _refresh
 from llmkit.auth.redact import install_log_redaction
 from llmkit.auth.secret import MaskedStr, Secret
-from llmkit.auth.store import SERVICE, SecretStore, default_store
+from llmkit.auth.store import SERVICE, KeyCache, SecretStore, default_store
 from llmkit.auth.tokens import OAuthToken, TokenStore
 from llmkit.errors import AuthError, MissingCredentialError, TokenRefreshError
 from llmkit.providers.config import ProviderConfig
@@ -91,6 +98,10 @@ class AuthManager:
             ``LLMKIT_LOCK_DIR`` or ``<user cache dir>/llmkit/locks``).
         http_timeout: seconds for each token request.
         environ: the environment to read key variables from (default ``os.environ``).
+        key_cache_ttl: seconds a keychain-resolved API key (or the absence of one) is reused
+            before the keychain is read again (default ``LLMKIT_KEY_CACHE_TTL`` or 60; 0 reads
+            the keychain on every call).
+        clock: the key cache's clock in seconds (default ``time.monotonic``).
     """
 
     def __init__(
@@ -101,8 +112,11 @@ class AuthManager:
         lock_dir: str | os.PathLike[str] | None = None,
         http_timeout: float = 30.0,
         environ: Mapping[str, str] | None = None,
+        key_cache_ttl: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
+        self._key_cache = KeyCache(key_cache_ttl, timer=clock)
         self.refresh_margin = refresh_margin
         self._lock_dir = Path(lock_dir) if lock_dir is not None else None
         self.http_timeout = http_timeout
@@ -126,6 +140,19 @@ class AuthManager:
         if self._store is None:
             self._store = default_store()
         return self._store
+
+    @property
+    def key_cache(self) -> KeyCache:
+        """The keychain-resolved API keys this manager reuses (see the module doc)."""
+        return self._key_cache
+
+    def clear_key_cache(self) -> None:
+        """Forget every cached keychain answer: the next call per provider reads the keychain.
+
+        Needed only after the keychain was changed outside llmkit (llmkit's own writes
+        invalidate the entry themselves), when waiting for the TTL will not do.
+        """
+        self._key_cache.clear()
 
     @property
     def token_store(self) -> TokenStore:
@@ -162,10 +189,9 @@ class AuthManager:
             oauth = await self._oauth_credentials(provider, account)
             if oauth is not None:
                 return oauth
-        stored = await asyncio.to_thread(self.store.get, SERVICE, provider.id)
-        if stored:
-            secret = Secret(stored, "keychain")
-            return Credentials("keychain", secret, header_for(provider, secret))
+        stored = await self._keychain_key(provider)
+        if stored is not None:
+            return Credentials("keychain", stored, header_for(provider, stored))
         env = os.environ if self._environ is None else self._environ
         value = env.get(provider.api_key_env) if provider.api_key_env else None
         if value:
@@ -177,17 +203,39 @@ class AuthManager:
             provider.id, provider.api_key_env, oauth=provider.oauth is not None
         )
 
+    async def _keychain_key(self, provider: ProviderConfig) -> Secret | None:
+        """The provider's key in the keychain, from the key cache when it is fresh."""
+        cache = self._key_cache
+        hit = cache.get(SERVICE, provider.id)
+        if hit is not None:
+            return hit.secret
+        async with self._lock(f"{provider.id}#key"):  # concurrent first calls: one read
+            hit = cache.get(SERVICE, provider.id)
+            if hit is not None:
+                return hit.secret
+            generation = cache.generation
+            stored = await asyncio.to_thread(self.store.get, SERVICE, provider.id)
+            secret = Secret(stored, "keychain") if stored else None
+            del stored
+            cache.put(SERVICE, provider.id, secret, generation)
+            return secret
+
     async def after_unauthorized(
         self, provider: ProviderConfig, rejected: Credentials
     ) -> Credentials | None:
         """New credentials after a 401, or None when retrying cannot help.
 
         Only OAuth credentials are refreshed: exactly once per rejected token, however many
-        requests saw the 401 (the others get the token the first one obtained).
+        requests saw the 401 (the others get the token the first one obtained). A rejected
+        keychain key is dropped from the key cache (the next call reads the keychain again,
+        where the user may have stored a new key) and None is returned: the 401 is raised.
 
         Raises:
             TokenRefreshError: the refresh failed (log in again).
         """
+        if rejected.kind == "keychain":
+            self._key_cache.invalidate(SERVICE, provider.id, only=rejected.secret)
+            return None
         if rejected.kind != "oauth" or provider.oauth is None or rejected.secret is None:
             return None
         fresh = await self._oauth_credentials(provider, rejected.account, rejected.secret)

@@ -3,7 +3,8 @@
 ``resolve_credentials`` before the request, then ``open_authorized`` (streaming) or
 ``send_authorized`` (one JSON body) send it with the credential's headers and, on a 401 with an
 OAuth token, refresh once and retry once. A 401 with an API key is raised as is (a new key is
-the user's job).
+the user's job); when that key came from the keychain, the manager first drops it from its key
+cache, so the next call reads the keychain again and picks up a key the user has replaced.
 """
 
 from __future__ import annotations

@@ -11,6 +11,11 @@ Every call runs in a daemon thread with a timeout (``LLMKIT_KEYCHAIN_TIMEOUT`` s
 refused for writes (reads return None, so resolution falls through to the environment); a
 plaintext file is only used when asked for explicitly
 (:class:`~llmkit.auth.filestore.PlaintextFileStore`).
+
+:class:`KeyCache` keeps keychain-resolved API keys in memory for a short time (the
+:class:`~llmkit.auth.manager.AuthManager` holds one), so a request does not hop to a thread and
+the keychain on every call. Every write or deletion through :class:`KeyringStore` or
+:class:`KeyStore` (and so ``llmkit keys``) drops the entry from every live cache in the process.
 """
 
 from __future__ import annotations
@@ -18,21 +23,31 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import threading
+import time
+import weakref
 from collections.abc import Callable
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from llmkit.auth.secret import MaskedStr
+from llmkit.auth.secret import MaskedStr, Secret
 from llmkit.errors import KeychainError
 
+if TYPE_CHECKING:
+    from cachetools import TTLCache
+
 __all__ = [
+    "DEFAULT_KEY_CACHE_TTL",
     "MAX_ENTRY_CHARS",
     "OAUTH_SERVICE",
     "SERVICE",
+    "CachedKey",
+    "KeyCache",
     "KeyStore",
     "KeyringStore",
     "SecretStore",
     "backend_problem",
     "default_store",
+    "invalidate_cached_key",
 ]
 
 SERVICE = "llmkit"
@@ -108,6 +123,124 @@ def _timeout_default() -> float:
         return float(os.environ.get("LLMKIT_KEYCHAIN_TIMEOUT", "20"))
     except ValueError:
         return 20.0
+
+
+DEFAULT_KEY_CACHE_TTL = 60.0
+"""Seconds a keychain-resolved API key is reused before the keychain is read again (the
+``LLMKIT_KEY_CACHE_TTL`` environment variable overrides it; 0 turns the cache off)."""
+
+
+def _key_cache_ttl_default() -> float:
+    try:
+        return float(os.environ.get("LLMKIT_KEY_CACHE_TTL", DEFAULT_KEY_CACHE_TTL))
+    except ValueError:
+        return DEFAULT_KEY_CACHE_TTL
+
+
+@dataclass(frozen=True, slots=True)
+class CachedKey:
+    """One :class:`KeyCache` entry: what the keychain answered.
+
+    Attributes:
+        secret: the stored key (a :class:`~llmkit.auth.secret.Secret`, so it never shows in a
+            repr), or None: the keychain holds no key for this account.
+    """
+
+    secret: Secret | None
+
+
+_caches: weakref.WeakSet[KeyCache] = weakref.WeakSet()
+_caches_lock = threading.Lock()
+
+
+def invalidate_cached_key(service: str, account: str) -> None:
+    """Drop ``service``/``account`` from every live :class:`KeyCache` in this process.
+
+    Called by llmkit's own writes and deletions (:class:`KeyringStore`, :class:`KeyStore`);
+    call it after changing the keychain some other way, or wait for the cache's TTL.
+    """
+    with _caches_lock:
+        caches = list(_caches)
+    for cache in caches:
+        cache.invalidate(service, account)
+
+
+class KeyCache:
+    """Keychain answers (a key, or "no key") kept in memory for ``ttl`` seconds, per
+    ``(service, account)``. Thread-safe.
+
+    A read that started before an invalidation does not refill the cache: take
+    :attr:`generation` before reading the keychain and pass it to :meth:`put`.
+
+    Args:
+        ttl: seconds an entry lives (default ``LLMKIT_KEY_CACHE_TTL`` or
+            :data:`DEFAULT_KEY_CACHE_TTL`); 0 or less keeps nothing.
+        timer: the clock, in seconds (default ``time.monotonic``; tests pass a fake one).
+        maxsize: the most entries kept (the least recently used one goes first).
+    """
+
+    def __init__(
+        self,
+        ttl: float | None = None,
+        *,
+        timer: Callable[[], float] = time.monotonic,
+        maxsize: int = 1024,
+    ) -> None:
+        self.ttl = _key_cache_ttl_default() if ttl is None else float(ttl)
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._entries: TTLCache[tuple[str, str], CachedKey] | None = None
+        if self.ttl > 0:
+            from cachetools import TTLCache
+
+            self._entries = TTLCache(maxsize, self.ttl, timer=timer)
+        with _caches_lock:
+            _caches.add(self)
+
+    def __repr__(self) -> str:
+        return f"KeyCache(ttl={self.ttl:g}, entries={len(self)})"
+
+    def __len__(self) -> int:
+        with self._lock:
+            return 0 if self._entries is None else len(self._entries)
+
+    @property
+    def generation(self) -> int:
+        """A counter bumped by every invalidation (see :meth:`put`)."""
+        return self._generation
+
+    def get(self, service: str, account: str) -> CachedKey | None:
+        """The live entry, or None when the keychain must be read."""
+        if self._entries is None:
+            return None
+        with self._lock:
+            return self._entries.get((service, account))
+
+    def put(self, service: str, account: str, secret: Secret | None, generation: int) -> None:
+        """Remember the keychain's answer, unless an invalidation happened since
+        ``generation`` was taken (the answer may be older than the write)."""
+        if self._entries is None:
+            return
+        with self._lock:
+            if generation == self._generation:
+                self._entries[(service, account)] = CachedKey(secret)
+
+    def invalidate(self, service: str, account: str, *, only: Secret | None = None) -> None:
+        """Drop one entry (with ``only``: only while it still holds that key)."""
+        with self._lock:
+            self._generation += 1
+            if self._entries is None:
+                return
+            entry = self._entries.get((service, account))
+            if entry is not None and (only is None or entry.secret == only):
+                del self._entries[(service, account)]
+
+    def clear(self) -> None:
+        """Drop every entry: the next lookup of each key reads the keychain."""
+        with self._lock:
+            self._generation += 1
+            if self._entries is not None:
+                self._entries.clear()
 
 
 def call_with_timeout(fn: Callable[[], _T], timeout: float, what: str) -> _T:
@@ -223,6 +356,8 @@ class KeyringStore:
             raise KeychainError(
                 f"could not store {service}/{account}: {type(exc).__name__}; {NO_KEYCHAIN}"
             ) from None
+        finally:  # even a failed or timed-out write may have changed the entry
+            invalidate_cached_key(service, account)
 
     def delete(self, service: str, account: str) -> bool:
         """Delete a value. Returns False when there was none.
@@ -243,6 +378,8 @@ class KeyringStore:
             raise KeychainError(
                 f"could not delete {service}/{account}: {type(exc).__name__}"
             ) from None
+        finally:
+            invalidate_cached_key(service, account)
         return True
 
 
@@ -259,6 +396,9 @@ def default_store() -> SecretStore:
 
 class KeyStore:
     """Provider API keys (service ``llmkit``, account = provider id) in a :class:`SecretStore`.
+
+    :meth:`set` and :meth:`delete` drop the key from every :class:`KeyCache` in the process, so
+    the next request sees the change.
 
     Args:
         service: the service name (default ``llmkit``).
@@ -284,7 +424,10 @@ class KeyStore:
             KeychainError: no usable keychain, or it refused the write.
         """
         key = MaskedStr(key)  # this frame may end up in a traceback
-        self.store.set(self.service, provider_id, key)
+        try:
+            self.store.set(self.service, provider_id, key)
+        finally:  # every AuthManager in the process sees the new key on its next call
+            invalidate_cached_key(self.service, provider_id)
 
     def delete(self, provider_id: str) -> bool:
         """Delete a provider's key. Returns False when there was none.
@@ -292,4 +435,7 @@ class KeyStore:
         Raises:
             KeychainError: no usable keychain, or it refused the deletion.
         """
-        return self.store.delete(self.service, provider_id)
+        try:
+            return self.store.delete(self.service, provider_id)
+        finally:
+            invalidate_cached_key(self.service, provider_id)
