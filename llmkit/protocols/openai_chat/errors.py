@@ -92,11 +92,11 @@ def _error_object(body: object) -> Mapping[str, object] | None:
 
 
 def _dumps(value: object) -> str:
-    """``json.dumps(value)``, or ``repr`` for a value too deeply nested to serialise."""
+    """``json.dumps(value)``, or a placeholder for a value nested too deeply to serialise."""
     try:
         return json.dumps(value)
     except (ValueError, TypeError, RecursionError):
-        return repr(value)[:_EXCERPT]
+        return f"<a {type(value).__name__} nested too deeply to show>"
 
 
 def _excerpt(body: bytes) -> str:
