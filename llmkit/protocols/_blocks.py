@@ -24,7 +24,27 @@ from llmkit.types.events import (
     ToolInputStartEvent,
 )
 
-__all__ = ["Blocks", "parse_tool_args"]
+__all__ = ["MAX_TOOL_ARGS_DEPTH", "Blocks", "parse_tool_args"]
+
+MAX_TOOL_ARGS_DEPTH = 128
+"""The deepest nesting of objects and arrays accepted in tool call arguments (the arguments
+object itself is level 1). Deeper arguments are reported as unreadable (``args_error``): they
+would exceed pydantic's recursion limit (255 levels) when the call is replayed as a
+:class:`~llmkit.types.messages.ToolCallPart`, and no tool schema nests that deep."""
+
+
+def _too_deep(value: object, limit: int) -> bool:
+    """True when ``value`` nests objects/arrays more than ``limit`` levels (iterative walk)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return False
 
 
 def parse_tool_args(args_json: str) -> tuple[Mapping[str, object], str | None]:
@@ -32,16 +52,25 @@ def parse_tool_args(args_json: str) -> tuple[Mapping[str, object], str | None]:
 
     Returns:
         (args, error): the parsed object and None; ``({}, None)`` for empty text (a call with no
-        arguments); ``({}, reason)`` when the text is not a JSON object.
+        arguments); ``({}, reason)`` when the text is not a JSON object, or nests deeper than
+        :data:`MAX_TOOL_ARGS_DEPTH` levels. The tool loop returns ``reason`` to the model as an
+        error result.
     """
     if not args_json.strip():
         return {}, None
     try:
         value = json.loads(args_json)
+    except RecursionError:
+        return {}, f"arguments nest deeper than {MAX_TOOL_ARGS_DEPTH} levels"
     except ValueError as exc:
         return {}, f"arguments are not valid JSON: {exc}"
     if not isinstance(value, dict):
         return {}, f"arguments are JSON {type(value).__name__}, not an object"
+    # a cheap bound first: nesting needs at least one bracket per level
+    if (args_json.count("{") + args_json.count("[")) > MAX_TOOL_ARGS_DEPTH and _too_deep(
+        value, MAX_TOOL_ARGS_DEPTH
+    ):
+        return {}, f"arguments nest deeper than {MAX_TOOL_ARGS_DEPTH} levels"
     return value, None
 
 
@@ -89,13 +118,26 @@ class Blocks:
         out: list[StreamEvent],
         provider_executed: bool = False,
     ) -> None:
-        """Open a tool-input block whose id is the tool call id."""
+        """Open a tool-input block whose id is the tool call id.
+
+        Raises:
+            TypeError: ``block_id`` or ``tool_name`` is not a string (a protocol's shape guard
+                turns it into ``InvalidResponseError``).
+        """
+        if type(tool_name) is not str or type(block_id) is not str:
+            raise TypeError("a tool call's id and name must be strings")
         self._open[block_id] = "tool"
         self._tools[block_id] = _Tool(tool_name, provider_executed)
         out.append(ToolInputStartEvent(block_id, tool_name, provider_executed))
 
     def tool_delta(self, block_id: str, delta: str, out: list[StreamEvent]) -> None:
-        """Append arguments text to an open tool block (empty deltas are dropped)."""
+        """Append arguments text to an open tool block (empty deltas are dropped).
+
+        Raises:
+            TypeError: ``delta`` is not a string.
+        """
+        if type(delta) is not str:
+            raise TypeError(f"tool arguments delta is {type(delta).__name__}, not a string")
         if delta:
             self._tools[block_id].parts.append(delta)
             out.append(ToolInputDeltaEvent(block_id, delta))

@@ -60,7 +60,7 @@ async def iter_sse(
         APIConnectionError, APITimeoutError: the connection broke or stalled mid-stream.
     """
     content_type = response.headers.get("content-type", "")
-    if "text/event-stream" not in content_type.partition(";")[0]:
+    if "text/event-stream" not in content_type.partition(";")[0].lower():  # case-insensitive
         raw = await _excerpt(response)
         raise InvalidResponseError(
             "expected a text/event-stream response but got content-type "

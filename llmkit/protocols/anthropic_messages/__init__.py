@@ -32,11 +32,11 @@ Request decisions (see :meth:`AnthropicMessagesProtocol.build_request`):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from llmkit.errors import APIStatusError, InvalidResponseError, UnsupportedFeatureError
+from llmkit.protocols._common import SHAPE_ERRORS, loads
 from llmkit.protocols.anthropic_messages.cache import apply_cache_control
 from llmkit.protocols.anthropic_messages.convert_messages import convert_messages
 from llmkit.protocols.anthropic_messages.convert_usage import merge_usage
@@ -253,12 +253,12 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
             InvalidResponseError: the body is not JSON or not a message object.
             APIStatusError: the body is an ``{"type": "error"}`` object (class by error type).
         """
-        try:
-            obj = json.loads(body)
-        except ValueError as exc:
-            raise InvalidResponseError(
-                f"response body is not valid JSON ({exc})", raw=body, provider_id=provider.id
-            ) from exc
+        obj = loads(
+            body,
+            "response body is not valid JSON",
+            "check the provider's base URL and protocol",
+            provider_id=provider.id,
+        )
         if not isinstance(obj, dict):
             raise InvalidResponseError(
                 "response body is not a JSON object", raw=body, provider_id=provider.id
@@ -283,7 +283,7 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
                     raise TypeError(f"content[{index}] is not an object")
                 start_block(state, index, block, out)
                 close_block(state, index, out)
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        except SHAPE_ERRORS as exc:
             raise InvalidResponseError(
                 f"unexpected shape of a response content block ({exc!r})",
                 raw=body,

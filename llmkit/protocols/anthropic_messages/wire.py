@@ -16,6 +16,11 @@ Each event's ``data`` is read with one ``json.loads`` and plain dict look-ups (n
 event, DESIGN.md §9); the JSON ``type`` field drives dispatch (the SSE ``event`` name is the
 fallback). Block ids: ``str(index)`` for text and reasoning blocks, the tool use id for tool
 blocks. Unknown event, block and delta types are ignored, as Anthropic's versioning policy asks.
+
+Values are type-checked where they enter an event or the state (one ``type(x) is str`` test per
+delta): a ``text``, ``thinking``, ``partial_json`` or ``signature`` that is not a string, or a
+tool use ``id``/``name`` that is not one, raises :class:`~llmkit.errors.InvalidResponseError`,
+as does JSON that does not decode (nested too deeply included).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import InvalidResponseError, StreamError
 from llmkit.protocols._blocks import Blocks
+from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, invalid_json
 from llmkit.protocols.anthropic_messages.convert_usage import convert_usage, merge_usage
 from llmkit.protocols.anthropic_messages.errors import stream_error
 from llmkit.protocols.anthropic_messages.map_finish_reason import map_finish_reason
@@ -47,7 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["AnthropicState", "close_block", "finish", "parse_event", "start_block"]
 
 _loads = json.loads
-_SHAPE_ERRORS = (KeyError, TypeError, AttributeError, ValueError)
 
 
 @dataclass(slots=True)
@@ -173,8 +178,10 @@ def start_block(
         state.blocks.start_reasoning(block_id, out, data if isinstance(data, str) else "")
     elif block_type.endswith("tool_use"):
         # tool_use (client tool) or server_tool_use / mcp_tool_use (run by the provider)
-        block_id = str(block["id"])
-        name = str(block["name"])
+        tool_id, name = block["id"], block["name"]
+        if not isinstance(tool_id, str) or not isinstance(name, str):
+            raise TypeError("tool use id and name must be strings")
+        block_id = tool_id
         provider_executed = block_type != "tool_use"
         state.ids[index] = block_id
         state.kinds[index] = "tool"
@@ -215,12 +222,18 @@ def _open_implicit(state: AnthropicState, index: int, kind: str, out: list[Strea
 
 
 # ---------------------------------------------------------------------------- events
+def _not_str(field: str, value: object) -> TypeError:
+    return TypeError(f"{field} is {type(value).__name__}, not a string")
+
+
 def _delta(state: AnthropicState, obj: dict[str, Any]) -> list[StreamEvent]:
     delta = obj["delta"]
     index = obj["index"]
     dtype = delta["type"]
     if dtype == "text_delta":
         text = delta["text"]
+        if type(text) is not str:
+            raise _not_str("text_delta.text", text)
         block_id = state.ids.get(index)
         if block_id is not None:
             return [TextDeltaEvent(block_id, text)] if text else []
@@ -235,6 +248,8 @@ def _delta(state: AnthropicState, obj: dict[str, Any]) -> list[StreamEvent]:
         return out
     if dtype == "thinking_delta":
         thinking = delta["thinking"]
+        if type(thinking) is not str:
+            raise _not_str("thinking_delta.thinking", thinking)
         block_id = state.ids.get(index)
         if block_id is not None:
             return [ReasoningDeltaEvent(block_id, thinking)] if thinking else []
@@ -244,7 +259,10 @@ def _delta(state: AnthropicState, obj: dict[str, Any]) -> list[StreamEvent]:
             out.append(ReasoningDeltaEvent(block_id, thinking))
         return out
     if dtype == "signature_delta":
-        state.signatures.setdefault(index, []).append(delta["signature"])
+        signature = delta["signature"]
+        if type(signature) is not str:
+            raise _not_str("signature_delta.signature", signature)
+        state.signatures.setdefault(index, []).append(signature)
         return []
     if dtype == "citations_delta":
         out = []
@@ -338,10 +356,12 @@ def parse_event(state: AnthropicState, sse: ServerSentEvent) -> list[StreamEvent
         return []
     try:
         obj = _loads(data)
-    except ValueError as exc:
-        raise InvalidResponseError(
-            f"stream event is not valid JSON ({exc}); the stream is corrupt, retry the request",
-            raw=data,
+    except JSON_ERRORS as exc:
+        raise invalid_json(
+            exc,
+            data,
+            "stream event is not valid JSON",
+            "the stream is corrupt, retry the request",
             provider_id=state.provider_id,
             model_id=state.model_id,
         ) from exc
@@ -358,7 +378,7 @@ def parse_event(state: AnthropicState, sse: ServerSentEvent) -> list[StreamEvent
             return _delta(state, obj)
         handler = _HANDLERS.get(kind)
         return handler(state, obj) if handler is not None else []
-    except _SHAPE_ERRORS as exc:
+    except SHAPE_ERRORS as exc:
         raise InvalidResponseError(
             f"unexpected shape of a {kind!r} stream event ({exc!r})",
             raw=data,
@@ -373,10 +393,7 @@ def finish(state: AnthropicState) -> list[StreamEvent]:
     Raises:
         StreamError: no ``message_stop`` arrived: the stream was cut off.
     """
-    out: list[StreamEvent] = []
-    for index in list(state.ids):
-        close_block(state, index, out)
-    if not state.done:
+    if not state.done:  # checked first: a truncated stream's open blocks are not closed
         raise StreamError(
             "the stream ended before message_stop (truncated: the connection dropped or a proxy "
             "cut it); retrying the request may succeed",
@@ -384,6 +401,9 @@ def finish(state: AnthropicState) -> list[StreamEvent]:
             model_id=state.model_id,
             request_id=None,
         )
+    out: list[StreamEvent] = []
+    for index in list(state.ids):
+        close_block(state, index, out)
     metadata: dict[str, object] = {}
     if state.stop_sequence is not None:
         metadata["stop_sequence"] = state.stop_sequence

@@ -16,7 +16,7 @@ raw value                          unified value
 ``tool_calls``, ``function_call``  ``tool_calls``
 ``content_filter``                 ``content_filter``
 ``None`` (never sent)              ``other``
-anything else                      ``other``
+anything else                      ``other`` (a non-string too)
 =================================  ==================
 
 Tool calls with ``stop``: Gemini's OpenAI-compatible endpoint, Ollama and OpenAI itself (with a
@@ -53,7 +53,7 @@ def map_finish_reason(raw: str | None, *, has_tool_calls: bool) -> FinishReason:
     Returns:
         The unified finish reason; ``stop`` becomes ``tool_calls`` when ``has_tool_calls``.
     """
-    if raw is None:
+    if type(raw) is not str:  # None, or a value of the wrong JSON type
         return "other"
     unified = _MAP.get(raw, "other")
     if unified == "stop" and has_tool_calls and raw == "stop":

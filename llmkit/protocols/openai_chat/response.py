@@ -20,6 +20,7 @@ from typing import Any
 
 from llmkit.errors import InvalidResponseError
 from llmkit.protocols._blocks import Blocks
+from llmkit.protocols._common import SHAPE_ERRORS, loads
 from llmkit.protocols.openai_chat.convert_usage import convert_usage
 from llmkit.protocols.openai_chat.errors import in_band_error
 from llmkit.protocols.openai_chat.map_finish_reason import map_finish_reason
@@ -55,7 +56,12 @@ def _tool_calls(message: dict[str, Any]) -> list[tuple[str, str, str]]:
         elif not isinstance(args, str):
             args = json.dumps(args)
         call_id = _str_or_none(entry.get("id")) or f"call_{len(calls)}"
-        calls.append((call_id, str(function.get("name") or ""), args))
+        name = function.get("name")
+        if name is None:
+            name = ""
+        elif type(name) is not str:
+            raise TypeError(f"tool call function.name is {type(name).__name__}, not a string")
+        calls.append((call_id, name, args))
     return calls
 
 
@@ -118,14 +124,12 @@ def parse_completion(body: bytes, provider: ProviderConfig) -> list[StreamEvent]
         InvalidResponseError: the body is not JSON, has no ``choices``, or has an unusable shape.
         StreamError: the body reports an ``error`` although the status was 2xx.
     """
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise InvalidResponseError(
-            f"the response body is not JSON ({exc}); check the provider's base URL and protocol",
-            raw=body,
-            provider_id=provider.id,
-        ) from exc
+    data = loads(
+        body,
+        "the response body is not JSON",
+        "check the provider's base URL and protocol",
+        provider_id=provider.id,
+    )
     if isinstance(data, dict) and data.get("error"):
         raise in_band_error(data, provider_id=provider.id, model_id=_str_or_none(data.get("model")))
     choices = data.get("choices") if isinstance(data, dict) else None
@@ -138,7 +142,7 @@ def parse_completion(body: bytes, provider: ProviderConfig) -> list[StreamEvent]
     try:
         choice = next((c for c in choices if c.get("index", 0) == 0), choices[0])
         return _events(data, choice, provider)
-    except (AttributeError, TypeError, KeyError, IndexError) as exc:
+    except SHAPE_ERRORS as exc:
         raise InvalidResponseError(
             f"the response has an unexpected shape ({type(exc).__name__}: {exc}); it does not "
             "follow the OpenAI chat completion format",

@@ -25,11 +25,20 @@ Behaviour, including the deviations seen in real provider streams:
   Ollama) by a non-empty ``id``; without either, an entry with a function name starts a new call
   and one without continues the latest (or, when a delta has several, the call at that
   position). A call without an id gets ``call_<n>`` (n = its position in the stream; Gemini sends
-  ``id: ""``). Tool blocks stay open until :func:`finish_events`, which closes them in the order
-  they started and emits their ``tool_call`` events.
-- ``finish_reason``: the last non-null value; usage: the last non-null ``usage`` object of any
-  chunk (xAI and Databricks repeat it on every chunk, Databricks with nulls until the end), or
-  ``x_groq.usage`` when ``quirks.usage_in_x_groq``.
+  ``id: ""``). A tool call is complete, and its ``tool_input_end`` and ``tool_call`` events are
+  emitted at once (so the tool loop can start running it while the stream goes on), when a
+  tool call with a new ``index`` starts (as in the official SDK: the calls of one choice stream
+  one after the other) or when the choice's ``finish_reason`` arrives; calls matched by id or
+  position stay open until the finish reason (or :func:`finish_events`). Arguments for a call
+  that was already completed raise :class:`~llmkit.errors.InvalidResponseError`.
+- ``finish_reason``: the last non-null value (a string; anything else is an unusable shape);
+  usage: the last non-null ``usage`` object of any chunk (xAI and Databricks repeat it on every
+  chunk, Databricks with nulls until the end), or ``x_groq.usage`` when
+  ``quirks.usage_in_x_groq``.
+- Field values of the wrong JSON type are ignored where the field is optional (``content`` of
+  an unknown type is serialised, see :func:`split_content`), and raise
+  :class:`~llmkit.errors.InvalidResponseError` where they cannot be used (a tool call
+  ``function.name`` that is not a string, a non-string ``finish_reason``).
 - A chunk with a top-level ``error``, or an ``event: error`` event (Groq), raises
   :class:`~llmkit.errors.StreamError`.
 - End of stream: ``[DONE]`` or a finish reason (Writer and Hugging Face send no ``[DONE]``);
@@ -45,6 +54,7 @@ from typing import Any
 
 from llmkit.errors import InvalidResponseError, StreamError
 from llmkit.protocols._blocks import Blocks
+from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, invalid_json
 from llmkit.protocols.base import StreamState
 from llmkit.protocols.openai_chat.convert_usage import convert_usage
 from llmkit.protocols.openai_chat.errors import in_band_error
@@ -71,14 +81,16 @@ METADATA_KEY = "openai"
 
 
 class _ToolCall:
-    """One streamed tool call; ``pending`` holds argument text received before its name."""
+    """One streamed tool call; ``pending`` holds argument text received before its name;
+    ``closed`` once its ``tool_call`` event was emitted."""
 
-    __slots__ = ("id", "name", "pending", "started")
+    __slots__ = ("closed", "id", "name", "pending", "started")
 
     def __init__(self, call_id: str) -> None:
         self.id = call_id
         self.name = ""
         self.started = False
+        self.closed = False
         self.pending: list[str] = []
 
 
@@ -96,6 +108,7 @@ class OpenAIChatState(StreamState):
         text_id, reasoning_id: the open text / reasoning block, if any.
         text_count, reasoning_count: blocks opened so far, for their ids.
         tools_by_index, tools_by_id, tool_order: tool calls by ``index``, by ``id``, in order.
+        open_calls: the started tool calls not yet completed, in the order they started.
         refusal: ``delta.refusal`` pieces.
         finish_reason: the last non-null raw finish reason.
         usage: the last non-null usage object.
@@ -114,15 +127,30 @@ class OpenAIChatState(StreamState):
     tools_by_index: dict[int, _ToolCall] = field(default_factory=dict)
     tools_by_id: dict[str, _ToolCall] = field(default_factory=dict)
     tool_order: list[_ToolCall] = field(default_factory=list)
+    open_calls: list[_ToolCall] = field(default_factory=list)
     refusal: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     usage: dict[str, object] | None = None
 
 
+_MILLISECONDS_FROM = 1e11
+"""``created`` values from here on are read as milliseconds (1e11 seconds is the year 5138)."""
+
+
 def created_at(value: object) -> datetime | None:
-    """A ``created`` unix timestamp (seconds) as an aware UTC datetime; None if absent or 0."""
+    """A ``created`` unix timestamp as an aware UTC datetime.
+
+    Seconds, as the OpenAI reference says; a value of 1e11 or more is read as milliseconds
+    (some compatible servers send those). None when absent, 0, not a number, or still outside
+    the range of :class:`~datetime.datetime` (years 1-9999).
+    """
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        if value >= _MILLISECONDS_FROM:
+            value = value / 1000
+        try:
+            return datetime.fromtimestamp(value, tz=timezone.utc)
+        except (OverflowError, ValueError, OSError):
+            return None
     return None
 
 
@@ -212,10 +240,29 @@ def _new_call(state: OpenAIChatState, call_id: object) -> _ToolCall:
 def _start_call(state: OpenAIChatState, call: _ToolCall, out: list[StreamEvent]) -> None:
     _close_text_and_reasoning(state, out)
     call.started = True
+    state.open_calls.append(call)
     state.blocks.start_tool(call.id, call.name, out)
     for piece in call.pending:
         state.blocks.tool_delta(call.id, piece, out)
     call.pending.clear()
+
+
+def _close_calls(state: OpenAIChatState, out: list[StreamEvent]) -> None:
+    """Complete the started tool calls: ``tool_input_end`` and ``tool_call`` for each, in the
+    order they started."""
+    for call in state.open_calls:
+        call.closed = True
+        state.blocks.end(call.id, out)
+    state.open_calls.clear()
+
+
+def _complete_all_calls(state: OpenAIChatState, out: list[StreamEvent]) -> None:
+    """The choice is finished: start the calls that never got a name (still reported, with
+    name ``""``), then complete every call."""
+    for call in state.tool_order:
+        if not call.started:
+            _start_call(state, call, out)
+    _close_calls(state, out)
 
 
 def _tool_deltas(state: OpenAIChatState, entries: list[Any], out: list[StreamEvent]) -> None:
@@ -226,10 +273,14 @@ def _tool_deltas(state: OpenAIChatState, entries: list[Any], out: list[StreamEve
         call_id = entry.get("id")
         function = entry.get("function") or {}
         name = function.get("name")
+        if name is not None and type(name) is not str:
+            raise TypeError(f"tool call function.name is {type(name).__name__}, not a string")
         call: _ToolCall | None
         if isinstance(index, int):
             call = state.tools_by_index.get(index)
             if call is None:
+                if state.open_calls:  # a new index: the calls before it are complete
+                    _close_calls(state, out)
                 call = _new_call(state, call_id)
                 state.tools_by_index[index] = call
         elif isinstance(call_id, str) and call_id:
@@ -244,11 +295,18 @@ def _tool_deltas(state: OpenAIChatState, entries: list[Any], out: list[StreamEve
                 call = order[position] if position < len(order) else None
             if call is None:
                 call = _new_call(state, None)
+        args = function.get("arguments")
+        if call.closed:
+            if args:
+                raise ValueError(
+                    f"arguments for tool call {call.id!r} arrived after the call was complete "
+                    "(a later tool call or the finish reason had closed it)"
+                )
+            continue
         if name and not call.name:
             call.name = name
         if not call.started and call.name:
             _start_call(state, call, out)
-        args = function.get("arguments")
         if args:
             if not isinstance(args, str):
                 args = json.dumps(args)
@@ -273,8 +331,10 @@ def _metadata(state: OpenAIChatState, chunk: dict[str, Any], out: list[StreamEve
         )
 
 
-def _invalid(message: str, data: str) -> InvalidResponseError:
-    return InvalidResponseError(message, raw=data)
+def _invalid(state: OpenAIChatState, message: str, data: str) -> InvalidResponseError:
+    return InvalidResponseError(
+        message, raw=data, provider_id=state.provider_id, model_id=state.model_id
+    )
 
 
 def parse_chunk(state: OpenAIChatState, event: str | None, data: str) -> list[StreamEvent]:
@@ -299,16 +359,20 @@ def parse_chunk(state: OpenAIChatState, event: str | None, data: str) -> list[St
         return []
     try:
         chunk = json.loads(data)
-    except ValueError as exc:
-        raise _invalid(
-            f"a stream chunk is not valid JSON ({exc}); the provider sent something that is not "
-            "an OpenAI chat completion chunk (check the provider's base URL and protocol)",
+    except JSON_ERRORS as exc:
+        raise invalid_json(
+            exc,
             data,
+            "a stream chunk is not valid JSON",
+            "the provider sent something that is not an OpenAI chat completion chunk (check "
+            "the provider's base URL and protocol)",
+            provider_id=state.provider_id,
+            model_id=state.model_id,
         ) from exc
     if event == "error" or (type(chunk) is dict and chunk.get("error")):
         raise in_band_error(chunk, provider_id=state.provider_id, model_id=state.model_id)
     if type(chunk) is not dict:
-        raise _invalid("a stream chunk is JSON but not an object", data)
+        raise _invalid(state, "a stream chunk is JSON but not an object", data)
     out: list[StreamEvent] = []
     try:
         if not state.metadata_sent:
@@ -342,7 +406,13 @@ def parse_chunk(state: OpenAIChatState, event: str | None, data: str) -> list[St
                         _tool_deltas(state, tool_calls, out)
                 finish_reason = choice.get("finish_reason")
                 if finish_reason:
+                    if type(finish_reason) is not str:
+                        raise TypeError(
+                            f"finish_reason is {type(finish_reason).__name__}, not a string"
+                        )
                     state.finish_reason = finish_reason
+                    if state.tool_order:  # the choice is complete: so are its tool calls
+                        _complete_all_calls(state, out)
         usage = chunk.get("usage")
         if usage and type(usage) is dict:
             state.usage = usage
@@ -350,8 +420,9 @@ def parse_chunk(state: OpenAIChatState, event: str | None, data: str) -> list[St
             x_groq = chunk.get("x_groq")
             if x_groq and type(x_groq.get("usage")) is dict:
                 state.usage = x_groq["usage"]
-    except (AttributeError, TypeError, KeyError, IndexError) as exc:
+    except SHAPE_ERRORS as exc:
         raise _invalid(
+            state,
             f"a stream chunk has an unexpected shape ({type(exc).__name__}: {exc}); it does not "
             "follow the OpenAI chat completion chunk format",
             data,
@@ -381,6 +452,7 @@ def finish_events(state: OpenAIChatState) -> list[StreamEvent]:
     for call in state.tool_order:
         if not call.started:  # never got a name: still report the call
             _start_call(state, call, out)
+    state.open_calls.clear()
     state.blocks.end_all(out)
     state.text_id = state.reasoning_id = None
     metadata = {METADATA_KEY: {"refusal": "".join(state.refusal)}} if state.refusal else None

@@ -1,0 +1,93 @@
+"""Helpers shared by the protocols: the one JSON boundary, and the typed error for bad data.
+
+Every place a protocol decodes provider JSON maps *every* decode failure to
+:class:`~llmkit.errors.InvalidResponseError` here: ``ValueError`` (malformed JSON, invalid
+UTF-8 in a bytes body, an integer too long to convert) and ``RecursionError`` (JSON nested
+about a thousand levels deep: ``json.loads`` is recursive). No ``json`` exception reaches the
+caller; the original is chained.
+
+The per-event hot paths (``parse_chunk``, ``parse_event``) call ``json.loads`` inline inside a
+``try`` that catches :data:`JSON_ERRORS` and raise :func:`invalid_json` (a ``try`` costs
+nothing when nothing is raised); the other paths call :func:`loads`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from llmkit.errors import InvalidResponseError
+
+__all__ = ["JSON_ERRORS", "SHAPE_ERRORS", "excerpt", "invalid_json", "loads"]
+
+JSON_ERRORS: tuple[type[Exception], ...] = (ValueError, RecursionError)
+"""What ``json.loads`` (and ``json.dumps``) can raise for data that is not usable JSON."""
+
+SHAPE_ERRORS: tuple[type[Exception], ...] = (
+    AttributeError,
+    TypeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    RecursionError,
+)
+"""What reading a decoded JSON value of an unexpected shape can raise (a list where an object
+was expected, a missing key, a number where a string was expected, re-encoding a value nested
+too deeply): the protocols' shape guards catch these and raise ``InvalidResponseError``."""
+
+_EXCERPT = 120
+
+
+def excerpt(raw: str | bytes, limit: int = _EXCERPT) -> str:
+    """The start of ``raw`` as a printable excerpt for an error message (with its length when it
+    is longer than ``limit``)."""
+    head = repr(raw[:limit])
+    return head if len(raw) <= limit else f"{head}... ({len(raw)} in all)"
+
+
+def invalid_json(
+    exc: BaseException,
+    raw: str | bytes,
+    message: str,
+    hint: str,
+    *,
+    provider_id: str | None = None,
+    model_id: str | None = None,
+) -> InvalidResponseError:
+    """The error for data that failed to decode as JSON.
+
+    Args:
+        exc: the decode error (its reason goes in the message).
+        raw: the data (kept, truncated, in ``.raw``; an excerpt goes in the message).
+        message: what is wrong, e.g. ``"a stream chunk is not valid JSON"``.
+        hint: what to do or check next.
+        provider_id, model_id: context for the error.
+    """
+    reason = "it is nested too deeply to decode" if isinstance(exc, RecursionError) else str(exc)
+    return InvalidResponseError(
+        f"{message} ({reason}); {hint}; it starts {excerpt(raw)}",
+        raw=raw,
+        provider_id=provider_id,
+        model_id=model_id,
+    )
+
+
+def loads(
+    raw: str | bytes,
+    message: str,
+    hint: str,
+    *,
+    provider_id: str | None = None,
+    model_id: str | None = None,
+) -> Any:
+    """Decode JSON text or bytes, or raise :func:`invalid_json`'s error (chained).
+
+    Raises:
+        InvalidResponseError: ``raw`` is not JSON, is not valid UTF-8, or nests too deeply.
+    """
+    try:
+        return json.loads(raw)
+    except JSON_ERRORS as exc:
+        raise invalid_json(
+            exc, raw, message, hint, provider_id=provider_id, model_id=model_id
+        ) from exc
