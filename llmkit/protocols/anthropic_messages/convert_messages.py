@@ -31,6 +31,11 @@ Rules:
   thinking blocks).
 - Tool results → ``tool_result {tool_use_id, content, is_error}``: a string result is sent as is,
   anything else as compact JSON text; ``is_error`` only when true.
+- Tool-call ids (``tool_use.id`` and ``tool_result.tool_use_id``) must match
+  ``^[a-zA-Z0-9_-]+$`` (:data:`TOOL_CALL_ID_FORMAT`): an id from another provider that does not
+  (Moonshot Kimi's ``functions.get_weather:0``) is rewritten by
+  :meth:`~llmkit.protocols._ids.ToolCallIdFormat.map`, the same way in the call and in its
+  result; valid ids, Anthropic's own ``toolu_...`` among them, are sent unchanged.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from collections.abc import Mapping, Sequence
 from pydantic import JsonValue
 
 from llmkit.errors import ConfigurationError, UnsupportedFeatureError
+from llmkit.protocols._ids import ToolCallIdFormat
 from llmkit.types.messages import (
     AssistantMessage,
     FilePart,
@@ -56,10 +62,17 @@ from llmkit.types.messages import (
 )
 from llmkit.types.warnings import CallWarning
 
-__all__ = ["IMAGE_MEDIA_TYPES", "convert_messages"]
+__all__ = ["IMAGE_MEDIA_TYPES", "TOOL_CALL_ID_FORMAT", "convert_messages"]
 
 IMAGE_MEDIA_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 """Image media types Anthropic accepts (API reference, "Vision")."""
+
+TOOL_CALL_ID_FORMAT = ToolCallIdFormat(
+    allowed="a-zA-Z0-9_-",
+    source="Anthropic Messages API: a 400 'messages.N.content.M.tool_use.id: String should "
+    "match pattern ^[a-zA-Z0-9_-]+$' for any other id",
+)
+"""The tool-call ids Anthropic accepts; others are rewritten (see the module doc)."""
 
 _KEY = "anthropic"
 
@@ -171,7 +184,7 @@ def _reasoning_block(part: ReasoningPart, where: str, warnings: list[CallWarning
 
 
 def _assistant_blocks(
-    message: AssistantMessage, index: int, warnings: list[CallWarning]
+    message: AssistantMessage, index: int, warnings: list[CallWarning], ids: ToolCallIdFormat
 ) -> list[Block]:
     if isinstance(message.content, str):
         return [{"type": "text", "text": message.content}] if message.content else []
@@ -183,7 +196,7 @@ def _assistant_blocks(
         elif isinstance(part, ToolCallPart):
             block = {
                 "type": "tool_use",
-                "id": part.tool_call_id,
+                "id": ids.map(part.tool_call_id),
                 "name": part.tool_name,
                 "input": part.args,
             }
@@ -195,12 +208,16 @@ def _assistant_blocks(
     return blocks
 
 
-def _tool_blocks(message: ToolMessage) -> list[Block]:
+def _tool_blocks(message: ToolMessage, ids: ToolCallIdFormat) -> list[Block]:
     blocks: list[Block] = []
     for part in message.content:
         result = part.result
         content = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
-        block: Block = {"type": "tool_result", "tool_use_id": part.tool_call_id, "content": content}
+        block: Block = {
+            "type": "tool_result",
+            "tool_use_id": ids.map(part.tool_call_id),
+            "content": content,
+        }
         if part.is_error:
             block["is_error"] = True
         blocks.append(_with_options(block, part.provider_options))
@@ -228,6 +245,7 @@ def convert_messages(
     system: str | None,
     warnings: list[CallWarning],
     provider_id: str | None = None,
+    tool_call_ids: ToolCallIdFormat = TOOL_CALL_ID_FORMAT,
 ) -> tuple[str | list[dict[str, object]] | None, list[dict[str, object]]]:
     """The Anthropic ``system`` field and ``messages`` list for a conversation.
 
@@ -236,6 +254,8 @@ def convert_messages(
         system: ``CallOptions.system``.
         warnings: receives a warning for each dropped part.
         provider_id: the provider's id, named in errors.
+        tool_call_ids: the tool-call ids the target accepts (default
+            :data:`TOOL_CALL_ID_FORMAT`); others are rewritten consistently.
 
     Returns:
         ``(system, messages)``; ``system`` is ``None`` when there is no system prompt, a
@@ -248,14 +268,16 @@ def convert_messages(
         ConfigurationError: an image or file part has invalid inline data.
     """
     try:
-        return _system(system, messages), _convert(messages, warnings)
+        return _system(system, messages), _convert(messages, warnings, tool_call_ids)
     except UnsupportedFeatureError as exc:
         if provider_id is None:
             raise
         raise UnsupportedFeatureError(f"provider {provider_id!r}: {exc}") from exc
 
 
-def _convert(messages: Sequence[Message], warnings: list[CallWarning]) -> list[dict[str, object]]:
+def _convert(
+    messages: Sequence[Message], warnings: list[CallWarning], ids: ToolCallIdFormat
+) -> list[dict[str, object]]:
     turns: list[tuple[str, list[Block]]] = []
     for index, message in enumerate(messages):
         if isinstance(message, SystemMessage):
@@ -263,9 +285,9 @@ def _convert(messages: Sequence[Message], warnings: list[CallWarning]) -> list[d
         if isinstance(message, UserMessage):
             role, blocks = "user", _user_blocks(message, index)
         elif isinstance(message, ToolMessage):
-            role, blocks = "user", _tool_blocks(message)
+            role, blocks = "user", _tool_blocks(message, ids)
         else:
-            role, blocks = "assistant", _assistant_blocks(message, index, warnings)
+            role, blocks = "assistant", _assistant_blocks(message, index, warnings, ids)
         if not blocks:
             continue
         _with_options(blocks[-1], message.provider_options)

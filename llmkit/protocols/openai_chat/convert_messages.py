@@ -22,7 +22,11 @@ Mapping:
   nothing is lost);
 - tool results → one ``{"role": "tool", "tool_call_id", "content"}`` message each; content is the
   result string, or the result as JSON text. OpenAI has no error flag for tool results, so
-  ``is_error`` is not sent (llmkit's own tool errors say so in their text).
+  ``is_error`` is not sent (llmkit's own tool errors say so in their text);
+- tool-call ids (``tool_calls[].id`` and ``tool_call_id``) go through
+  :data:`TOOL_CALL_ID_FORMAT`: the API reference types them as plain strings with no pattern or
+  length limit, so every id is sent unchanged (a format with limits rewrites an id the same way
+  in the call and in its result, see :mod:`llmkit.protocols._ids`).
 
 A part the protocol cannot take raises :class:`~llmkit.errors.UnsupportedFeatureError` naming
 the provider, the part (``messages[i].content[j]``) and what to do instead.
@@ -34,6 +38,7 @@ import json
 from collections.abc import Sequence
 
 from llmkit.errors import UnsupportedFeatureError
+from llmkit.protocols._ids import ToolCallIdFormat
 from llmkit.providers.config import Quirks
 from llmkit.types.messages import (
     AssistantMessage,
@@ -49,7 +54,15 @@ from llmkit.types.messages import (
 )
 from llmkit.types.warnings import CallWarning
 
-__all__ = ["convert_messages"]
+__all__ = ["TOOL_CALL_ID_FORMAT", "convert_messages"]
+
+TOOL_CALL_ID_FORMAT = ToolCallIdFormat(
+    source="OpenAI API reference, Chat Completions: tool_calls[].id and tool_call_id are "
+    "strings, no pattern or maximum length documented",
+)
+"""The tool-call ids OpenAI chat accepts: any string. Some users report a 400 "expected a string
+with maximum length 40" for long ids, but the API reference documents no limit, so none is
+enforced here."""
 
 _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"}
 
@@ -114,7 +127,7 @@ def _user(message: UserMessage, at: int, provider_id: str | None) -> dict[str, o
 
 
 def _assistant(
-    message: AssistantMessage, warnings: list[CallWarning], quirks: Quirks
+    message: AssistantMessage, warnings: list[CallWarning], quirks: Quirks, ids: ToolCallIdFormat
 ) -> dict[str, object]:
     if isinstance(message.content, str):
         return {"role": "assistant", "content": message.content}
@@ -128,7 +141,7 @@ def _assistant(
         elif isinstance(part, ToolCallPart):
             tool_calls.append(
                 {
-                    "id": part.tool_call_id,
+                    "id": ids.map(part.tool_call_id),
                     "type": "function",
                     "function": {"name": part.tool_name, "arguments": json.dumps(part.args)},
                 }
@@ -157,11 +170,11 @@ def _assistant(
     return out
 
 
-def _tool(message: ToolMessage) -> list[dict[str, object]]:
+def _tool(message: ToolMessage, ids: ToolCallIdFormat) -> list[dict[str, object]]:
     return [
         {
             "role": "tool",
-            "tool_call_id": part.tool_call_id,
+            "tool_call_id": ids.map(part.tool_call_id),
             "content": part.result if isinstance(part.result, str) else json.dumps(part.result),
         }
         for part in message.content
@@ -173,6 +186,7 @@ def convert_messages(
     system: str | None,
     quirks: Quirks,
     provider_id: str | None = None,
+    tool_call_ids: ToolCallIdFormat = TOOL_CALL_ID_FORMAT,
 ) -> tuple[list[dict[str, object]], list[CallWarning]]:
     """Convert a conversation to the OpenAI chat ``messages`` array.
 
@@ -181,6 +195,8 @@ def convert_messages(
         system: the ``system=`` instructions, sent as the first message.
         quirks: the provider's quirks (``system_role``, ``replay_reasoning_field``).
         provider_id: the provider's id, named in errors.
+        tool_call_ids: the tool-call ids the target accepts (default
+            :data:`TOOL_CALL_ID_FORMAT`: any); others are rewritten consistently.
 
     Returns:
         (messages, warnings): the wire messages, and warnings for dropped content.
@@ -200,7 +216,7 @@ def convert_messages(
         elif isinstance(message, UserMessage):
             out.append(_user(message, at, provider_id))
         elif isinstance(message, AssistantMessage):
-            out.append(_assistant(message, warnings, quirks))
+            out.append(_assistant(message, warnings, quirks, tool_call_ids))
         else:
-            out.extend(_tool(message))
+            out.extend(_tool(message, tool_call_ids))
     return out, warnings
