@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -11,13 +13,33 @@ from llmkit.reliability.ratelimit import RateLimit
 from llmkit.reliability.retry import RetryPolicy
 from llmkit.reliability.urls import url_problem
 
-__all__ = ["AuthScheme", "OAuthConfig", "ProtocolName", "ProviderConfig", "Quirks", "TokenExchange"]
+__all__ = [
+    "PROTOCOL_AUTH",
+    "AuthScheme",
+    "OAuthConfig",
+    "ProtocolName",
+    "ProviderConfig",
+    "Quirks",
+    "TokenExchange",
+]
 
 ProtocolName: TypeAlias = Literal["openai-chat", "anthropic-messages"]
 
 AuthScheme: TypeAlias = Literal["bearer", "x-api-key", "api-key", "none"]
 """How the credential is sent: ``Authorization: Bearer <key>`` (OpenAI and most compatibles),
 ``x-api-key: <key>`` (Anthropic), ``api-key: <key>`` (Azure OpenAI), or not at all."""
+
+PROTOCOL_AUTH: Mapping[ProtocolName, AuthScheme] = MappingProxyType(
+    {
+        # OpenAI API reference, "Authentication": Authorization: Bearer OPENAI_API_KEY
+        "openai-chat": "bearer",
+        # Anthropic API reference, "Versions" / "Authentication": x-api-key, with the
+        # anthropic-version header the protocol adds when the config sets none
+        "anthropic-messages": "x-api-key",
+    }
+)
+"""Each protocol's own auth scheme: the :attr:`ProviderConfig.auth` of a provider that does not
+set one."""
 
 
 class Quirks(BaseModel):
@@ -140,7 +162,9 @@ class ProviderConfig(BaseModel):
             ``https://api.openai.com/v1`` (→ ``/chat/completions``).
         api_key_env: the environment variable holding the API key (``OPENAI_API_KEY``).
         api_key_required: False for local servers (Ollama, LM Studio, vLLM) that accept any key.
-        auth: how the key is sent (:data:`AuthScheme`).
+        auth: how the key is sent (:data:`AuthScheme`); when not given, the protocol's own
+            scheme from :data:`PROTOCOL_AUTH` (``bearer`` for ``openai-chat``, ``x-api-key``
+            for ``anthropic-messages``).
         headers: headers sent on every request (e.g. ``anthropic-version``).
         default_model: the model used when the model string names only the provider.
         models: well-known model ids (informational; any id is accepted).
@@ -179,6 +203,16 @@ class ProviderConfig(BaseModel):
     allow_insecure_http: bool = False
     supports_oauth: bool = False
     oauth: OAuthConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _protocol_auth(cls, data: object) -> object:
+        if isinstance(data, Mapping) and "auth" not in data:
+            protocol = data.get("protocol")
+            for name, scheme in PROTOCOL_AUTH.items():
+                if name == protocol:
+                    return {**data, "auth": scheme}
+        return data
 
     @field_validator("base_url")
     @classmethod
