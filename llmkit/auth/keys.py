@@ -1,4 +1,9 @@
-"""Credential resolution for API keys: explicit → OS keychain → environment variable."""
+"""Credential resolution for API keys: explicit → OS keychain → environment variable.
+
+These helpers read the keychain on every call. Requests resolve their credential through
+:class:`~llmkit.auth.manager.AuthManager` instead, which keeps the keychain's answer in a
+short-lived :class:`~llmkit.auth.store.KeyCache`.
+"""
 
 from __future__ import annotations
 
