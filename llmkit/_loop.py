@@ -249,7 +249,7 @@ class ToolLoop:
                         results[result.tool_call_id] = result
                         yield result
                 finally:
-                    await _cancel(tasks.values())
+                    _cancel(tasks.values())
                     aclose = getattr(source, "aclose", None)
                     if aclose is not None:
                         await aclose()
@@ -323,9 +323,19 @@ def _total_usage(steps: Sequence[StepResult]) -> Usage:
     return total
 
 
-async def _cancel(tasks: Iterable[asyncio.Task[ToolResultEvent]]) -> None:
-    pending = [t for t in tasks if not t.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        await asyncio.gather(*pending, return_exceptions=True)
+def _cancel(tasks: Iterable[asyncio.Task[ToolResultEvent]]) -> None:
+    """Cancel the tool runs still going (the step was stopped or failed).
+
+    They are not awaited: a stopped stream closes at once (see :mod:`llmkit._closing`), and
+    the runs end at the loop's next turn; an error a run raises instead of stopping is
+    retrieved (and dropped) so that asyncio does not report it as never retrieved.
+    """
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+            task.add_done_callback(_drop_outcome)
+
+
+def _drop_outcome(task: asyncio.Task[ToolResultEvent]) -> None:
+    if not task.cancelled():
+        task.exception()

@@ -9,7 +9,7 @@ from typing import Generic, TypeVar
 
 from llmkit._object_partial import PartialObjectParser
 from llmkit._object_schema import InvalidObject, ObjectSchema
-from llmkit._result_base import Accumulator, StreamResultBase
+from llmkit._result_base import Accumulator, PickedIterator, StreamResultBase
 from llmkit.errors import LLMKitError, NoObjectGeneratedError
 from llmkit.types.events import (
     FinishEvent,
@@ -243,41 +243,28 @@ class StreamObjectResult(StreamResultBase[_ObjectAccumulator], Generic[T]):
         Unvalidated: a partial may lack required fields. Awaiting :attr:`object` afterwards
         gives the validated object.
         """
-        return self._partials()
-
-    async def _partials(self) -> AsyncGenerator[dict[str, object], None]:
-        events = self.__aiter__()
         take = self._acc.take_partial
-        try:
-            async for _ in events:
-                partial = take()
-                if partial is not None:
-                    yield partial
-        finally:
-            await events.aclose()
+        return PickedIterator(self.__aiter__(), lambda _event: take())
 
     @property
     def text_stream(self) -> AsyncIterator[str]:
         """The raw JSON text deltas (response text, or the forced tool call's arguments)."""
-        return self._text()
-
-    async def _text(self) -> AsyncGenerator[str, None]:
-        events = self.__aiter__()
         acc = self._acc
         sent = False
-        try:
-            async for event in events:
-                if acc.tool_name is None:
-                    if event.type == "text_delta":
-                        yield event.delta
-                elif event.type == "tool_input_delta" and event.id == acc.tool_id:
-                    sent = True
-                    yield event.delta
-                elif event.type == "tool_call" and not sent and event.tool_name == acc.tool_name:
-                    sent = True  # arguments that came in one piece, without deltas
-                    yield event.args_json
-        finally:
-            await events.aclose()
+
+        def pick(event: StreamEvent) -> str | None:
+            nonlocal sent
+            if acc.tool_name is None:
+                return event.delta if event.type == "text_delta" else None
+            if event.type == "tool_input_delta" and event.id == acc.tool_id:
+                sent = True
+                return event.delta
+            if event.type == "tool_call" and not sent and event.tool_name == acc.tool_name:
+                sent = True  # arguments that came in one piece, without deltas
+                return event.args_json
+            return None
+
+        return PickedIterator(self.__aiter__(), pick)
 
     @property
     async def object(self) -> T:

@@ -8,7 +8,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from llmkit._result_base import Accumulator, StreamResultBase
+from llmkit._result_base import Accumulator, PickedIterator, StreamResultBase
 from llmkit.errors import APIError, LLMKitError
 from llmkit.types.events import (
     AbortEvent,
@@ -188,6 +188,10 @@ class GenerateTextResult:
         )
 
 
+def _text_delta(event: StreamEvent) -> str | None:
+    return event.delta if event.type == "text_delta" else None
+
+
 class StreamTextResult(StreamResultBase[_Accumulator]):
     """A streaming call, returned at once by :func:`llmkit.stream_text`.
 
@@ -292,17 +296,9 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
 
     @property
     def text_stream(self) -> AsyncIterator[str]:
-        """An async iterator over the text deltas only (consumes the stream)."""
-        return self._text_stream()
-
-    async def _text_stream(self) -> AsyncGenerator[str, None]:
-        events = self.__aiter__()
-        try:
-            async for event in events:
-                if event.type == "text_delta":
-                    yield event.delta
-        finally:
-            await events.aclose()
+        """An async iterator over the text deltas only (consumes the stream; breaking out of
+        it closes the stream as breaking out of ``async for event in result`` does)."""
+        return PickedIterator(self.__aiter__(), _text_delta)
 
     # ------------------------------------------------------------------ accumulated fields
     @property

@@ -8,18 +8,19 @@ that differ. Nothing here runs per event.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import ClassVar, Generic, TypeVar
 
 from typing_extensions import Self
 
+from llmkit._closing import close_now, track
 from llmkit.types.events import FinishEvent, ResponseMetadataEvent, StreamEvent
 from llmkit.types.finish import FinishReason
 from llmkit.types.warnings import CallWarning
 
-__all__ = ["Accumulator", "StreamResultBase"]
+__all__ = ["Accumulator", "EventIterator", "PickedIterator", "StreamResultBase"]
 
 
 class Accumulator:
@@ -44,6 +45,69 @@ class Accumulator:
 
 
 A = TypeVar("A", bound=Accumulator)
+V = TypeVar("V")
+
+
+class EventIterator:
+    """What ``async for event in result`` iterates: the result's events, in order.
+
+    It forwards each ``__anext__`` to the result's event generator. When it is dropped before
+    the stream ended (``break`` out of ``async for``, an exception in the loop body), the
+    result closes the stream at once, before control returns to the code after the loop
+    (see :meth:`StreamResultBase._abandon`); without this, Python would leave the generator to
+    the event loop's finalizer, which closes it later, or at interpreter exit concurrently with
+    the generators it waits on.
+    """
+
+    __slots__ = ("__weakref__", "_gen", "_owner")
+
+    def __init__(self, owner: StreamResultBase[A], gen: AsyncGenerator[StreamEvent, None]) -> None:
+        self._owner: StreamResultBase[A] | None = owner
+        self._gen = gen
+
+    def __aiter__(self) -> EventIterator:
+        return self
+
+    def __anext__(self) -> Awaitable[StreamEvent]:
+        return self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop the stream and close the HTTP response (as :meth:`StreamResultBase.aclose`)."""
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            await owner.aclose()
+
+    def __del__(self) -> None:
+        owner = self._owner
+        if owner is not None:
+            owner._abandon()
+
+
+class PickedIterator(Generic[V]):
+    """An async iterator over the values ``pick`` returns for a result's events, skipping the
+    events it returns None for (``text_stream``, ``partial_object_stream``). Dropping it
+    closes the stream as dropping the :class:`EventIterator` does."""
+
+    __slots__ = ("_events", "_pick")
+
+    def __init__(self, events: EventIterator, pick: Callable[[StreamEvent], V | None]) -> None:
+        self._events = events
+        self._pick = pick
+
+    def __aiter__(self) -> PickedIterator[V]:
+        return self
+
+    async def __anext__(self) -> V:
+        pick = self._pick
+        async for event in self._events:
+            value = pick(event)
+            if value is not None:
+                return value
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        """Stop the stream and close the HTTP response."""
+        await self._events.aclose()
 
 
 class StreamResultBase(Generic[A]):
@@ -55,17 +119,18 @@ class StreamResultBase(Generic[A]):
     def __init__(self, source: Callable[[], AsyncIterator[StreamEvent]], acc: A) -> None:
         self._source = source
         self._acc = acc
-        self._active: weakref.ref[AsyncGenerator[StreamEvent, None]] | None = None
+        self._gen: AsyncGenerator[StreamEvent, None] | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._started = False
         self._done = False
 
-    def __aiter__(self) -> AsyncGenerator[StreamEvent, None]:
+    def __aiter__(self) -> EventIterator:
         if self._started:
             raise RuntimeError(self._ONCE)
         self._started = True
-        gen = self._iterate()
-        self._active = weakref.ref(gen)
-        return gen
+        self._gen = gen = self._iterate()
+        track(gen)
+        return EventIterator(self, gen)
 
     def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
         """Pull the events from ``self._source()``, fold each into ``self._acc`` and yield it."""
@@ -73,25 +138,40 @@ class StreamResultBase(Generic[A]):
 
     async def _consume(self) -> A:
         if not self._started:
-            async for _ in self:
+            self._started = True
+            gen = self._gen = self._iterate()
+            track(gen)
+            async for _ in gen:
                 pass
-        elif not self._done:
-            gen = self._active() if self._active else None
-            if gen is not None:
-                async for _ in gen:
-                    pass
+        elif self._closing is not None:
+            await self._closing
+        elif not self._done and self._gen is not None:
+            async for _ in self._gen:
+                pass
         if self._acc.error is not None:
             raise self._acc.error
         return self._acc
 
+    def _abandon(self) -> None:
+        """The iterator was dropped: close the stream now (synchronously where its cleanup
+        never waits on the network, else in a task that :meth:`aclose` awaits)."""
+        gen = self._gen
+        if gen is not None and not self._done and self._closing is None:
+            self._closing = close_now(gen)
+
     async def aclose(self) -> None:
-        """Stop the stream and close the HTTP response now. Safe to call more than once."""
+        """Stop the stream and close the HTTP response now. Safe to call more than once.
+
+        When it returns, the response is closed, :attr:`abort` is set (for a stream stopped
+        before its end) and ``on_finish`` has run.
+        """
         if not self._started:
             self._started = self._done = True
             return
-        gen = self._active() if self._active else None
-        if gen is not None:
-            await gen.aclose()
+        if self._closing is not None:
+            await self._closing
+        elif self._gen is not None:
+            await self._gen.aclose()
         self._done = True
 
     async def __aenter__(self) -> Self:

@@ -18,6 +18,7 @@ import itertools
 import json
 import random
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -182,6 +183,14 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 1024  # listen backlog: hundreds of clients may connect at once
     owner: ReplayServer
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that closes its connection (it stopped reading early) is normal: count it
+        instead of printing socketserver's traceback; anything else is still printed."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            self.owner._note_disconnect()
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class ReplayServer:
