@@ -147,6 +147,8 @@ def start_block(
     block_type = block["type"]
     if not isinstance(block_type, str):
         raise TypeError("content block type is not a string")
+    if index in state.ids:
+        raise ValueError(f"content block {index} started again before its content_block_stop")
     if block_type == "text":
         block_id = str(index)
         state.ids[index] = block_id
