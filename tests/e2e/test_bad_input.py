@@ -3,7 +3,11 @@ happened; no httpx, json or codec exception reaches the caller (they are only ch
 
 from __future__ import annotations
 
+import json
 import socket
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
 
 import fixture_util
 import pytest
@@ -11,6 +15,7 @@ import pytest
 from llmkit import generate_text, stream_text
 from llmkit.errors import (
     APIConnectionError,
+    APIError,
     InternalServerError,
     InvalidResponseError,
     LLMKitError,
@@ -20,6 +25,14 @@ from llmkit.errors import (
 from llmkit.providers.config import ProviderConfig
 from llmkit.providers.registry import ProviderRegistry
 from llmkit.testing.replay import ReplayResponse, ReplayServer
+from llmkit.tools import Tool
+from llmkit.types.events import (
+    ResponseMetadataEvent,
+    StreamEvent,
+    TextDeltaEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+)
 
 OPENAI_TEXT = next(
     e
@@ -135,3 +148,148 @@ async def test_connection_refused() -> None:
         async for _ in stream_text(model="local:m", prompt="hi", registry=registry, retry=0):
             pass
     assert info.value.provider_id == "local"
+
+
+# ---------------------------------------------------------------------------- wrong values
+# One regression test per cause the seeded mutation run (test_mutations.py) found; sans-IO
+# forms in tests/protocols/test_bad_values.py.
+async def _complete(
+    response: ReplayResponse, protocol: str = "openai-chat", **settings: Any
+) -> list[StreamEvent]:
+    with ReplayServer([response]) as server:
+        registry = ProviderRegistry([server.provider("local", protocol)])  # type: ignore[arg-type]
+        result = stream_text(model="local:m", prompt="hi", registry=registry, retry=0, **settings)
+        return [event async for event in result]
+
+
+class _Echo(Tool):
+    """An executable tool accepting any arguments."""
+
+    @property
+    def executable(self) -> bool:
+        return True
+
+    async def execute(self, args: Mapping[str, object]) -> object:
+        return "ran"
+
+
+DEEP = b"[" * 1000
+
+
+@pytest.mark.parametrize("protocol", ["openai-chat", "anthropic-messages"])
+async def test_deeply_nested_json_event_is_invalid(protocol: str) -> None:
+    _, error = await _run(ReplayResponse(b"data: " + DEEP + b"\n\n"), protocol)
+    assert isinstance(error, InvalidResponseError)
+    assert "nested too deeply" in str(error)
+    assert isinstance(error.__cause__, RecursionError)
+
+
+@pytest.mark.parametrize("protocol", ["openai-chat", "anthropic-messages"])
+async def test_deeply_nested_json_body_is_invalid(protocol: str) -> None:
+    with ReplayServer([ReplayResponse(DEEP, content_type="application/json")]) as server:
+        registry = ProviderRegistry([server.provider("local", protocol)])  # type: ignore[arg-type]
+        with pytest.raises(InvalidResponseError, match="nested too deeply"):
+            await generate_text(model="local:m", prompt="hi", registry=registry, retry=0)
+
+
+async def test_created_in_milliseconds_is_not_a_crash() -> None:
+    body = b'data: {"id":"x","created":1747148049000,"choices":[]}\n\ndata: [DONE]\n\n'
+    events = await _complete(ReplayResponse(body))
+    (meta,) = [e for e in events if isinstance(e, ResponseMetadataEvent)]
+    assert meta.created == datetime(2025, 5, 13, 14, 54, 9, tzinfo=timezone.utc)
+    body = b'data: {"id":"x","created":1e308,"choices":[]}\n\ndata: [DONE]\n\n'
+    events = await _complete(ReplayResponse(body))
+    assert [e.created for e in events if isinstance(e, ResponseMetadataEvent)] == [None]
+
+
+async def test_anthropic_non_string_text_delta_is_invalid() -> None:
+    body = (
+        b'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":1}}'
+        b'\n\ndata: {"type":"message_stop"}\n\n'
+    )
+    _, error = await _run(ReplayResponse(body), "anthropic-messages")
+    assert isinstance(error, InvalidResponseError)
+    assert "text_delta.text is int" in str(error)
+
+
+async def test_anthropic_bad_signature_on_a_block_open_at_the_end() -> None:
+    body = (
+        b'data: {"type":"content_block_start","index":0,"content_block":{"type":"thinking"}}\n\n'
+        b'data: {"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta",'
+        b'"thinking":"hm"}}\n\n'
+        b'data: {"type":"content_block_delta","index":0,"delta":{"type":"signature_delta",'
+        b'"signature":1}}\n\n'
+    )
+    seen, error = await _run(ReplayResponse(body), "anthropic-messages")
+    assert isinstance(error, InvalidResponseError)
+    assert "signature" in str(error)
+    assert isinstance(error, APIError) and error.partial is not None
+    assert error.partial.reasoning_text == "hm"
+    assert "reasoning_end" not in seen
+
+
+async def test_anthropic_truncated_with_an_open_block_is_a_stream_error() -> None:
+    body = (
+        b'data: {"type":"content_block_start","index":0,"content_block":{"type":"text"}}\n\n'
+        b'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta",'
+        b'"text":"Hi"}}\n\n'
+    )
+    seen, error = await _run(ReplayResponse(body), "anthropic-messages")
+    assert type(error) is StreamError and "before message_stop" in str(error)
+    assert "text_end" not in seen  # the truncated block is not reported as complete
+    assert error.partial is not None and error.partial.text == "Hi"
+
+
+@pytest.mark.parametrize("value", [b"[1]", b'{"a":1}'])
+async def test_openai_non_string_finish_reason_is_invalid(value: bytes) -> None:
+    _, error = await _run(
+        ReplayResponse(b'data: {"choices":[{"finish_reason":' + value + b"}]}\n\n")
+    )
+    assert isinstance(error, InvalidResponseError)
+    assert "finish_reason is" in str(error)
+
+
+@pytest.mark.parametrize("name", [b"5", b"true", b'{"a":1}', b'["f"]'])
+async def test_openai_non_string_tool_name_is_invalid(name: bytes) -> None:
+    chunk = (
+        b'data: {"choices":[{"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":'
+        + name
+        + b',"arguments":"{}"}}]},"finish_reason":"tool_calls"}]}\n\n'
+    )
+    with ReplayServer([ReplayResponse(chunk)]) as server:
+        registry = ProviderRegistry([server.provider("local", "openai-chat")])
+        with pytest.raises(InvalidResponseError, match=r"function\.name is"):
+            async for _ in stream_text(
+                model="local:m", prompt="hi", registry=registry, retry=0, tools=[_Echo(name="f")]
+            ):
+                pass
+
+
+async def test_tool_args_nested_too_deeply_go_back_to_the_model_as_an_error() -> None:
+    args = '{"a":' * 255 + "{}" + "}" * 255
+    chunk = {
+        "choices": [
+            {
+                "delta": {
+                    "tool_calls": [
+                        {"index": 0, "id": "c1", "function": {"name": "f", "arguments": args}}
+                    ]
+                },
+                "finish_reason": "tool_calls",
+            }
+        ]
+    }
+    body = b"data: " + json.dumps(chunk).encode() + b"\n\ndata: [DONE]\n\n"
+    events = await _complete(ReplayResponse(body), tools=[_Echo(name="f")])
+    (call,) = [e for e in events if isinstance(e, ToolCallEvent)]
+    assert call.args == {} and call.args_json == args
+    (result,) = [e for e in events if isinstance(e, ToolResultEvent)]
+    assert result.is_error and "nest deeper than" in str(result.result)
+    assert events[-1].type == "finish"
+
+
+async def test_media_type_is_case_insensitive() -> None:
+    body = b'data: {"choices":[{"delta":{"content":"Hi"},"finish_reason":"stop"}]}\n\n'
+    for content_type in ("TEXT/EVENT-STREAM", "Text/Event-Stream; charset=UTF-8"):
+        events = await _complete(ReplayResponse(body, content_type=content_type))
+        assert [e.delta for e in events if isinstance(e, TextDeltaEvent)] == ["Hi"]
