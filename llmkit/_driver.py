@@ -198,7 +198,7 @@ def _tokens(request: BuiltRequest, call: CallOptions) -> int:
     return len(body) // 4 + (call.max_output_tokens or 0)
 
 
-def _cached(
+async def _cached(
     target: Target, request: BuiltRequest, connection: Connection
 ) -> tuple[str | None, tuple[StreamEvent, ...] | None]:
     """The request's cache key (None: no cache) and the events cached under it (None: a miss)."""
@@ -207,7 +207,7 @@ def _cached(
     from llmkit.reliability.cache import request_key
 
     key = request_key(target.provider.id, target.model_id, request)
-    return key, connection.cache.get(key)
+    return key, await connection.cache.aget(key)
 
 
 def _fallback_worthy(exc: APIError, policy: RetryPolicy) -> bool:
@@ -408,7 +408,7 @@ async def stream_step(
     """
     if request is None:
         request = build_stream_request(target, call)
-    key, hit = _cached(target, request, connection)
+    key, hit = await _cached(target, request, connection)
     if hit is not None:
         for event in hit:
             yield event
@@ -464,7 +464,7 @@ async def stream_step(
                     record.append(event)
                 yield event
         if cache is not None and key is not None and record is not None:
-            cache.put(key, record)
+            await cache.aput(key, record)
     except asyncio.CancelledError as exc:
         error = watchdog.claim(exc)
         if error is None:
@@ -522,7 +522,7 @@ async def generate_step(
     """
     protocol = target.protocol
     request = protocol.build_request(call, target.provider, target.model_id, stream=False)
-    key, hit = _cached(target, request, connection)
+    key, hit = await _cached(target, request, connection)
     if hit is not None:
         return list(hit)
     cache = connection.cache
@@ -550,7 +550,7 @@ async def generate_step(
         if isinstance(start, StreamStartEvent):
             events[0] = StreamStartEvent(start.warnings, start.model, attempts)
         if cache is not None and key is not None:
-            cache.put(key, events)
+            await cache.aput(key, events)
         return events
     except asyncio.CancelledError as exc:
         error = watchdog.claim(exc)

@@ -9,6 +9,11 @@ credentials. A cached ``stream_text`` call replays the recorded events of a comp
 Entries expire after ``ttl`` seconds and the least recently used go first beyond ``maxsize``
 entries. The cache is in memory, per process, and safe on one event loop (no locking across
 threads).
+
+``ResponseCache(ttl=600, storage="redis://host:6379/0")`` keeps the entries in Redis instead,
+shared by every process using it (see :mod:`~llmkit.reliability.redis_cache`): Redis expires
+them after ``ttl`` and its ``maxmemory-policy`` evicts them (``maxsize`` does not apply). While
+Redis is unreachable, lookups miss and stores are skipped, with one logged warning per outage.
 """
 
 from __future__ import annotations
@@ -49,16 +54,25 @@ def request_key(provider_id: str, model_id: str, request: BuiltRequest) -> str:
 
 
 class ResponseCache:
-    """A TTL + LRU cache of finished responses (their stream events).
+    """A TTL + LRU cache of finished responses (their stream events), in memory or in Redis.
 
     Args:
-        maxsize: the most entries kept (least recently used dropped first).
+        maxsize: the most entries kept in memory (least recently used dropped first); not used
+            with a Redis ``storage``.
         ttl: seconds an entry stays valid.
-        timer: the clock (seconds), ``time.monotonic`` by default; tests pass a fake one.
+        timer: the clock (seconds) of the memory cache, ``time.monotonic`` by default; tests
+            pass a fake one. Redis expires entries on its own clock.
+        storage: None for this process's memory (the default), or a ``redis://``,
+            ``rediss://`` or ``unix://`` URL to share the entries with every process using
+            that Redis (``pip install "llmkit[redis]"``).
+        key_prefix: the prefix of the Redis keys (``<key_prefix>:v1:<request key>``).
 
     Attributes:
-        hits: lookups answered from the cache.
-        misses: lookups that were not.
+        hits: lookups answered from the cache (by this object, in this process).
+        misses: lookups that were not (with Redis, those made while it was down included).
+
+    Raises:
+        ValueError: ``storage`` is not a Redis URL.
     """
 
     def __init__(
@@ -67,6 +81,8 @@ class ResponseCache:
         ttl: float = 3600.0,
         *,
         timer: Callable[[], float] = time.monotonic,
+        storage: str | None = None,
+        key_prefix: str = "llmkit:cache",
     ) -> None:
         from cachetools import TTLCache
 
@@ -75,28 +91,96 @@ class ResponseCache:
         self.ttl = ttl
         self.hits = 0
         self.misses = 0
+        self.storage = storage
+        self._prefix = f"{key_prefix}:v1:"
+        if storage is not None:
+            from llmkit.reliability.redis_store import check_storage_url
 
-    def get(self, key: str) -> tuple[StreamEvent, ...] | None:
-        """The events stored under ``key``, or None (expired entries are gone)."""
-        events = self._data.get(key)
+            check_storage_url(storage)
+
+    def _count(self, events: tuple[StreamEvent, ...] | None) -> tuple[StreamEvent, ...] | None:
         if events is None:
             self.misses += 1
         else:
             self.hits += 1
         return events
 
+    def get(self, key: str) -> tuple[StreamEvent, ...] | None:
+        """The events stored under ``key``, or None (expired entries are gone).
+
+        With a Redis ``storage`` this blocks on the synchronous client; in async code use
+        :meth:`aget`.
+        """
+        if self.storage is None:
+            return self._count(self._data.get(key))
+        from llmkit.reliability import redis_cache
+
+        return self._count(redis_cache.get(self.storage, self._prefix + key))
+
     def put(self, key: str, events: Sequence[StreamEvent]) -> None:
-        """Store a complete response's events."""
-        self._data[key] = tuple(events)
+        """Store a complete response's events (with Redis: blocks; in async code use
+        :meth:`aput`)."""
+        if self.storage is None:
+            self._data[key] = tuple(events)
+            return
+        from llmkit.reliability import redis_cache
+
+        redis_cache.put(self.storage, self._prefix + key, events, self.ttl)
+
+    async def aget(self, key: str) -> tuple[StreamEvent, ...] | None:
+        """:meth:`get` for async code (the memory cache answers at once).
+
+        Returns:
+            The events, or None: absent, expired, or (with Redis) unreadable or Redis down.
+        """
+        if self.storage is None:
+            return self._count(self._data.get(key))
+        from llmkit.reliability import redis_cache
+
+        return self._count(await redis_cache.aget(self.storage, self._prefix + key))
+
+    async def aput(self, key: str, events: Sequence[StreamEvent]) -> None:
+        """:meth:`put` for async code; with Redis, skipped while it is down."""
+        if self.storage is None:
+            self._data[key] = tuple(events)
+            return
+        from llmkit.reliability import redis_cache
+
+        await redis_cache.aput(self.storage, self._prefix + key, events, self.ttl)
 
     def clear(self) -> None:
-        """Drop every entry."""
-        self._data.clear()
+        """Drop every entry (with Redis: every key under the prefix, for every process).
+
+        Raises:
+            redis.exceptions.RedisError, OSError: Redis is unreachable.
+        """
+        if self.storage is None:
+            self._data.clear()
+            return
+        from llmkit.reliability import redis_cache
+
+        redis_cache.clear(self.storage, self._prefix)
 
     def __len__(self) -> int:
-        return len(self._data)
+        """The number of entries (with Redis, a ``SCAN`` of the keys under the prefix).
+
+        Raises:
+            redis.exceptions.RedisError, OSError: Redis is unreachable.
+        """
+        if self.storage is None:
+            return len(self._data)
+        from llmkit.reliability import redis_cache
+
+        return redis_cache.count(self.storage, self._prefix)
 
     def __repr__(self) -> str:
+        if self.storage is not None:
+            from llmkit.auth.redact import redact
+
+            return (
+                f"ResponseCache(ttl={self.ttl:g}, storage={redact(self.storage)!r}, "
+                f"hits={self.hits}, misses={self.misses})"
+            )
         return (
             f"ResponseCache(maxsize={self.maxsize}, ttl={self.ttl:g}, entries={len(self)}, "
             f"hits={self.hits}, misses={self.misses})"

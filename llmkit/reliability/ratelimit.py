@@ -19,6 +19,9 @@ first); nothing is refused. The limiter also listens to the provider:
   (Anthropic: reset as an RFC 3339 time) hold the queue until the reset, before the provider
   refuses (at most 60 s).
 
+With ``storage="redis://..."`` the limits (and the pauses) are shared by every process using
+that Redis server: see :mod:`llmkit.reliability.redis_limits`.
+
 Sources: OpenAI API docs, "Rate limits" (headers); Anthropic API docs, "Rate limits" (response
 headers).
 """
@@ -33,10 +36,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from aiolimiter import AsyncLimiter
+    from pydantic._internal._repr import ReprArgs
 
 __all__ = ["Limiter", "RateLimit", "get_limiter", "header_pause"]
 
@@ -47,11 +51,22 @@ class RateLimit(BaseModel):
     """Client-side limits for one provider (or one model of it).
 
     Attributes:
-        requests_per_minute: requests started per 60 s (a leaky bucket; bursts up to the rate).
-        tokens_per_minute: estimated tokens (input + ``max_output_tokens``) per 60 s.
+        requests_per_minute: requests started per ``period`` (60 s): in memory a leaky bucket
+            (bursts up to the rate); on Redis a sliding window (never more in any ``period``).
+        tokens_per_minute: estimated tokens (input + ``max_output_tokens``) per ``period``.
         max_concurrency: requests in flight at once (a stream counts until it is closed).
         per_model: keep separate limits for each model id instead of one for the provider.
         follow_headers: slow down on the provider's rate-limit headers and ``retry-after``.
+        period: the window, in seconds, that ``requests_per_minute`` and ``tokens_per_minute``
+            count over (60 by default; shorter in tests).
+        storage: where the limits live: None for this process's memory (the default), or a
+            ``redis://``, ``rediss://`` or ``unix://`` URL to share the request and token
+            windows and the header-driven pauses with every process using that Redis
+            (``pip install "llmkit[redis]"``; see
+            :mod:`~llmkit.reliability.redis_limits`). ``max_concurrency`` stays per process.
+        key_prefix: the prefix of the Redis keys (``<key_prefix>:{<provider>}:req``...); give
+            limits that must not share a window (two accounts of one provider) different
+            prefixes.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -61,6 +76,24 @@ class RateLimit(BaseModel):
     max_concurrency: int | None = Field(default=None, ge=1)
     per_model: bool = False
     follow_headers: bool = True
+    period: float = Field(default=60.0, gt=0)
+    storage: str | None = None
+    key_prefix: str = Field(default="llmkit:ratelimit", min_length=1)
+
+    @field_validator("storage")
+    @classmethod
+    def _check_storage(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from llmkit.reliability.redis_store import check_storage_url
+
+        return check_storage_url(value)
+
+    def __repr_args__(self) -> ReprArgs:
+        from llmkit.auth.redact import redact
+
+        for name, value in super().__repr_args__():  # a storage URL may hold a password
+            yield name, redact(value) if name == "storage" and isinstance(value, str) else value
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -137,16 +170,21 @@ class Limiter:
         self.limit = limit
         self._gate = asyncio.Lock()  # FIFO: asyncio wakes lock waiters in arrival order
         self._slots = asyncio.Semaphore(limit.max_concurrency) if limit.max_concurrency else None
-        self._rpm: AsyncLimiter | None = None
-        self._tpm: AsyncLimiter | None = None
-        if limit.requests_per_minute or limit.tokens_per_minute:
-            from aiolimiter import AsyncLimiter
-
-            if limit.requests_per_minute:
-                self._rpm = AsyncLimiter(limit.requests_per_minute, 60.0)
-            if limit.tokens_per_minute:
-                self._tpm = AsyncLimiter(limit.tokens_per_minute, 60.0)
+        self._rpm, self._tpm = self._buckets(limit)
         self._paused_until = 0.0  # loop time
+
+    def _buckets(self, limit: RateLimit) -> tuple[AsyncLimiter | None, AsyncLimiter | None]:
+        """The in-memory requests and tokens buckets (None where the limit is unset)."""
+        if not (limit.requests_per_minute or limit.tokens_per_minute):
+            return None, None
+        from aiolimiter import AsyncLimiter
+
+        rpm = limit.requests_per_minute
+        tpm = limit.tokens_per_minute
+        return (
+            AsyncLimiter(rpm, limit.period) if rpm else None,
+            AsyncLimiter(tpm, limit.period) if tpm else None,
+        )
 
     async def acquire(self, tokens: int = 0) -> None:
         """Wait for a turn: the pause, one request, ``tokens`` tokens, a concurrency slot.
@@ -195,7 +233,8 @@ _limiters: weakref.WeakKeyDictionary[
 
 
 def get_limiter(limit: RateLimit, provider_id: str, model_id: str) -> Limiter:
-    """The shared :class:`Limiter` for a provider (or model) on the running event loop."""
+    """The shared :class:`Limiter` for a provider (or model) on the running event loop (a
+    :class:`~llmkit.reliability.redis_limits.RedisLimiter` when the limit has a ``storage``)."""
     loop = asyncio.get_running_loop()
     table = _limiters.get(loop)
     if table is None:
@@ -203,5 +242,12 @@ def get_limiter(limit: RateLimit, provider_id: str, model_id: str) -> Limiter:
     key = (provider_id, model_id if limit.per_model else None, limit)
     limiter = table.get(key)
     if limiter is None:
-        limiter = table[key] = Limiter(limit)
+        if limit.storage is None:
+            limiter = Limiter(limit)
+        else:
+            from llmkit.reliability.redis_limits import RedisLimiter
+
+            name = f"{provider_id}:{model_id}" if limit.per_model else provider_id
+            limiter = RedisLimiter(limit, name)
+        table[key] = limiter
     return limiter
