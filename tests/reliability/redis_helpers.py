@@ -16,7 +16,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from llmkit.testing.mock import MockTurn, openai_chat_json
+from llmkit.testing.mock import MockTurn, openai_chat_json, openai_chat_sse
 
 REDIS_SERVER = shutil.which("redis-server")
 WORKER = Path(__file__).with_name("redis_worker.py")
@@ -107,12 +107,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         arrived = time.monotonic()
-        self.rfile.read(int(self.headers.get("content-length", 0)))
+        request = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
         with self.server.lock:
             self.server.arrivals.append(arrived)
-        body = openai_chat_json(MockTurn(text="ok"))
+        if request.get("stream"):
+            body, kind = openai_chat_sse(MockTurn(text="ok")), "text/event-stream"
+        else:
+            body, kind = openai_chat_json(MockTurn(text="ok")), "application/json"
         self.send_response(200)
-        self.send_header("content-type", "application/json")
+        self.send_header("content-type", kind)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -129,7 +132,8 @@ class _Server(ThreadingHTTPServer):
 
 class CountingProvider:
     """A loopback OpenAI-style provider that notes when each request arrives
-    (``time.monotonic()`` of this process, as the handler starts) and answers ``ok``."""
+    (``time.monotonic()`` of this process, as the handler starts) and answers ``ok`` (as a
+    stream when the request asks for one)."""
 
     def __init__(self) -> None:
         self._server = _Server()
