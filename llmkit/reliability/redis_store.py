@@ -6,10 +6,11 @@ connections belong to the loop that opened them) and one synchronous client per 
 (for ``ResponseCache.get`` / ``put`` called outside a loop).
 
 A link also tracks outages. The first failed command of an outage logs one warning on the
-``llmkit.reliability`` logger (the URL with its password masked); for the next
-:data:`RETRY_INTERVAL` seconds the callers do not try Redis at all (each falls back at once, see
-:mod:`~llmkit.reliability.redis_limits` and :mod:`~llmkit.reliability.cache`); then one command
-tries again, and the first one that succeeds logs that Redis is back.
+``llmkit.reliability`` logger (the URL with its password masked; one for the rate limits, one
+for the cache); for the next :data:`RETRY_INTERVAL` seconds the callers do not try Redis at all
+(each falls back at once, see :mod:`~llmkit.reliability.redis_limits` and
+:mod:`~llmkit.reliability.redis_cache`); then one command tries again, and the first one that
+succeeds logs that Redis is back.
 
 ``redis`` (``pip install "llmkit[redis]"``) is imported here, on first use of a Redis storage.
 """
@@ -110,6 +111,7 @@ class Outage:
         self.label = redact(url)
         self.down = False
         self._retry_at = 0.0  # monotonic seconds
+        self._warned: set[str] = set()  # the fallbacks announced in this outage
 
     def available(self) -> bool:
         """False while a recent failure says not to try Redis (for :data:`RETRY_INTERVAL`)."""
@@ -120,7 +122,8 @@ class Outage:
         return max(self._retry_at - time.monotonic(), 0.0) if self.down else 0.0
 
     def failed(self, exc: BaseException, fallback: str) -> None:
-        """Note a failed command; log a warning the first time in an outage.
+        """Note a failed command; log a warning the first time in an outage (once per
+        ``fallback``: the rate limits and the cache each say what they do meanwhile).
 
         Args:
             exc: the error.
@@ -128,8 +131,9 @@ class Outage:
                 enforced per process", ...).
         """
         self._retry_at = time.monotonic() + RETRY_INTERVAL
-        if not self.down:
-            self.down = True
+        self.down = True
+        if fallback not in self._warned:
+            self._warned.add(fallback)
             logger.warning(
                 "Redis at %s is unreachable (%s: %s); %s until it answers",
                 self.label,
@@ -142,6 +146,7 @@ class Outage:
         """Note a successful command; log the end of an outage."""
         if self.down:
             self.down = False
+            self._warned.clear()
             logger.warning("Redis at %s answers again", self.label)
 
 

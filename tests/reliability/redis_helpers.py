@@ -110,11 +110,17 @@ class _Handler(BaseHTTPRequestHandler):
         request = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
         with self.server.lock:
             self.server.arrivals.append(arrived)
-        if request.get("stream"):
+            status, headers = self.server.script.pop(0) if self.server.script else (200, {})
+        if status >= 400:
+            error = {"error": {"message": "slow down", "type": "rate_limit_error"}}
+            body, kind = json.dumps(error).encode(), "application/json"
+        elif request.get("stream"):
             body, kind = openai_chat_sse(MockTurn(text="ok")), "text/event-stream"
         else:
             body, kind = openai_chat_json(MockTurn(text="ok")), "application/json"
-        self.send_response(200)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("content-type", kind)
         self.send_header("content-length", str(len(body)))
         self.end_headers()
@@ -124,19 +130,25 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, script: list[tuple[int, dict[str, str]]]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.lock = threading.Lock()
         self.arrivals: list[float] = []
+        self.script = script
 
 
 class CountingProvider:
     """A loopback OpenAI-style provider that notes when each request arrives
     (``time.monotonic()`` of this process, as the handler starts) and answers ``ok`` (as a
-    stream when the request asks for one)."""
+    stream when the request asks for one).
 
-    def __init__(self) -> None:
-        self._server = _Server()
+    Args:
+        script: the status and extra headers of the first responses, in order (an error status
+            gets an OpenAI-style error body); the rest are 200.
+    """
+
+    def __init__(self, script: list[tuple[int, dict[str, str]]] | None = None) -> None:
+        self._server = _Server(list(script or ()))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

@@ -18,6 +18,7 @@ import time
 import pytest
 import redis
 
+from llmkit import ProviderConfig, ProviderRegistry, RateLimitError, generate_text
 from llmkit.reliability import RateLimit, redis_store
 from llmkit.reliability.ratelimit import get_limiter
 from llmkit.reliability.redis_limits import RedisLimiter
@@ -198,6 +199,48 @@ async def test_header_pause_is_shared(redis_server: RedisServer) -> None:
     started = time.monotonic()
     await two.acquire()
     assert time.monotonic() - started >= 0.4
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [
+        (200, {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1s"}),
+        (429, {"retry-after": "1"}),
+    ],
+    ids=["remaining-0", "429-retry-after"],
+)
+async def test_a_pause_from_the_provider_holds_every_process(
+    redis_server: RedisServer, status: int, headers: dict[str, str]
+) -> None:
+    # two RateLimits that differ only in a per-process setting: separate limiters (as in two
+    # processes) sharing the provider's keys in Redis
+    first = RateLimit(requests_per_minute=1000, storage=redis_server.url)
+    second = RateLimit(requests_per_minute=1000, storage=redis_server.url, max_concurrency=50)
+    with CountingProvider([(status, headers)]) as provider:
+        registry = ProviderRegistry(
+            [
+                ProviderConfig(
+                    id="loop",
+                    protocol="openai-chat",
+                    base_url=f"{provider.url}/v1",
+                    auth="none",
+                    api_key_required=False,
+                )
+            ]
+        )
+        try:
+            await generate_text(
+                model="loop:m", prompt="a", registry=registry, rate_limit=first, retry=0
+            )
+        except RateLimitError:
+            assert status == 429
+        await asyncio.sleep(0.05)  # the pause is shared in the background
+        result = await generate_text(
+            model="loop:m", prompt="b", registry=registry, rate_limit=second, retry=0
+        )
+        assert result.text == "ok"
+        first_at, second_at = provider.arrivals
+    assert second_at - first_at >= 0.9  # the second limiter had not seen the headers itself
 
 
 async def test_token_window_is_shared(redis_server: RedisServer) -> None:
