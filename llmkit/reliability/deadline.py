@@ -219,12 +219,18 @@ class Watchdog:
 
         Uncancels the task (Python 3.11+) so the cancellation does not leak; if the task was
         also cancelled by someone else, returns None so that cancellation propagates.
+
+        Before 3.11 a task counts no cancellations (a second ``cancel()`` before the first is
+        delivered merges into it), so the watchdog's own cancellation is always claimed there.
+        A task class that backports ``uncancel`` to 3.10 (pytest-asyncio's runner) is not
+        asked either: anyio re-cancels natively cancelled tasks on 3.10 without uncancelling
+        them, so its count would read as someone else's cancellation.
         """
         if self.fired is None or not isinstance(exc, asyncio.CancelledError):
             return None
         error, self.fired = self.fired, None
-        task = self.task
-        uncancel = getattr(task, "uncancel", None)
-        if uncancel is not None and uncancel() > 0:
-            return None
+        if sys.version_info >= (3, 11):
+            task = self.task
+            if task is not None and task.uncancel() > 0:
+                return None
         return error

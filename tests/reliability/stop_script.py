@@ -132,8 +132,11 @@ async def run(server: ReplayServer) -> Any:
         except asyncio.CancelledError:
             snapshot(result)
     elif PATTERN == "timeout":
-        try:
-            await asyncio.wait_for(_until_text_then_wait(result), 0.5)
+        events = result.__aiter__()
+        while (await events.__anext__()).type != "text_delta":
+            pass
+        try:  # asyncio.timeout on 3.11+ cancels the same way
+            await asyncio.wait_for(_rest(events), 0.3)
         except asyncio.TimeoutError:
             snapshot(result)
     elif PATTERN == "tool_break":
@@ -154,8 +157,8 @@ async def run(server: ReplayServer) -> Any:
     return None
 
 
-async def _until_text_then_wait(result: Any) -> None:
-    async for _event in result:
+async def _rest(events: Any) -> None:
+    async for _event in events:
         pass
 
 
