@@ -160,5 +160,5 @@ def test_a_keychain_that_hangs_times_out() -> None:
         store.get(SERVICE, "acme")
     with pytest.raises(KeychainError, match="locked"):
         store.set(SERVICE, "acme", KEY)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 8  # the 10 s backend calls were not waited for
     release.set()

@@ -4,7 +4,6 @@ and cancellation (break, aclose, async with, task cancel) closing the HTTP respo
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
 from collections.abc import Iterator
 
@@ -37,7 +36,7 @@ def _registry(server: ReplayServer) -> ProviderRegistry:
     return ProviderRegistry([server.provider("local", "openai-chat")])
 
 
-async def _wait_for_disconnect(server: ReplayServer, seconds: float = 3.0) -> float:
+async def _wait_for_disconnect(server: ReplayServer, seconds: float = 30.0) -> float:
     start = time.monotonic()
     while server.disconnects == 0:
         if time.monotonic() - start > seconds:
@@ -97,9 +96,8 @@ async def test_break_closes_the_response_at_once(slow_server: ReplayServer) -> N
         if event.type == "text_delta":
             seen.append(event.delta)
             break
-    gc.collect()
-    waited = await _wait_for_disconnect(slow_server)
-    assert waited < 2.0
+    assert result.abort is not None  # closed when the loop was left, before any await
+    await _wait_for_disconnect(slow_server)
     assert seen == ["The "]
     assert await result.text == "The "  # what arrived before the abort
 

@@ -12,7 +12,12 @@ from llmkit.reliability import RetryPolicy, Timeouts
 from llmkit.testing.mock import MockTurn, anthropic_messages_sse, openai_chat_sse
 
 FAST = Timeouts(connect=1.0, first_event=0.5, idle=0.5)
-"""Scaled-down limits: the tests' stalls last tenths of seconds, not minutes."""
+"""Scaled-down limits for the rows that test a timeout: the stalls last tenths of seconds, not
+minutes. A busy machine only makes them fire later, never earlier."""
+
+PATIENT = Timeouts(connect=30.0, first_event=60.0, idle=60.0)
+"""Limits no loaded machine reaches, for the rows that must not time out (a 0.5 s first-event
+limit made a healthy retry time out once under a CPU hog)."""
 
 TEXT = "Hello from a flaky network"
 

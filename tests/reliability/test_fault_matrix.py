@@ -26,6 +26,7 @@ from llmkit.reliability import Timeouts
 from reliability.faults import Fault, FaultServer
 from reliability.helpers import (
     FAST,
+    PATIENT,
     TEXT,
     FakeSleep,
     anthropic_error,
@@ -61,7 +62,7 @@ class Row:
     message: str = ""
     partial: str | None = None  # text delivered before the error (error.partial.text)
     protocol: ProtocolName = "openai-chat"
-    timeouts: Timeouts = FAST
+    timeouts: Timeouts = PATIENT
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -196,6 +197,7 @@ ROWS = [
         IdleTimeoutError,
         "no stream event for 0.5 s",
         partial="Hello from",
+        timeouts=FAST,
     ),
     Row(
         "keep-alive comments only",
@@ -211,6 +213,7 @@ ROWS = [
         _backoff(2),
         FirstEventTimeoutError,
         "no response event within 0.5 s",
+        timeouts=FAST,
     ),
     Row(
         "invalid UTF-8",
