@@ -195,3 +195,20 @@ def test_tool_args_nested_too_deeply_are_an_args_error() -> None:
     events = run(OPENAI, OPENAI_PROVIDER, openai_chunk({"tool_calls": [call]}, "tool_calls"))
     (tool,) = [e for e in events if isinstance(e, ToolCallEvent)]
     assert tool.args == {} and tool.args_error is not None and tool.args_json == _nested(256)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        {"type": "text", "text": 5},
+        {"type": "thinking", "thinking": ["x"]},
+        {"type": "thinking", "thinking": "", "signature": 1},
+    ],
+)
+def test_anthropic_non_string_initial_block_text_is_invalid(block: dict[str, Any]) -> None:
+    start = {"type": "content_block_start", "index": 0, "content_block": block}
+    with pytest.raises(InvalidResponseError, match="not a string"):
+        run(ANTHROPIC, ANTHROPIC_PROVIDER, start)
+    body = {"type": "message", "content": [block], "stop_reason": "end_turn"}
+    with pytest.raises(InvalidResponseError, match="not a string"):
+        ANTHROPIC.parse_response(json.dumps(body).encode(), ANTHROPIC_PROVIDER)

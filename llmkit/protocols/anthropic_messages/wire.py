@@ -94,6 +94,10 @@ class AnthropicState(StreamState):
 
 
 # ---------------------------------------------------------------------------- helpers
+def _not_str(field: str, value: object) -> TypeError:
+    return TypeError(f"{field} is {type(value).__name__}, not a string")
+
+
 def _source(state: AnthropicState, obj: Mapping[str, object], out: list[StreamEvent]) -> None:
     """A source event for a citation or a search result (``url`` when it has one)."""
     url = obj.get("url")
@@ -155,7 +159,9 @@ def start_block(
         state.kinds[index] = "text"
         state.blocks.start_text(block_id, out)
         text = block.get("text")
-        if text and isinstance(text, str):
+        if text is not None and type(text) is not str:
+            raise _not_str("text block text", text)
+        if text:
             out.append(TextDeltaEvent(block_id, text))
         citations = block.get("citations")
         if isinstance(citations, list):
@@ -166,11 +172,14 @@ def start_block(
         state.ids[index] = block_id
         state.kinds[index] = "reasoning"
         state.blocks.start_reasoning(block_id, out)
-        thinking = block.get("thinking")
-        if thinking and isinstance(thinking, str):
+        thinking, signature = block.get("thinking"), block.get("signature")
+        if thinking is not None and type(thinking) is not str:
+            raise _not_str("thinking block thinking", thinking)
+        if signature is not None and type(signature) is not str:
+            raise _not_str("thinking block signature", signature)
+        if thinking:
             out.append(ReasoningDeltaEvent(block_id, thinking))
-        signature = block.get("signature")
-        if signature and isinstance(signature, str):
+        if signature:
             state.signatures[index] = [signature]
     elif block_type == "redacted_thinking":
         block_id = str(index)
@@ -224,10 +233,6 @@ def _open_implicit(state: AnthropicState, index: int, kind: str, out: list[Strea
 
 
 # ---------------------------------------------------------------------------- events
-def _not_str(field: str, value: object) -> TypeError:
-    return TypeError(f"{field} is {type(value).__name__}, not a string")
-
-
 def _delta(state: AnthropicState, obj: dict[str, Any]) -> list[StreamEvent]:
     delta = obj["delta"]
     index = obj["index"]
