@@ -130,7 +130,8 @@ def make(cls: type[LLMKitError]) -> LLMKitError:
         if isinstance(error, base):
             for name, value in fields.items():
                 setattr(error, name, value)
-    error.add_note("a note added by the caller")
+    # a caller's note (PEP 678; set by hand before 3.11, where add_note does not exist)
+    error.__notes__ = ["a note added by the caller"]  # type: ignore[attr-defined]
     return error
 
 

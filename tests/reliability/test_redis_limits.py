@@ -181,7 +181,7 @@ async def test_outage_keeps_the_limit_per_process(
     redis_server.kill()
     await limiter.acquire()
     await limiter.acquire()
-    with pytest.raises(TimeoutError):  # a fourth request in 60 s waits, Redis or not
+    with pytest.raises(asyncio.TimeoutError):  # a fourth request in 60 s waits, Redis or not
         await asyncio.wait_for(limiter.acquire(), 0.5)
 
 
