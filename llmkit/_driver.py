@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from llmkit.auth.request import open_authorized, resolve_credentials, send_authorized
 from llmkit.auth.secret import Secret
-from llmkit.errors import APIError, APIStatusError, ConfigurationError
+from llmkit.errors import APIError, APIStatusError, ConfigurationError, StreamError
 from llmkit.protocols import Protocol, get_protocol
 from llmkit.protocols.base import BuiltRequest
 from llmkit.providers import default_registry
@@ -155,6 +155,17 @@ def build_call(options: Mapping[str, object]) -> CallOptions:
         return CallOptions.model_validate({k: v for k, v in options.items() if v is not None})
     except ValidationError as exc:
         raise ConfigurationError(f"invalid call options: {exc}") from exc
+
+
+def _scrub(exc: APIError, credential_headers: Mapping[str, str]) -> None:
+    """Remove the request's credentials from an error a protocol built from a 200 response
+    (in-band error event, error object in a JSON body); non-2xx bodies are cleaned in the
+    transport before they are parsed."""
+    if isinstance(exc, (StreamError, APIStatusError)):
+        from llmkit.auth.redact import credential_values, scrub_error
+
+        names = {name.lower() for name in credential_headers}
+        scrub_error(exc, credential_values(credential_headers, names))
 
 
 def _label(exc: APIError, target: Target) -> None:
@@ -337,6 +348,7 @@ class _Opened:
     state: Any
     buffered: list[StreamEvent]
     done: bool
+    credential_headers: Mapping[str, str]
 
 
 async def _open_stream(
@@ -353,6 +365,7 @@ async def _open_stream(
 
     protocol, provider = target.protocol, target.provider
     stack = AsyncExitStack()
+    creds: Credentials | None = None
     try:
         creds, options = await _start_attempt(
             stack, target, request, call, connection, timeouts, watchdog
@@ -371,10 +384,14 @@ async def _open_stream(
             if events:
                 buffered += events
                 if any(e.type not in _PRELUDE for e in events):
-                    return _Opened(target, request, stack, sses, state, buffered, False)
+                    return _Opened(
+                        target, request, stack, sses, state, buffered, False, creds.headers
+                    )
         buffered += protocol.finish(state)
-        return _Opened(target, request, stack, sses, state, buffered, True)
+        return _Opened(target, request, stack, sses, state, buffered, True, creds.headers)
     except BaseException as exc:
+        if isinstance(exc, APIError) and creds is not None:
+            _scrub(exc, creds.headers)
         timeout = watchdog.claim(exc)  # a first-event timeout is this attempt's failure
         await stack.aclose()
         if timeout is not None:
@@ -472,6 +489,8 @@ async def stream_step(
         _label(error, answering)
         raise error from None
     except APIError as exc:
+        if opened is not None:
+            _scrub(exc, opened.credential_headers)
         _label(exc, answering)
         raise
     finally:
@@ -505,7 +524,11 @@ async def _generate_once(
         if timeout is None:
             raise
         raise timeout from None
-    events = protocol.parse_response(body, provider)
+    try:
+        events = protocol.parse_response(body, provider)
+    except APIError as exc:
+        _scrub(exc, creds.headers)
+        raise
     return [StreamStartEvent(request.warnings, target.name), *events]
 
 

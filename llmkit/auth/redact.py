@@ -27,6 +27,7 @@ __all__ = [
     "install_log_redaction",
     "redact",
     "redact_error_body",
+    "scrub_error",
 ]
 
 REDACTED = "***"
@@ -124,6 +125,37 @@ def redact_error_body(body: bytes, secrets: Collection[str]) -> bytes:
             if raw in body:
                 body = body.replace(raw, REDACTED.encode())
     return _KEY_SHAPES_BYTES.sub(lambda m: m[1] + REDACTED.encode(), body)
+
+
+def _scrub(value: object, secrets: Collection[str]) -> object:
+    if isinstance(value, bytes):
+        return redact_error_body(value, secrets)
+    if isinstance(value, str):
+        return redact_error_body(value.encode(), secrets).decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value
+
+
+def scrub_error(error: BaseException, secrets: Collection[str]) -> None:
+    """Remove ``secrets`` and well-known key shapes from an error built from provider data.
+
+    For the errors a protocol builds from a 200 response (an in-band ``error`` event in a
+    stream, an error object in a JSON body), which do not pass through the non-2xx boundary of
+    :func:`~llmkit.transport.http.open_response`: ``args`` and every text field (``message``,
+    ``body``, ``raw``, ``error_code``...) are cleaned in place (strings, bytes, and the strings
+    inside a parsed JSON body).
+
+    Args:
+        error: the exception to clean.
+        secrets: the credential values the request was sent with (:func:`credential_values`).
+    """
+    error.args = tuple(_scrub(arg, secrets) for arg in error.args)
+    fields = vars(error)
+    for name, value in fields.items():
+        fields[name] = _scrub(value, secrets)
 
 
 class RedactingFilter(logging.Filter):
