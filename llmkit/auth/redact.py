@@ -131,7 +131,9 @@ def _scrub(value: object, secrets: Collection[str]) -> object:
     if isinstance(value, bytes):
         return redact_error_body(value, secrets)
     if isinstance(value, str):
-        return redact_error_body(value.encode(), secrets).decode("utf-8", "replace")
+        # lone surrogates (a JSON "\ud800" escape) survive the round trip unchanged
+        cleaned = redact_error_body(value.encode("utf-8", "surrogatepass"), secrets)
+        return cleaned.decode("utf-8", "surrogatepass")
     if isinstance(value, dict):
         return {k: _scrub(v, secrets) for k, v in value.items()}
     if isinstance(value, list):

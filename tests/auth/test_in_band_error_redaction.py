@@ -61,3 +61,12 @@ async def test_in_band_error_does_not_carry_the_key(
             else:
                 await generate_text(model="echo:m", prompt="hi", registry=registry, retry=0)
     _assert_clean(info.value)
+
+
+def test_text_with_lone_surrogates_is_cleaned_unchanged_otherwise() -> None:
+    from llmkit.auth.redact import scrub_error
+    from llmkit.errors import StreamError
+
+    error = StreamError(f"bad \ud800 {KEY}")
+    scrub_error(error, [KEY])
+    assert error.message == "bad \ud800 ***"
