@@ -6,9 +6,10 @@ UTF-8 in a bytes body, an integer too long to convert) and ``RecursionError`` (J
 about a thousand levels deep: ``json.loads`` is recursive). No ``json`` exception reaches the
 caller; the original is chained.
 
-The per-event hot paths (``parse_chunk``, ``parse_event``) call ``json.loads`` inline inside a
-``try`` that catches :data:`JSON_ERRORS` and raise :func:`invalid_json` (a ``try`` costs
-nothing when nothing is raised); the other paths call :func:`loads`.
+Bytes must be valid UTF-8 (RFC 8259). The per-event hot paths (``parse_chunk``,
+``parse_event``) call ``json.loads`` inline inside a ``try`` that catches :data:`JSON_ERRORS`
+and raise :func:`invalid_json` (a ``try`` costs nothing when nothing is raised); the other
+paths call :func:`loads`.
 """
 
 from __future__ import annotations
@@ -82,11 +83,14 @@ def loads(
 ) -> Any:
     """Decode JSON text or bytes, or raise :func:`invalid_json`'s error (chained).
 
+    Bytes are decoded as strict UTF-8 (a leading BOM is dropped), as the stream decoder does:
+    ``json.loads`` alone would let UTF-8-encoded surrogates through as lone surrogates.
+
     Raises:
         InvalidResponseError: ``raw`` is not JSON, is not valid UTF-8, or nests too deeply.
     """
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw)
     except JSON_ERRORS as exc:
         raise invalid_json(
             exc, raw, message, hint, provider_id=provider_id, model_id=model_id

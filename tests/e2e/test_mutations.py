@@ -47,7 +47,7 @@ from llmkit.tools import Tool
 from llmkit.types.events import StreamEvent
 
 SEED = 20250514
-MEMORY_MUTATIONS = 24  # per fixture, each through stream_text and generate_text
+MEMORY_MUTATIONS = 40  # per fixture, each through stream_text and generate_text
 LOOPBACK_MUTATIONS = 2  # per fixture, over a real socket
 SAFETY_TIMEOUT = 30.0  # seconds per run; only a hang reaches it
 

@@ -212,3 +212,18 @@ def test_anthropic_non_string_initial_block_text_is_invalid(block: dict[str, Any
     body = {"type": "message", "content": [block], "stop_reason": "end_turn"}
     with pytest.raises(InvalidResponseError, match="not a string"):
         ANTHROPIC.parse_response(json.dumps(body).encode(), ANTHROPIC_PROVIDER)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "provider"),
+    [(OPENAI, OPENAI_PROVIDER), (ANTHROPIC, ANTHROPIC_PROVIDER)],
+    ids=["openai", "anthropic"],
+)
+def test_body_that_is_not_utf8_is_invalid(
+    protocol: Protocol[Any], provider: ProviderConfig
+) -> None:
+    # json.loads(bytes) alone would accept UTF-8-encoded surrogates as lone surrogates
+    for bad in (b"\xed\xa0\x80", b"\xff"):
+        body = b'{"choices": [], "content": [], "x": "a' + bad + b'"}'
+        with pytest.raises(InvalidResponseError, match=r"not (valid )?JSON.*utf-8"):
+            protocol.parse_response(body, provider)
