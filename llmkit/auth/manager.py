@@ -32,6 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from llmkit.auth.chatgpt import (
+    login_with_registration,
+    refresh_agent_token,
+    uses_agent_registration,
+)
 from llmkit.auth.copilot import ApiToken, exchange_copilot_token
 from llmkit.auth.oauth import DeviceCodeCallback, device_code_login, pkce_login
 from llmkit.auth.oauth import refresh_access_token as _refresh
@@ -348,17 +353,30 @@ class AuthManager:
                     self._tokens[key] = stored
                     return stored
                 self.token_requests += 1
-                fresh = await _refresh(
-                    provider.oauth,
-                    stored.refresh_token,
-                    provider_id=provider.id,
-                    timeout=self.http_timeout,
-                )
+                fresh = await self._refresh(provider, key, stored.refresh_token)
                 # Persist the (possibly rotated) refresh token before anyone uses the new
                 # access token: a crash after this point loses nothing.
                 await asyncio.to_thread(self.token_store.save, key, fresh)
                 self._tokens[key] = fresh
                 return fresh
+
+    async def _refresh(self, provider: ProviderConfig, key: str, refresh: Secret) -> OAuthToken:
+        assert provider.oauth is not None
+        if uses_agent_registration(provider.oauth):
+            # Sign in with ChatGPT (llmkit/auth/chatgpt.py): the issued client id and the
+            # RFC 8707 resource (the provider's base URL) go with the refresh.
+            return await refresh_agent_token(
+                self.store,
+                key,
+                provider.oauth,
+                refresh,
+                resource=provider.base_url,
+                provider_id=provider.id,
+                timeout=self.http_timeout,
+            )
+        return await _refresh(
+            provider.oauth, refresh, provider_id=provider.id, timeout=self.http_timeout
+        )
 
     async def _api_token(
         self, provider: ProviderConfig, key: str, login: Secret, rejected: Secret | None
@@ -417,7 +435,19 @@ class AuthManager:
         if config is None:
             raise AuthError(f"provider {provider.id!r} has no OAuth login; use an API key")
         key = self.account_key(provider, account)
-        if (flow or config.flow) == "pkce":
+        if uses_agent_registration(config):
+            import webbrowser
+
+            token = await login_with_registration(
+                self.store,
+                key,
+                config,
+                resource=provider.base_url,
+                open_url=open_url or webbrowser.open,
+                timeout=self.http_timeout,
+                wait=wait,
+            )
+        elif (flow or config.flow) == "pkce":
             import webbrowser
 
             token = await pkce_login(

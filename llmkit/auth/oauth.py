@@ -18,7 +18,7 @@ import hmac
 import inspect
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -295,12 +295,18 @@ async def pkce_login(
 
 
 async def refresh_access_token(
-    config: OAuthConfig, refresh_token: Secret, *, provider_id: str, timeout: float = 30.0
+    config: OAuthConfig,
+    refresh_token: Secret,
+    *,
+    provider_id: str,
+    timeout: float = 30.0,
+    params: Mapping[str, str] | None = None,
 ) -> OAuthToken:
     """Trade a refresh token for a new token set (RFC 6749 §6).
 
     When the server rotates refresh tokens the result carries the new one; otherwise it keeps
-    ``refresh_token``.
+    ``refresh_token``. ``params`` are extra form fields of the request (e.g. an RFC 8707
+    ``resource``).
 
     Raises:
         TokenRefreshError: ``login_required`` for ``invalid_grant`` (expired, revoked or
@@ -308,7 +314,9 @@ async def refresh_access_token(
     """
     async with oauth_client(config, timeout=timeout) as oauth:
         try:
-            raw = await oauth.refresh_token(config.token_url, refresh_token=refresh_token.reveal())
+            raw = await oauth.refresh_token(
+                config.token_url, refresh_token=refresh_token.reveal(), **(params or {})
+            )
             token = OAuthToken.from_response(dict(raw))
         except Exception as exc:
             error, description = _oauth_error(exc)

@@ -9,7 +9,12 @@ authlib's framework-agnostic ``AuthorizationServer`` with a minimal ``http.serve
 - refresh tokens with rotation (a new refresh token every time) and reuse detection (a used
   refresh token is rejected with ``invalid_grant`` and revokes the whole token family);
 - a protected OpenAI-chat endpoint ``POST /v1/chat/completions`` (401 for unknown or expired
-  tokens) and a GitHub-Copilot-style exchange ``GET /copilot_internal/v2/token``.
+  tokens) and a GitHub-Copilot-style exchange ``GET /copilot_internal/v2/token``;
+- Sign-in-with-ChatGPT-style client registration: ``/authorize`` with
+  ``client_id=dynamic_agent_client`` issues a client id (``oaiapp_test_<n>``) and returns it in
+  the redirect; only that id may redeem the code and refresh its tokens; the token response
+  carries an ID token (``iss`` = the server, ``aud`` = the issued id, the request's ``nonce``);
+  ``State.grant_plan = False`` withholds the ``chatgpt.tokens.use.direct`` scope.
 
 Every request is counted per path and grant type. Tokens carry a canary prefix so tests can
 grep every output for it.
@@ -17,6 +22,7 @@ grep every output for it.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -24,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from authlib.oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request
@@ -36,16 +42,24 @@ from authlib.oauth2.rfc8628 import DeviceAuthorizationEndpoint, DeviceCodeGrant
 
 CANARY_TOKEN = "canary-tok-5be1d0"
 CLIENT_ID = "llmkit-test-client"
+DYNAMIC_CLIENT = "dynamic_agent_client"
+PLAN_SCOPE = "chatgpt.tokens.use.direct"
 
 
 class Client(ClientMixin):
+    def __init__(self, client_id: str = CLIENT_ID, grant_plan: bool = True) -> None:
+        self.client_id = client_id
+        self.grant_plan = grant_plan
+
     def get_client_id(self) -> str:
-        return CLIENT_ID
+        return self.client_id
 
     def get_default_redirect_uri(self) -> str | None:
         return None
 
     def get_allowed_scope(self, scope: str) -> str:
+        if not self.grant_plan:
+            return " ".join(s for s in (scope or "").split() if s != PLAN_SCOPE)
         return scope or ""
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
@@ -74,9 +88,10 @@ class Token:
     expires_in: int
     family: int
     revoked: bool = False
+    client_id: str | None = None  # set for registered (agent) clients: only they may refresh
 
     def check_client(self, client: Any) -> bool:
-        return True
+        return self.client_id is None or client.get_client_id() == self.client_id
 
     def get_scope(self) -> str:
         return self.scope
@@ -109,6 +124,11 @@ class State:
     reuse_detected: int = 0
     chat_auth: list[str] = field(default_factory=list)
     reject_chat: bool = False  # answer 401 to every chat request
+    agent_clients: dict[str, str] = field(default_factory=dict)  # issued id -> ext_agent_host_id
+    authorize_requests: list[dict[str, str]] = field(default_factory=list)
+    token_forms: list[dict[str, str]] = field(default_factory=list)  # every /token form
+    nonces: dict[str, str] = field(default_factory=dict)  # code -> nonce
+    grant_plan: bool = True  # grant chatgpt.tokens.use.direct to registered clients
 
     def count(self, name: str) -> None:
         with self.lock:
@@ -149,11 +169,17 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         )
 
     def query_client(self, client_id: str) -> Client | None:
-        return Client() if client_id == CLIENT_ID else None
+        if client_id in (CLIENT_ID, DYNAMIC_CLIENT):
+            return Client(client_id, self.state.grant_plan)
+        if client_id in self.state.agent_clients:
+            return Client(client_id, self.state.grant_plan)
+        return None
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         old = getattr(request, "refresh_token", None)
         family = old.family if isinstance(old, Token) else next(self.state.families)
+        client = getattr(request, "client", None)
+        client_id = client.get_client_id() if isinstance(client, Client) else None
         record = Token(
             token["access_token"],
             token.get("refresh_token"),
@@ -161,6 +187,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
             time.time(),
             int(token["expires_in"]),
             family,
+            client_id=client_id if client_id in self.state.agent_clients else None,
         )
         with self.state.lock:
             self.state.tokens[record.access_token] = record
@@ -239,14 +266,20 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     def save_authorization_code(self, code: str, request: Any) -> None:
         self.state.codes[code] = {
             "redirect_uri": request.payload.redirect_uri,
-            "scope": request.payload.scope or "",
+            "scope": request.client.get_allowed_scope(request.payload.scope or ""),
             "code_challenge": request.payload.data.get("code_challenge"),
             "code_challenge_method": request.payload.data.get("code_challenge_method"),
+            "client_id": getattr(request, "issued_client_id", CLIENT_ID),
         }
+        nonce = request.payload.data.get("nonce")
+        if nonce:
+            self.state.nonces[code] = nonce
 
     def query_authorization_code(self, code: str, client: Any) -> Any:
         data = self.state.codes.get(code)
-        return None if data is None else AuthCode(code, data)
+        if data is None or data["client_id"] != client.get_client_id():
+            return None  # a code is redeemed only by the client it was issued to
+        return AuthCode(code, data)
 
     def delete_authorization_code(self, authorization_code: Any) -> None:
         self.state.codes.pop(authorization_code.code, None)
@@ -362,6 +395,13 @@ class OAuthTestServer:
         return dict(token)
 
 
+def _unsigned_jwt(claims: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
 def _handler(app: OAuthTestServer) -> type[BaseHTTPRequestHandler]:
     state = app.state
 
@@ -399,19 +439,25 @@ def _handler(app: OAuthTestServer) -> type[BaseHTTPRequestHandler]:
             state.count(path)
             if path == "/token":
                 state.count("grant:" + request.form.get("grant_type", "?"))
+                state.token_forms.append(dict(request.form))
                 if state.token_delay:
                     time.sleep(state.token_delay)
-                self._send(*app.server.create_token_response(request))
+                self._send(*self._with_id_token(request, app.server.create_token_response(request)))
             elif path == "/device_authorization":
                 self._send(*app.server.create_endpoint_response("device_authorization", request))
             elif path == "/device/approve":
                 state.grants[request.args["user_code"]] = request.args.get("deny") != "1"
                 self._send(200, {"ok": True})
             elif path == "/authorize":
+                state.authorize_requests.append(dict(request.args))
+                issued = self._register(request)
                 grant = app.server.get_consent_grant(request, end_user={"id": "user-1"})
                 status, _, headers = app.server.create_authorization_response(
                     request, grant_user={"id": "user-1"}, grant=grant
                 )
+                omit = getattr(app, "omit_issued_client", False)
+                if issued and not omit and "Location" in headers:  # comes back with the code
+                    headers["Location"] += "&" + urlencode({"client_id": issued})
                 self._send(status, b"", headers)
             elif path == "/copilot_internal/v2/token":
                 self._copilot()
@@ -419,6 +465,45 @@ def _handler(app: OAuthTestServer) -> type[BaseHTTPRequestHandler]:
                 self._chat()
             else:
                 self._send(404, {"error": "not_found"})
+
+        def _register(self, request: Request) -> str | None:
+            """The client id issued to a first sign-in with dynamic_agent_client (else None);
+            a returning client keeps its id."""
+            client_id = request.args.get("client_id")
+            if client_id in state.agent_clients:
+                request.issued_client_id = client_id  # type: ignore[attr-defined]
+                return None
+            if client_id != DYNAMIC_CLIENT:
+                return None
+            issued = f"oaiapp_test_{next(state.serial)}"
+            state.agent_clients[issued] = request.args.get("ext_agent_host_id", "")
+            request.issued_client_id = issued  # type: ignore[attr-defined]
+            return issued
+
+        def _with_id_token(
+            self, request: Request, response: tuple[int, Any, dict[str, str]]
+        ) -> tuple[int, Any, dict[str, str]]:
+            status, body, headers = response
+            client_id = request.form.get("client_id", "")
+            code = request.form.get("code", "")
+            if status != 200 or client_id not in state.agent_clients or not code:
+                return response
+            data = json.loads(body) if isinstance(body, str) else dict(body)
+            now = int(time.time())
+            claims = {
+                "iss": app.base,
+                "aud": [client_id],
+                "sub": "user-1",
+                "iat": now,
+                "exp": now + 3600,
+                "email": "user@example.test",
+            }
+            nonce = state.nonces.pop(code, None)
+            if nonce:
+                claims["nonce"] = nonce
+            claims.update(getattr(app, "id_token_claims", {}))
+            data["id_token"] = _unsigned_jwt(claims)
+            return status, data, headers
 
         def _bearer(self, scheme: str = "Bearer") -> Token | None:
             value = self.headers.get("Authorization", "")
