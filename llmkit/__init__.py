@@ -39,12 +39,18 @@ _EXPORTS: dict[str, str] = {
     "has_tool_call": "llmkit._steps",
     # providers
     "ProviderConfig": "llmkit.providers.config",
-    "Quirks": "llmkit.providers.config",
+    "Quirks": "llmkit.protocols.openai_chat.quirks",
     "OAuthConfig": "llmkit.providers.config",
     "TokenExchange": "llmkit.providers.config",
     "ProviderRegistry": "llmkit.providers.registry",
     "list_models": "llmkit._models",
     "ModelInfo": "llmkit.types.models",
+    # protocols
+    "Protocol": "llmkit.protocols.base",
+    "StreamState": "llmkit.protocols.base",
+    "BuiltRequest": "llmkit.protocols.base",
+    "register_protocol": "llmkit.protocols.registry",
+    "get_protocol": "llmkit.protocols.registry",
     # credentials
     "Secret": "llmkit.auth.secret",
     "KeyStore": "llmkit.auth.store",
@@ -134,6 +140,7 @@ __all__ = [
     "AuthManager",
     "AuthenticationError",
     "BadRequestError",
+    "BuiltRequest",
     "CallOptions",
     "CallSettings",
     "CallWarning",
@@ -168,6 +175,7 @@ __all__ = [
     "PartialResult",
     "PermissionDeniedError",
     "PlaintextFileStore",
+    "Protocol",
     "ProviderConfig",
     "ProviderRegistry",
     "Quirks",
@@ -190,6 +198,7 @@ __all__ = [
     "StreamEvent",
     "StreamObjectResult",
     "StreamStartEvent",
+    "StreamState",
     "StreamTextResult",
     "SystemMessage",
     "TextCallSettings",
@@ -216,8 +225,10 @@ __all__ = [
     "UserMessage",
     "generate_object",
     "generate_text",
+    "get_protocol",
     "has_tool_call",
     "list_models",
+    "register_protocol",
     "registry",
     "step_count_is",
     "stream_object",
@@ -266,7 +277,10 @@ if TYPE_CHECKING:
         TotalTimeoutError,
         UnsupportedFeatureError,
     )
-    from llmkit.providers.config import OAuthConfig, ProviderConfig, Quirks, TokenExchange
+    from llmkit.protocols.base import BuiltRequest, Protocol, StreamState
+    from llmkit.protocols.openai_chat.quirks import Quirks
+    from llmkit.protocols.registry import get_protocol, register_protocol
+    from llmkit.providers.config import OAuthConfig, ProviderConfig, TokenExchange
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.cache import ResponseCache
     from llmkit.reliability.deadline import Timeouts

@@ -139,10 +139,14 @@ def resolve_target(model: str, registry: ProviderRegistry | None) -> Target:
     """Resolve ``"provider:model"`` through the registry (default ``llmkit.registry``).
 
     Raises:
-        NoSuchProviderError, ConfigurationError: see :meth:`ProviderRegistry.resolve`.
+        NoSuchProviderError, ConfigurationError: see :meth:`ProviderRegistry.resolve`; also an
+            unknown protocol name (the message lists the known ones).
+        InvalidProviderConfigError: the provider's quirks do not fit its protocol.
     """
     provider, model_id = (registry or default_registry()).resolve(model)
-    return Target(provider, model_id, get_protocol(provider.protocol))
+    protocol = get_protocol(provider.protocol)
+    protocol.quirks_of(provider)  # a quirk that does not fit the protocol fails here, at once
+    return Target(provider, model_id, protocol)
 
 
 def build_call(options: Mapping[str, object]) -> CallOptions:

@@ -36,9 +36,9 @@ def prepare(
 ) -> tuple[CallOptions, str | None]:
     """The call options and the forced tool's name (None: the object is the response text).
 
-    With reasoning on, the tool is offered with ``tool_choice: "auto"`` and the system prompt
-    asks for it, because providers reject a forced tool choice while thinking (Anthropic
-    "Extended thinking", "Extended thinking with tool use").
+    With reasoning on, on a protocol whose API rejects a forced tool choice while thinking
+    (``Protocol.forced_tool_with_reasoning`` False: Anthropic "Extended thinking with tool
+    use"), the tool is offered with ``tool_choice: "auto"`` and the system prompt asks for it.
 
     Raises:
         UnsupportedFeatureError: ``mode="json"`` on a protocol without a response format.
@@ -61,7 +61,7 @@ def prepare(
         description=wrapped.description or TOOL_DESCRIPTION,
         parameters=wrapped.json_schema,
     )
-    if settings.get("reasoning") is None:
+    if settings.get("reasoning") is None or target.protocol.forced_tool_with_reasoning:
         choice = NamedToolChoice(tool_name=wrapped.name)
         return call_options(settings, tools=[tool], tool_choice=choice), wrapped.name
     ask = f"Give your answer by calling the tool {wrapped.name!r}."

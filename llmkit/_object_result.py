@@ -131,9 +131,10 @@ def _message(
     message = f"no object generated: {shown}{more}"
     if finish_reason == "length":
         message += "; the output was cut at the token limit: raise max_output_tokens"
-    refusal = (finish.provider_metadata or {}).get("openai", {}) if finish else {}
-    if refusal.get("refusal"):
-        message += f"; the model refused: {refusal['refusal']}"
+    for data in (finish.provider_metadata or {}).values() if finish else ():
+        if isinstance(data, dict) and data.get("refusal"):  # whichever protocol reported it
+            message += f"; the model refused: {data['refusal']}"
+            break
     return message
 
 

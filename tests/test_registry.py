@@ -89,7 +89,7 @@ def test_provider_config_validation() -> None:
     with pytest.raises(ValueError, match="base_url"):
         ProviderConfig(id="x", protocol="openai-chat", base_url="ftp://x")
     with pytest.raises(ValueError, match="protocol"):
-        ProviderConfig(id="x", protocol="grpc", base_url="https://x")  # type: ignore[arg-type]
+        ProviderConfig(id="x", protocol="Not A Name", base_url="https://x")
     with pytest.raises(ValueError, match="id"):
         ProviderConfig(id="Bad Id", protocol="openai-chat", base_url="https://x")
 
@@ -148,7 +148,7 @@ def test_default_registry_reads_the_file_named_by_the_environment(
     ("text", "needle"),
     [
         ("[providers.x\nprotocol=", "not valid TOML"),
-        ('[providers.x]\nprotocol = "grpc"\nbase_url = "https://x"', "invalid provider 'x'"),
+        ('[providers.x]\nprotocol = "Not valid"\nbase_url = "https://x"', "invalid provider 'x'"),
         ('[providers.x]\nprotocol = "openai-chat"', "base_url"),
         ('[providers.x]\nprotocol = "openai-chat"\nbase_url = "https://x"\nwat = 1', "wat"),
         ('providers = "nope"', "table"),
@@ -160,3 +160,18 @@ def test_bad_providers_file(tmp_path: Path, text: str, needle: str) -> None:
     with pytest.raises(InvalidProviderConfigError, match=needle) as info:
         load_providers_file(path)
     assert str(path) in str(info.value)
+
+
+def test_an_unknown_protocol_is_refused_when_the_provider_is_resolved() -> None:
+    from llmkit import ConfigurationError, stream_text
+
+    registry = ProviderRegistry([ProviderConfig(id="x", protocol="grpc", base_url="https://x")])
+    with pytest.raises(ConfigurationError, match=r"unknown protocol 'grpc'.*openai-chat"):
+        stream_text(model="x:m", prompt="hi", registry=registry)
+
+
+def test_quirks_that_do_not_fit_the_protocol_are_refused_with_their_names() -> None:
+    with pytest.raises(ValueError, match="max_tokens_feld"):
+        ProviderConfig(
+            id="x", protocol="openai-chat", base_url="https://x", quirks={"max_tokens_feld": 1}
+        )

@@ -15,7 +15,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from llmkit.types.events import StreamEvent
 from llmkit.types.warnings import CallWarning
@@ -25,10 +27,21 @@ if TYPE_CHECKING:
 
     from llmkit.errors import APIStatusError
     from llmkit.providers.config import ProviderConfig
+    from llmkit.testing.mock import MockTurn
     from llmkit.types.models import ModelInfo
     from llmkit.types.options import CallOptions
 
-__all__ = ["BuiltRequest", "Protocol", "StreamState", "run_sse"]
+__all__ = ["BuiltRequest", "Framing", "NoQuirks", "Protocol", "StreamState", "run_sse"]
+
+Framing = Literal["sse", "ndjson"]
+"""How a streamed response is cut into events: server-sent events (``text/event-stream``) or
+newline-delimited JSON (one JSON value per line, ``application/x-ndjson``)."""
+
+
+class NoQuirks(BaseModel):
+    """The quirks model of a protocol with no documented provider deviations (no flags)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,19 +78,107 @@ S = TypeVar("S", bound=StreamState)
 class Protocol(abc.ABC, Generic[S]):
     """A wire protocol: request building and response parsing, no I/O.
 
+    Subclass it, set the class attributes, implement the abstract methods, and register it
+    with :func:`llmkit.register_protocol`; every ``ProviderConfig(protocol=<name>)`` then uses
+    it. Methods never do I/O and never test a provider id: provider deviations come from the
+    provider's quirks (:meth:`quirks_of`).
+
     Class attributes:
         name: the protocol id used in :class:`~llmkit.providers.config.ProviderConfig`
-            (``openai-chat``, ``anthropic-messages``).
+            (``openai-chat``, ``anthropic-messages``; ``[a-z0-9][a-z0-9._-]*``).
         metadata_key: the key under which this protocol's opaque data is kept in
             ``provider_metadata`` and read from ``provider_options`` (``openai``, ``anthropic``).
+        framing: how a streamed response is cut into events (:data:`Framing`): ``sse`` (each
+            :meth:`parse_event` call gets one server-sent event) or ``ndjson`` (each call gets
+            one line, as a ``ServerSentEvent`` whose ``data`` is the line and ``event`` is
+            ``message``).
+        default_auth: how a provider of this protocol sends its key when its config does not
+            say (``bearer``, ``x-api-key``, ``api-key``, ``none``).
+        quirks_model: the pydantic model of this protocol's quirk flags; a provider's
+            ``quirks`` (a dict or an instance) is validated against it (:meth:`quirks_of`).
         supports_response_format: the protocol maps ``CallOptions.response_format`` (a JSON
             Schema for the response text) natively; when False, ``generate_object`` and
             ``stream_object`` force a tool call whose input schema is the schema instead.
+        forced_tool_with_reasoning: the API accepts a forced ``tool_choice`` while reasoning is
+            on; when False (Anthropic "Extended thinking with tool use"), structured output
+            with reasoning offers the tool with ``tool_choice: "auto"`` and asks for it.
+        fake_call_id_prefix: the prefix of tool call ids in the testing kit's responses
+            (``call`` → ``call_0_1``).
     """
 
     name: ClassVar[str]
     metadata_key: ClassVar[str]
+    framing: ClassVar[Framing] = "sse"
+    default_auth: ClassVar[str] = "bearer"
+    quirks_model: ClassVar[type[BaseModel]] = NoQuirks
     supports_response_format: ClassVar[bool] = False
+    forced_tool_with_reasoning: ClassVar[bool] = True
+    fake_call_id_prefix: ClassVar[str] = "call"
+
+    def quirks_of(self, provider: ProviderConfig) -> BaseModel:
+        """The provider's quirk flags as this protocol's :attr:`quirks_model` (validated once
+        per provider config, then cached on it).
+
+        Raises:
+            InvalidProviderConfigError: the provider's quirks do not fit the model (an unknown
+                flag or a wrong value); the message names them.
+        """
+        quirks = provider.quirks
+        model = self.quirks_model
+        if type(quirks) is model:
+            return quirks
+        cached = provider.__pydantic_private__ or {}
+        hit = cached.get("_quirks")
+        if hit is not None and type(hit) is model:
+            return hit
+        values = quirks.model_dump(exclude_unset=True) if isinstance(quirks, BaseModel) else quirks
+        try:
+            validated = model.model_validate(values)
+        except ValidationError as exc:
+            from llmkit.errors import InvalidProviderConfigError
+
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise InvalidProviderConfigError(
+                f"provider {provider.id!r}: quirks do not fit protocol {self.name!r} "
+                f"({problems}); see {model.__module__}.{model.__name__} for the flags"
+            ) from None
+        provider._quirks = validated
+        return validated
+
+    def fake_wants_stream(self, path: str, body: object) -> bool:
+        """Whether a request (its URL path and parsed JSON body) asks for a streamed response;
+        the testing kit answers accordingly. Default: the body's ``"stream": true``."""
+        return isinstance(body, dict) and body.get("stream") is True
+
+    def fake_stream(self, turn: MockTurn, model: str) -> bytes:
+        """The bytes of a streamed response answering with ``turn`` (the testing kit's
+        encoder: :class:`~llmkit.testing.MockModel` serves them).
+
+        Raises:
+            UnsupportedFeatureError: the protocol has no testing-kit encoder (the default).
+        """
+        from llmkit.errors import UnsupportedFeatureError
+
+        raise UnsupportedFeatureError(
+            f"protocol {self.name!r} has no testing-kit encoder; implement fake_stream and "
+            "fake_body to use it with MockModel"
+        )
+
+    def fake_body(self, turn: MockTurn, model: str) -> bytes:
+        """The JSON body of a non-streamed response answering with ``turn`` (testing kit).
+
+        Raises:
+            UnsupportedFeatureError: the protocol has no testing-kit encoder (the default).
+        """
+        from llmkit.errors import UnsupportedFeatureError
+
+        raise UnsupportedFeatureError(
+            f"protocol {self.name!r} has no testing-kit encoder for non-streamed bodies; "
+            "implement fake_body to use it with MockModel and generate_text"
+        )
 
     @abc.abstractmethod
     def build_request(

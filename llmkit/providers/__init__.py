@@ -1,6 +1,7 @@
 """Providers: configuration, built-ins and the registry."""
 
-from llmkit.providers.config import AuthScheme, ProviderConfig, Quirks
+from llmkit.protocols.openai_chat.quirks import Quirks
+from llmkit.providers.config import AuthScheme, ProviderConfig
 from llmkit.providers.registry import ProviderRegistry
 
 __all__ = ["AuthScheme", "ProviderConfig", "ProviderRegistry", "Quirks", "default_registry"]

@@ -1,14 +1,16 @@
 """Built-in providers, as data.
 
 Each entry names its protocol, base URL, key environment variable, auth scheme, default model and
-the quirk flags its API needs (see :class:`~llmkit.providers.config.Quirks` for each flag's
-source). Base URLs follow each provider's API reference ("OpenAI compatibility" pages for the
-OpenAI-chat compatibles).
+the quirk flags its API needs (see
+:class:`~llmkit.protocols.openai_chat.quirks.OpenAIChatQuirks` for each flag's source). Base
+URLs follow each provider's API reference ("OpenAI compatibility" pages for the OpenAI-chat
+compatibles).
 """
 
 from __future__ import annotations
 
-from llmkit.providers.config import OAuthConfig, ProviderConfig, Quirks, TokenExchange
+from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks as Quirks
+from llmkit.providers.config import OAuthConfig, ProviderConfig, TokenExchange
 
 __all__ = ["BUILTIN_PROVIDERS"]
 

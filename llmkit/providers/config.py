@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from llmkit.reliability.deadline import Timeouts
 from llmkit.reliability.ratelimit import RateLimit
@@ -14,82 +13,20 @@ from llmkit.reliability.retry import RetryPolicy
 from llmkit.reliability.urls import url_problem
 
 __all__ = [
-    "PROTOCOL_AUTH",
     "AuthScheme",
     "OAuthConfig",
     "ProtocolName",
     "ProviderConfig",
-    "Quirks",
     "TokenExchange",
 ]
 
-ProtocolName: TypeAlias = Literal["openai-chat", "anthropic-messages"]
+ProtocolName: TypeAlias = str
+"""A registered protocol name: ``openai-chat``, ``anthropic-messages``, or one added with
+:func:`llmkit.register_protocol` (see :func:`llmkit.protocols.registry.protocol_names`)."""
 
 AuthScheme: TypeAlias = Literal["bearer", "x-api-key", "api-key", "none"]
 """How the credential is sent: ``Authorization: Bearer <key>`` (OpenAI and most compatibles),
 ``x-api-key: <key>`` (Anthropic), ``api-key: <key>`` (Azure OpenAI), or not at all."""
-
-PROTOCOL_AUTH: Mapping[ProtocolName, AuthScheme] = MappingProxyType(
-    {
-        # OpenAI API reference, "Authentication": Authorization: Bearer OPENAI_API_KEY
-        "openai-chat": "bearer",
-        # Anthropic API reference, "Versions" / "Authentication": x-api-key, with the
-        # anthropic-version header the protocol adds when the config sets none
-        "anthropic-messages": "x-api-key",
-    }
-)
-"""Each protocol's own auth scheme: the :attr:`ProviderConfig.auth` of a provider that does not
-set one."""
-
-
-class Quirks(BaseModel):
-    """Documented deviations of a provider from its protocol's reference behaviour.
-
-    Protocol code reads these flags; it never tests a provider id.
-
-    Attributes:
-        system_role: role of the system prompt message in OpenAI chat: ``system``, or
-            ``developer`` for OpenAI reasoning models (OpenAI API reference, Chat, "developer
-            message").
-        max_tokens_field: ``max_tokens`` or ``max_completion_tokens``. OpenAI deprecated
-            ``max_tokens`` and its o-series/gpt-5 models reject it (OpenAI API reference, Chat,
-            create, ``max_completion_tokens``); most compatibles only know ``max_tokens``.
-        stream_usage: send ``stream_options: {"include_usage": true}`` so the stream ends with a
-            usage chunk (OpenAI API reference, ``stream_options``). Off for servers that reject
-            unknown fields or always send usage (Mistral).
-        reasoning_fields: delta fields that carry reasoning text, checked in order: DeepSeek
-            sends ``reasoning_content`` (DeepSeek API docs, "Reasoning Model"), OpenRouter and
-            Groq send ``reasoning`` (OpenRouter docs, "Reasoning Tokens"; Groq docs,
-            "Reasoning").
-        reasoning_effort: the provider accepts ``reasoning_effort`` (OpenAI, Groq, xAI...);
-            otherwise a reasoning effort setting is dropped with a warning.
-        usage_in_x_groq: older Groq streams report usage only in ``x_groq.usage`` of the last
-            chunk (Groq API reference, chat streaming).
-        top_k: the provider accepts ``top_k`` in OpenAI chat (vLLM, Together, OpenRouter do;
-            OpenAI does not), otherwise dropped with a warning.
-        json_output: how a JSON Schema response format is sent in OpenAI chat: ``json_schema``
-            (OpenAI "Structured Outputs": ``response_format: {"type": "json_schema", ...}``) or
-            ``json_object`` for providers that only have JSON mode (DeepSeek API docs, "JSON
-            Output"; Moonshot Kimi API docs, "JSON Mode"; Zhipu GLM): ``{"type":
-            "json_object"}`` with the schema added to the system prompt.
-        replay_reasoning_field: the assistant-message field that carries earlier reasoning
-            back to the provider, or None (reasoning parts are then dropped with a warning).
-            DeepSeek's thinking mode needs ``reasoning_content`` sent back on assistant turns
-            that made tool calls, or answers 400 (DeepSeek API docs, "Thinking Mode", tool
-            calls); it ignores it on other turns, so llmkit sends it only with tool calls.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    system_role: Literal["system", "developer"] = "system"
-    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
-    stream_usage: bool = True
-    reasoning_fields: tuple[str, ...] = ("reasoning_content", "reasoning")
-    reasoning_effort: bool = True
-    usage_in_x_groq: bool = False
-    top_k: bool = False
-    json_output: Literal["json_schema", "json_object"] = "json_schema"
-    replay_reasoning_field: str | None = None
 
 
 class TokenExchange(BaseModel):
@@ -157,18 +94,22 @@ class ProviderConfig(BaseModel):
     Attributes:
         id: the registry id, the part before ``:`` in ``"provider:model"`` (``[a-z0-9._-]+``).
         name: a display name.
-        protocol: ``openai-chat`` or ``anthropic-messages``.
+        protocol: a registered protocol name (``openai-chat``, ``anthropic-messages``, or one
+            added with :func:`llmkit.register_protocol`); checked when the provider is
+            resolved, with an error listing the known names.
         base_url: the API root the protocol's endpoint path is appended to, e.g.
             ``https://api.openai.com/v1`` (→ ``/chat/completions``).
         api_key_env: the environment variable holding the API key (``OPENAI_API_KEY``).
         api_key_required: False for local servers (Ollama, LM Studio, vLLM) that accept any key.
         auth: how the key is sent (:data:`AuthScheme`); when not given, the protocol's own
-            scheme from :data:`PROTOCOL_AUTH` (``bearer`` for ``openai-chat``, ``x-api-key``
-            for ``anthropic-messages``).
+            scheme (its ``default_auth``: ``bearer`` for ``openai-chat``, ``x-api-key`` for
+            ``anthropic-messages``); register a protocol of your own before its providers.
         headers: headers sent on every request (e.g. ``anthropic-version``).
         default_model: the model used when the model string names only the provider.
         models: well-known model ids (informational; any id is accepted).
-        quirks: documented protocol deviations (:class:`Quirks`).
+        quirks: documented deviations from the protocol, as the protocol's quirks model
+            (e.g. :class:`~llmkit.protocols.openai_chat.quirks.OpenAIChatQuirks`) or a dict of
+            its flags; validated against the protocol when the provider is resolved.
         retry: how calls to this provider are retried (:class:`~llmkit.RetryPolicy`; default
             two retries, 0.5 s doubling to 8 s); a call's ``retry=`` wins.
         timeouts: time limits (:class:`~llmkit.Timeouts`: connect 5 s, first event 600 s, idle
@@ -187,7 +128,7 @@ class ProviderConfig(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     name: str = ""
-    protocol: ProtocolName
+    protocol: ProtocolName = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     base_url: str
     api_key_env: str | None = None
     api_key_required: bool = True
@@ -195,7 +136,7 @@ class ProviderConfig(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     default_model: str | None = None
     models: tuple[str, ...] = ()
-    quirks: Quirks = Field(default_factory=Quirks)
+    quirks: dict[str, object] | BaseModel = Field(default_factory=dict, union_mode="left_to_right")
     retry: RetryPolicy | None = None
     timeouts: Timeouts | None = None
     rate_limit: RateLimit | None = None
@@ -204,14 +145,19 @@ class ProviderConfig(BaseModel):
     supports_oauth: bool = False
     oauth: OAuthConfig | None = None
 
+    _quirks: BaseModel | None = PrivateAttr(default=None)
+    """The quirks validated against the protocol's model (set by ``Protocol.quirks_of``)."""
+
     @model_validator(mode="before")
     @classmethod
     def _protocol_auth(cls, data: object) -> object:
         if isinstance(data, Mapping) and "auth" not in data:
+            from llmkit.protocols.registry import default_auth
+
             protocol = data.get("protocol")
-            for name, scheme in PROTOCOL_AUTH.items():
-                if name == protocol:
-                    return {**data, "auth": scheme}
+            scheme = default_auth(protocol) if isinstance(protocol, str) else None
+            if scheme is not None:
+                return {**data, "auth": scheme}
         return data
 
     @field_validator("base_url")
@@ -220,6 +166,18 @@ class ProviderConfig(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("base_url must start with http:// or https://")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _protocol_quirks(self) -> ProviderConfig:
+        # quirks given as a dict (a providers file, code; none: {}) become the protocol's model
+        # now when the protocol is known, so a typo fails here; else when it is resolved
+        if isinstance(self.quirks, dict):
+            from llmkit.protocols.registry import BUILTIN, get_protocol, registered
+
+            if self.protocol in BUILTIN or registered(self.protocol):
+                model = get_protocol(self.protocol).quirks_model
+                object.__setattr__(self, "quirks", model.model_validate(self.quirks))
+        return self
 
     @model_validator(mode="after")
     def _check_base_url_safety(self) -> ProviderConfig:
@@ -233,3 +191,12 @@ class ProviderConfig(BaseModel):
             f"ProviderConfig(id={self.id!r}, protocol={self.protocol!r}, "
             f"base_url={self.base_url!r})"
         )
+
+
+def __getattr__(name: str) -> object:
+    # ``Quirks`` moved to the protocol that owns the flags; the old import path keeps working
+    if name == "Quirks":
+        from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks
+
+        return OpenAIChatQuirks
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ served by a loopback :class:`~llmkit.testing.replay.ReplayServer`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -66,171 +66,13 @@ class MockTurn:
         return f"{prefix}_{index}"
 
 
-def _pieces(text: str, size: int) -> list[str]:
-    return [text[i : i + size] for i in range(0, len(text), size)]
+from llmkit.protocols.anthropic_messages.fake import (  # noqa: E402  (re-exported)
+    anthropic_messages_json,
+    anthropic_messages_sse,
+)
+from llmkit.protocols.openai_chat.fake import openai_chat_json, openai_chat_sse  # noqa: E402
 
-
-def _args_pieces(args: dict[str, object], size: int | None) -> list[str]:
-    text = json.dumps(args)
-    return [text] if size is None else _pieces(text, size)
-
-
-def _sse(data: object, event: str | None = None) -> bytes:
-    head = f"event: {event}\n" if event else ""
-    return f"{head}data: {json.dumps(data)}\n\n".encode()
-
-
-def openai_chat_sse(turn: MockTurn, model: str = "mock-model") -> bytes:
-    """An OpenAI ``chat.completion.chunk`` stream (with usage chunk and ``[DONE]``)."""
-    base = {"id": "chatcmpl-mock", "object": "chat.completion.chunk", "created": 0, "model": model}
-
-    def chunk(delta: dict[str, object], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish}
-        return _sse({**base, "choices": [choice]})
-
-    out = [chunk({"role": "assistant", "content": ""})]
-    out += [chunk({"reasoning_content": p}) for p in _pieces(turn.reasoning, turn.piece)]
-    out += [chunk({"content": p}) for p in _pieces(turn.text, turn.piece)]
-    for i, (name, args) in enumerate(turn.tool_calls):
-        call = {"index": i, "id": turn.call_id(i, "call"), "type": "function"}
-        out.append(chunk({"tool_calls": [{**call, "function": {"name": name, "arguments": ""}}]}))
-        for part in _args_pieces(args, turn.args_piece):
-            out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": part}}]}))
-    out.append(chunk({}, "tool_calls" if turn.tool_calls else "stop"))
-    out.append(_sse({**base, "choices": [], "usage": _openai_usage(turn)}))
-    out.append(b"data: [DONE]\n\n")
-    return b"".join(out)
-
-
-def _openai_usage(turn: MockTurn) -> dict[str, object]:
-    usage: dict[str, object] = {
-        "prompt_tokens": turn.input_tokens,
-        "completion_tokens": turn.output_tokens,
-        "total_tokens": turn.input_tokens + turn.output_tokens,
-    }
-    if turn.cache_read_tokens is not None:
-        usage["prompt_tokens_details"] = {"cached_tokens": turn.cache_read_tokens}
-    return usage
-
-
-def _anthropic_usage(turn: MockTurn, output_tokens: int) -> dict[str, object]:
-    usage: dict[str, object] = {"input_tokens": turn.input_tokens, "output_tokens": output_tokens}
-    if turn.cache_read_tokens is not None:
-        usage["cache_read_input_tokens"] = turn.cache_read_tokens
-    if turn.cache_write_tokens is not None:
-        usage["cache_creation_input_tokens"] = turn.cache_write_tokens
-    return usage
-
-
-def openai_chat_json(turn: MockTurn, model: str = "mock-model") -> bytes:
-    """A non-streamed OpenAI ``chat.completion`` body."""
-    message: dict[str, object] = {"role": "assistant", "content": turn.text or None}
-    if turn.reasoning:
-        message["reasoning_content"] = turn.reasoning
-    if turn.tool_calls:
-        message["tool_calls"] = [
-            {
-                "id": turn.call_id(i, "call"),
-                "type": "function",
-                "function": {"name": name, "arguments": json.dumps(args)},
-            }
-            for i, (name, args) in enumerate(turn.tool_calls)
-        ]
-    body = {
-        "id": "chatcmpl-mock",
-        "object": "chat.completion",
-        "created": 0,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "finish_reason": "tool_calls" if turn.tool_calls else "stop",
-            }
-        ],
-        "usage": _openai_usage(turn),
-    }
-    return json.dumps(body).encode()
-
-
-def anthropic_messages_json(turn: MockTurn, model: str = "mock-model") -> bytes:
-    """A non-streamed Anthropic Messages response body."""
-    content: list[dict[str, object]] = []
-    if turn.reasoning:
-        content.append(
-            {"type": "thinking", "thinking": turn.reasoning, "signature": turn.signature}
-        )
-    if turn.text:
-        content.append({"type": "text", "text": turn.text})
-    for i, (name, args) in enumerate(turn.tool_calls):
-        content.append(
-            {"type": "tool_use", "id": turn.call_id(i, "toolu"), "name": name, "input": args}
-        )
-    body = {
-        "id": "msg_mock",
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": content,
-        "stop_reason": "tool_use" if turn.tool_calls else "end_turn",
-        "stop_sequence": None,
-        "usage": _anthropic_usage(turn, turn.output_tokens),
-    }
-    return json.dumps(body).encode()
-
-
-def anthropic_messages_sse(turn: MockTurn, model: str = "mock-model") -> bytes:
-    """An Anthropic Messages stream (``message_start`` ... ``message_stop``)."""
-    message: dict[str, object] = {
-        "id": "msg_mock",
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [],
-        "stop_reason": None,
-        "usage": _anthropic_usage(turn, 1),
-    }
-    out = [_sse({"type": "message_start", "message": message}, "message_start")]
-    index = 0
-
-    def block(start: Mapping[str, object], deltas: Iterable[Mapping[str, object]]) -> None:
-        nonlocal index
-        out.append(
-            _sse(
-                {"type": "content_block_start", "index": index, "content_block": start},
-                "content_block_start",
-            )
-        )
-        for delta in deltas:
-            payload = {"type": "content_block_delta", "index": index, "delta": delta}
-            out.append(_sse(payload, "content_block_delta"))
-        out.append(_sse({"type": "content_block_stop", "index": index}, "content_block_stop"))
-        index += 1
-
-    if turn.reasoning:
-        thinking = [{"type": "thinking_delta", "thinking": p} for p in _pieces(turn.reasoning, 8)]
-        thinking.append({"type": "signature_delta", "signature": turn.signature})
-        block({"type": "thinking", "thinking": ""}, thinking)
-    if turn.text:
-        text = [{"type": "text_delta", "text": p} for p in _pieces(turn.text, turn.piece)]
-        block({"type": "text", "text": ""}, text)
-    for i, (name, args) in enumerate(turn.tool_calls):
-        start = {"type": "tool_use", "id": turn.call_id(i, "toolu"), "name": name, "input": {}}
-        deltas = _args_pieces(args, turn.args_piece)
-        block(start, [{"type": "input_json_delta", "partial_json": p} for p in deltas])
-    delta = {"stop_reason": "tool_use" if turn.tool_calls else "end_turn", "stop_sequence": None}
-    out.append(
-        _sse(
-            {
-                "type": "message_delta",
-                "delta": delta,
-                "usage": {"output_tokens": turn.output_tokens},
-            },
-            "message_delta",
-        )
-    )
-    out.append(_sse({"type": "message_stop"}, "message_stop"))
-    return b"".join(out)
+_CONTENT_TYPES = {"sse": "text/event-stream", "ndjson": "application/x-ndjson"}
 
 
 class MockModel:
@@ -282,20 +124,27 @@ class MockModel:
         index = min(self._served, len(self._turns) - 1)
         self._served += 1
         turn = self._turns[index]
-        openai = self.protocol == "openai-chat"
+        from llmkit.protocols import get_protocol
+
+        protocol = get_protocol(self.protocol)
         if turn.tool_calls and not turn.tool_call_ids:
-            prefix = "call" if openai else "toolu"
+            prefix = protocol.fake_call_id_prefix
             ids = [f"{prefix}_{index}_{i}" for i in range(len(turn.tool_calls))]
             turn = replace(turn, tool_call_ids=ids)
         try:
             body = json.loads(request.body or b"{}")
         except ValueError:
             body = {}
-        if isinstance(body, dict) and body.get("stream"):
-            build = openai_chat_sse if openai else anthropic_messages_sse
-            return ReplayResponse(build(turn), chunking=self._chunking)
-        build = openai_chat_json if openai else anthropic_messages_json
-        return ReplayResponse(build(turn), content_type="application/json")
+        if protocol.fake_wants_stream(request.path, body):
+            content_type = _CONTENT_TYPES[protocol.framing]
+            return ReplayResponse(
+                protocol.fake_stream(turn, "mock-model"),
+                content_type=content_type,
+                chunking=self._chunking,
+            )
+        return ReplayResponse(
+            protocol.fake_body(turn, "mock-model"), content_type="application/json"
+        )
 
     def __enter__(self) -> MockModel:
         from llmkit.providers import default_registry

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from httpx_sse import ServerSentEvent
 
     from llmkit.providers.config import ProviderConfig
+    from llmkit.testing.mock import MockTurn
     from llmkit.types.models import ModelInfo
     from llmkit.types.options import CallOptions
 
@@ -128,6 +129,12 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
 
     name: ClassVar[str] = "anthropic-messages"
     metadata_key: ClassVar[str] = "anthropic"
+    # Anthropic API reference, "Authentication": x-api-key, with the anthropic-version header
+    # that build_request adds when the provider config sets none
+    default_auth: ClassVar[str] = "x-api-key"
+    # "Extended thinking with tool use": only tool_choice auto/none while thinking
+    forced_tool_with_reasoning: ClassVar[bool] = False
+    fake_call_id_prefix: ClassVar[str] = "toolu"
 
     def build_request(
         self, call: CallOptions, provider: ProviderConfig, model_id: str, *, stream: bool = True
@@ -322,3 +329,16 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
                 ``has_more`` without a ``last_id``.
         """
         return parse_models(body)
+
+    def fake_stream(self, turn: MockTurn, model: str) -> bytes:
+        """A Messages stream (``message_start`` ... ``message_stop``) answering with ``turn``
+        (testing kit)."""
+        from llmkit.protocols.anthropic_messages.fake import anthropic_messages_sse
+
+        return anthropic_messages_sse(turn, model)
+
+    def fake_body(self, turn: MockTurn, model: str) -> bytes:
+        """A Messages response body answering with ``turn`` (testing kit)."""
+        from llmkit.protocols.anthropic_messages.fake import anthropic_messages_json
+
+        return anthropic_messages_json(turn, model)

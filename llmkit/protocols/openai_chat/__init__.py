@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from pydantic import BaseModel
+
 from llmkit.errors import APIStatusError
 from llmkit.protocols.base import BuiltRequest, Protocol
 from llmkit.protocols.openai_chat.convert_messages import convert_messages
 from llmkit.protocols.openai_chat.errors import parse_error_body
 from llmkit.protocols.openai_chat.models import build_models_request, parse_models
 from llmkit.protocols.openai_chat.prepare_tools import prepare_tools
+from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks
 from llmkit.protocols.openai_chat.response import parse_completion
 from llmkit.protocols.openai_chat.response_format import prepare_response_format
 from llmkit.protocols.openai_chat.wire import (
@@ -37,7 +40,17 @@ from llmkit.types.warnings import CallWarning
 if TYPE_CHECKING:
     from httpx_sse import ServerSentEvent
 
+    from llmkit.testing.mock import MockTurn
+
 __all__ = ["OpenAIChatProtocol", "OpenAIChatState"]
+
+
+def quirks_of(provider: ProviderConfig) -> OpenAIChatQuirks:
+    """The provider's :class:`OpenAIChatQuirks` (validated once per provider config)."""
+    quirks = provider.quirks
+    if type(quirks) is OpenAIChatQuirks:
+        return quirks
+    return _PROTOCOL.quirks_of(provider)  # type: ignore[return-value]
 
 
 def _merge(base: dict[str, object], extra: Mapping[str, object]) -> None:
@@ -56,7 +69,7 @@ def _sampling(
     call: CallOptions, provider: ProviderConfig, body: dict[str, object]
 ) -> list[CallWarning]:
     """Add the sampling and limit settings to ``body``; warnings for those dropped."""
-    quirks = provider.quirks
+    quirks = quirks_of(provider)
     warnings: list[CallWarning] = []
     if call.max_output_tokens is not None:
         body[quirks.max_tokens_field] = call.max_output_tokens
@@ -121,7 +134,10 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
 
     name: ClassVar[str] = "openai-chat"
     metadata_key: ClassVar[str] = METADATA_KEY
+    default_auth: ClassVar[str] = "bearer"  # OpenAI API reference, "Authentication"
+    quirks_model: ClassVar[type[BaseModel]] = OpenAIChatQuirks
     supports_response_format: ClassVar[bool] = True
+    fake_call_id_prefix: ClassVar[str] = "call"
 
     def build_request(
         self, call: CallOptions, provider: ProviderConfig, model_id: str, *, stream: bool = True
@@ -143,7 +159,7 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
             UnsupportedFeatureError: a file part OpenAI chat cannot take.
             ConfigurationError: inline image or file data that is not valid.
         """
-        quirks = provider.quirks
+        quirks = quirks_of(provider)
         response_format, system = prepare_response_format(call.response_format, quirks, call.system)
         messages, warnings = convert_messages(call.messages, system, quirks, provider.id)
         body: dict[str, object] = {"model": model_id, "messages": messages}
@@ -176,10 +192,11 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
 
     def new_state(self, provider: ProviderConfig) -> OpenAIChatState:
         """Fresh stream state carrying the provider's parsing quirks."""
+        quirks = quirks_of(provider)
         return OpenAIChatState(
             provider_id=provider.id,
-            reasoning_fields=provider.quirks.reasoning_fields,
-            usage_in_x_groq=provider.quirks.usage_in_x_groq,
+            reasoning_fields=quirks.reasoning_fields,
+            usage_in_x_groq=quirks.usage_in_x_groq,
         )
 
     def parse_event(self, state: OpenAIChatState, sse: ServerSentEvent) -> list[StreamEvent]:
@@ -230,3 +247,19 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
             InvalidResponseError: the body is not JSON or has no ``data`` list.
         """
         return parse_models(body), None
+
+    def fake_stream(self, turn: MockTurn, model: str) -> bytes:
+        """A ``chat.completion.chunk`` stream answering with ``turn`` (testing kit)."""
+        from llmkit.protocols.openai_chat.fake import openai_chat_sse
+
+        return openai_chat_sse(turn, model)
+
+    def fake_body(self, turn: MockTurn, model: str) -> bytes:
+        """A ``chat.completion`` body answering with ``turn`` (testing kit)."""
+        from llmkit.protocols.openai_chat.fake import openai_chat_json
+
+        return openai_chat_json(turn, model)
+
+
+_PROTOCOL = OpenAIChatProtocol()
+"""An instance for the module-level helpers (the registry keeps the shared one)."""

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 
 from llmkit.errors import UnsupportedFeatureError
 from llmkit.protocols._ids import ToolCallIdFormat
-from llmkit.providers.config import Quirks
+from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks as Quirks
 from llmkit.types.messages import (
     AssistantMessage,
     FilePart,

@@ -81,7 +81,9 @@ def _events(
     reasoning = ""
     if content is not None and not isinstance(content, str):
         reasoning, content = split_content(content)
-    for name in provider.quirks.reasoning_fields:
+    from llmkit.protocols.openai_chat import quirks_of
+
+    for name in quirks_of(provider).reasoning_fields:
         value = message.get(name)
         if value and isinstance(value, str):
             reasoning = value + reasoning

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from llmkit.providers.config import Quirks
+from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks as Quirks
 from llmkit.types.options import JsonSchemaFormat
 
 __all__ = ["prepare_response_format", "schema_instruction", "strict_json_schema"]
