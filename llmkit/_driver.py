@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
@@ -341,6 +341,17 @@ async def _first_answer(
 
 
 # ---------------------------------------------------------------------------- streaming
+def _framing(framing: str) -> Callable[[httpx.Response], AsyncGenerator[ServerSentEvent, None]]:
+    """The decoder of a protocol's framing: server-sent events, or NDJSON lines."""
+    if framing == "ndjson":
+        from llmkit.transport.ndjson import iter_ndjson
+
+        return iter_ndjson
+    from llmkit.transport.sse import iter_sse
+
+    return iter_sse
+
+
 @dataclass(slots=True)
 class _Opened:
     """A stream that reached its first content event (or its end)."""
@@ -365,7 +376,6 @@ async def _open_stream(
 ) -> _Opened:
     """One attempt: send the request and read up to the first content event."""
     from llmkit.transport.http import open_response
-    from llmkit.transport.sse import iter_sse
 
     protocol, provider = target.protocol, target.provider
     stack = AsyncExitStack()
@@ -379,7 +389,7 @@ async def _open_stream(
                 provider, creds, request, lambda req, auth: open_response(req, auth, **options)
             )
         )
-        sses = iter_sse(response)
+        sses = _framing(protocol.framing)(response)
         stack.push_async_callback(sses.aclose)
         state = protocol.new_state(provider)
         buffered: list[StreamEvent] = []

@@ -69,6 +69,11 @@ CASES: dict[str, list[str]] = {
         "AuthenticationError: status 401, type 'authentication_error'",
         "message: invalid x-api-key",
     ],
+    "custom_protocol.py": [
+        "Okay, here we go!",
+        "1, 2, 3, 4, 5",
+        "[stop; 16 in, 22 out]",
+    ],
     "extract_object.py": [
         "partial: {'name': 'Grace Ho'}",
         "object: Contact(name='Grace Hopper', email='grace@example.org', "

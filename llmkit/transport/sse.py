@@ -25,7 +25,7 @@ from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 from llmkit.errors import InvalidResponseError
 from llmkit.transport.http import map_httpx_error
 
-__all__ = ["DEFAULT_MAX_EVENT_BYTES", "iter_sse"]
+__all__ = ["DEFAULT_MAX_EVENT_BYTES", "bad_utf8", "check_content_type", "iter_sse"]
 
 DEFAULT_MAX_EVENT_BYTES = 64 << 20
 """The largest single server-sent event accepted, in bytes (64 MiB)."""
@@ -41,6 +41,26 @@ async def _excerpt(response: httpx.Response, limit: int = 500) -> bytes:
     except httpx.HTTPError:
         pass
     return data[:limit]
+
+
+async def check_content_type(
+    response: httpx.Response, accepted: tuple[str, ...], what: str
+) -> None:
+    """Raise unless the response's media type (compared case-insensitively, parameters
+    ignored) is one of ``accepted``.
+
+    Raises:
+        InvalidResponseError: another content type (``.raw`` holds the start of the body).
+    """
+    content_type = response.headers.get("content-type", "")
+    if content_type.partition(";")[0].strip().lower() not in accepted:
+        raw = await _excerpt(response)
+        raise InvalidResponseError(
+            f"expected {what} response but got content-type {content_type or '(none)'!r}; the "
+            "server may not support streaming at this URL, or a proxy answered instead (body "
+            f"starts: {raw[:120]!r})",
+            raw=raw,
+        )
 
 
 async def iter_sse(
@@ -59,15 +79,7 @@ async def iter_sse(
             exceeds ``max_event_bytes``.
         APIConnectionError, APITimeoutError: the connection broke or stalled mid-stream.
     """
-    content_type = response.headers.get("content-type", "")
-    if "text/event-stream" not in content_type.partition(";")[0].lower():  # case-insensitive
-        raw = await _excerpt(response)
-        raise InvalidResponseError(
-            "expected a text/event-stream response but got content-type "
-            f"{content_type or '(none)'!r}; the server may not support streaming at this URL, "
-            f"or a proxy answered instead (body starts: {raw[:120]!r})",
-            raw=raw,
-        )
+    await check_content_type(response, ("text/event-stream",), "a text/event-stream")
     text_of = codecs.getincrementaldecoder("utf-8")("strict").decode
     lines_of = SSELineDecoder().decode
     event_of = SSEDecoder().decode
@@ -78,7 +90,7 @@ async def iter_sse(
             try:
                 text = text_of(chunk)
             except UnicodeDecodeError as exc:
-                raise _bad_utf8(exc, chunk, offset) from exc
+                raise bad_utf8(exc, chunk, offset) from exc
             offset += len(chunk)
             since_event += len(chunk)
             for line in lines_of(text):
@@ -95,13 +107,14 @@ async def iter_sse(
         try:
             text_of(b"", final=True)
         except UnicodeDecodeError as exc:
-            raise _bad_utf8(exc, b"", offset) from exc
+            raise bad_utf8(exc, b"", offset) from exc
         # a last event not followed by a blank line is incomplete: dropped, as the spec says
     except httpx.HTTPError as exc:
         raise map_httpx_error(exc) from exc
 
 
-def _bad_utf8(exc: UnicodeDecodeError, chunk: bytes, offset: int) -> InvalidResponseError:
+def bad_utf8(exc: UnicodeDecodeError, chunk: bytes, offset: int) -> InvalidResponseError:
+    """The error for bytes that are not UTF-8 at body offset ``offset``."""
     where = offset + exc.start
     return InvalidResponseError(
         f"the stream is not valid UTF-8 (byte {where} of the body: {exc.reason}); a proxy may "
