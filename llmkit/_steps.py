@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from llmkit.types.events import (
     FinishEvent,
@@ -131,13 +131,22 @@ def has_tool_call(*names: str) -> StopCondition:
 
 
 class _Block:
-    __slots__ = ("kind", "parts", "redacted", "signature")
+    __slots__ = ("kind", "metadata", "parts", "redacted", "signature")
 
     def __init__(self, kind: str, redacted: str | None = None) -> None:
         self.kind = kind
         self.parts: list[str] = []
         self.signature: str | None = None
         self.redacted = redacted
+        self.metadata: ProviderMetadata | None = None
+
+
+def _options(metadata: ProviderMetadata | None) -> dict[str, dict[str, Any]] | None:
+    """An event's ``provider_metadata`` as a part's ``provider_options`` (the round trip of
+    opaque provider data, e.g. OpenAI Responses item ids and encrypted reasoning)."""
+    if not metadata:
+        return None
+    return {key: dict(value) for key, value in metadata.items()}
 
 
 class StepBuilder:
@@ -165,11 +174,13 @@ class StepBuilder:
             self._open(event.id, _Block("text"))
         elif event.type == "reasoning_start":
             self._open(event.id, _Block("reasoning", event.redacted_data))
-        elif event.type == "reasoning_end":
+        elif event.type == "reasoning_end" or event.type == "text_end":
             block = self.by_id.get(event.id)
             if block is not None:
-                block.signature = event.signature
-                block.redacted = event.redacted_data or block.redacted
+                if event.type == "reasoning_end":
+                    block.signature = event.signature
+                    block.redacted = event.redacted_data or block.redacted
+                block.metadata = event.provider_metadata
         elif event.type == "tool_input_start":
             if not event.provider_executed:
                 self.blocks.append(event.id)  # placeholder, replaced by the tool call
@@ -211,17 +222,21 @@ class StepBuilder:
                         tool_call_id=block.tool_call_id,
                         tool_name=block.tool_name,
                         args=dict(block.args),
+                        provider_options=_options(block.provider_metadata),
                     )
                 )
             elif isinstance(block, _Block):
                 text = "".join(block.parts)
                 if block.kind == "text":
                     if text:
-                        parts.append(TextPart(text=text))
-                elif text or block.signature or block.redacted:
+                        parts.append(TextPart(text=text, provider_options=_options(block.metadata)))
+                elif text or block.signature or block.redacted or block.metadata:
                     parts.append(
                         ReasoningPart(
-                            text=text, signature=block.signature, redacted_data=block.redacted
+                            text=text,
+                            signature=block.signature,
+                            redacted_data=block.redacted,
+                            provider_options=_options(block.metadata),
                         )
                     )
         return AssistantMessage(content=parts) if parts else None

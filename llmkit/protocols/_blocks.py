@@ -156,20 +156,31 @@ class Blocks:
         provider_metadata: ProviderMetadata | None = None,
     ) -> None:
         """Close an open block; a tool block also emits its ``tool_call``. Unknown ids are
-        ignored (a provider may repeat a stop)."""
+        ignored (a provider may repeat a stop). ``provider_metadata`` goes on the text or
+        reasoning end event, or on the ``tool_call`` event."""
         kind = self._open.pop(block_id, None)
         if kind == "text":
             out.append(TextEndEvent(block_id, provider_metadata))
         elif kind == "reasoning":
             redacted = self._redacted.pop(block_id, None)
-            out.append(ReasoningEndEvent(block_id, signature, redacted_data or redacted))
+            out.append(
+                ReasoningEndEvent(block_id, signature, redacted_data or redacted, provider_metadata)
+            )
         elif kind == "tool":
             tool = self._tools.pop(block_id)
             args_json = "".join(tool.parts)
             args, error = parse_tool_args(args_json)
             out.append(ToolInputEndEvent(block_id))
             out.append(
-                ToolCallEvent(block_id, tool.name, args, args_json, error, tool.provider_executed)
+                ToolCallEvent(
+                    block_id,
+                    tool.name,
+                    args,
+                    args_json,
+                    error,
+                    tool.provider_executed,
+                    provider_metadata,
+                )
             )
 
     def end_all(self, out: list[StreamEvent]) -> None:

@@ -103,7 +103,9 @@ class TextEndEvent:
     """A text block closes.
 
     Attributes:
-        provider_metadata: e.g. Anthropic ``citations`` attached to the block.
+        provider_metadata: opaque data to send back with the text when the conversation is
+            replayed (OpenAI Responses: the ``message`` item id and ``phase``); the step's
+            :class:`~llmkit.TextPart` gets it as ``provider_options``.
     """
 
     type: Literal["text_end"] = field(default="text_end", init=False, repr=False)
@@ -142,12 +144,17 @@ class ReasoningEndEvent:
         signature: Anthropic's thinking ``signature`` (from ``signature_delta``), needed to replay
             the block; ``None`` where the provider sends none.
         redacted_data: Anthropic ``redacted_thinking`` data (repeated from the start event).
+        provider_metadata: opaque data that must go back with the block when the conversation
+            is replayed, keyed by protocol family (OpenAI Responses: ``{"openai": {"item_id":
+            ..., "encrypted_content": ...}}``); the step's :class:`~llmkit.ReasoningPart` gets
+            it as ``provider_options``.
     """
 
     type: Literal["reasoning_end"] = field(default="reasoning_end", init=False, repr=False)
     id: str
     signature: str | None = None
     redacted_data: str | None = None
+    provider_metadata: ProviderMetadata | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +203,9 @@ class ToolCallEvent:
         args_json: the arguments exactly as the model wrote them.
         args_error: why ``args_json`` could not be parsed into an object, else ``None``.
         provider_executed: True for server tools the provider runs itself.
+        provider_metadata: opaque data to send back with the call when the conversation is
+            replayed (OpenAI Responses: the ``function_call`` item id); the step's
+            :class:`~llmkit.ToolCallPart` gets it as ``provider_options``.
     """
 
     type: Literal["tool_call"] = field(default="tool_call", init=False, repr=False)
@@ -205,6 +215,7 @@ class ToolCallEvent:
     args_json: str
     args_error: str | None = None
     provider_executed: bool = False
+    provider_metadata: ProviderMetadata | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -284,12 +284,17 @@ class ReasoningPart(_Value):
         text: the reasoning text (empty for redacted reasoning).
         signature: Anthropic's thinking signature; required to send the block back to Anthropic.
         redacted_data: Anthropic ``redacted_thinking`` data, sent back unchanged.
+        provider_options: per-protocol-family data for this part, e.g. OpenAI Responses'
+            ``{"openai": {"item_id": "rs_...", "encrypted_content": "..."}}`` (set from the
+            ``reasoning_end`` event's ``provider_metadata``; a protocol of another family
+            ignores it).
     """
 
     type: Literal["reasoning"] = "reasoning"
     text: str = ""
     signature: str | None = None
     redacted_data: str | None = None
+    provider_options: dict[str, dict[str, JsonValue]] | None = None
 
 
 class ToolCallPart(_Value):
