@@ -248,7 +248,7 @@ async def _admit(
 def _headers_hook(limiter: Limiter | None) -> Callable[[int, httpx.Headers], None] | None:
     if limiter is None:
         return None
-    from llmkit.reliability.retry import parse_retry_after
+    from llmkit._headers import parse_retry_after
 
     def hook(status: int, headers: httpx.Headers) -> None:
         limiter.observe(headers, parse_retry_after(headers) if status >= 400 else None)

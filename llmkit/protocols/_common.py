@@ -15,11 +15,12 @@ paths call :func:`loads`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from llmkit.errors import InvalidResponseError
 
-__all__ = ["JSON_ERRORS", "SHAPE_ERRORS", "excerpt", "invalid_json", "loads"]
+__all__ = ["JSON_ERRORS", "SHAPE_ERRORS", "body_excerpt", "excerpt", "invalid_json", "loads"]
 
 JSON_ERRORS: tuple[type[Exception], ...] = (ValueError, RecursionError)
 """What ``json.loads`` (and ``json.dumps``) can raise for data that is not usable JSON."""
@@ -44,6 +45,17 @@ def excerpt(raw: str | bytes, limit: int = _EXCERPT) -> str:
     is longer than ``limit``)."""
     head = repr(raw[:limit])
     return head if len(raw) <= limit else f"{head}... ({len(raw)} in all)"
+
+
+def body_excerpt(body: str | bytes, limit: int = _EXCERPT) -> str:
+    """A short one-line excerpt of an error body that is not JSON (an HTML page from a proxy):
+    tags stripped, whitespace collapsed, cut at ``limit`` characters with an ellipsis."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(_TAG.sub(" ", text).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 def invalid_json(

@@ -38,13 +38,12 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import time
-from collections.abc import Awaitable, Callable, Mapping
-from email.utils import parsedate_to_datetime
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from llmkit._headers import parse_retry_after, parse_should_retry
 from llmkit.errors import (
     APIConnectionError,
     APIError,
@@ -69,55 +68,6 @@ T = TypeVar("T")
 
 Sleep = Callable[[float], Awaitable[None]]
 """An async sleep function (seconds); tests pass a fake clock's."""
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) and value >= 0 else None
-
-
-def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
-    """Seconds the server asked to wait, from ``retry-after-ms`` or ``Retry-After``.
-
-    Args:
-        headers: response headers; keys in any case (``httpx.Headers`` or a lower-case dict).
-        now: the current Unix time in seconds (default ``time.time()``), for HTTP dates.
-
-    Returns:
-        Seconds (>= 0), or None when neither header is present or parsable. Never raises: a
-        malformed value (``soon``, ``NaN``, ``-3``, a broken date) counts as absent.
-    """
-    get = headers.get
-    ms = get("retry-after-ms") or get("Retry-After-Ms")
-    if ms is not None:
-        try:
-            value = _finite(float(ms) / 1000.0)
-        except ValueError:
-            value = None
-        if value is not None:
-            return value
-    raw = get("retry-after") or get("Retry-After")
-    if raw is None:
-        return None
-    try:
-        return _finite(float(raw))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
-
-
-def parse_should_retry(headers: Mapping[str, str]) -> bool | None:
-    """The ``x-should-retry`` header (``true`` / ``false``) as a bool; None if absent or other."""
-    value = headers.get("x-should-retry") or headers.get("X-Should-Retry")
-    if value is None:
-        return None
-    value = value.strip().lower()
-    return True if value == "true" else False if value == "false" else None
 
 
 class RetryPolicy(BaseModel):

@@ -20,6 +20,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from llmkit._headers import parse_retry_after, parse_should_retry
 from llmkit.errors import (
     APIConnectionError,
     APIError,
@@ -30,7 +31,6 @@ from llmkit.errors import (
     InvalidResponseError,
 )
 from llmkit.protocols.base import BuiltRequest
-from llmkit.reliability.retry import parse_retry_after, parse_should_retry
 from llmkit.reliability.urls import url_problem
 
 if TYPE_CHECKING:
@@ -281,7 +281,7 @@ async def open_response(
                 )
             error.should_retry = parse_should_retry(response.headers)
             retry_after = parse_retry_after(response.headers)
-            if retry_after is not None or error.retry_after is not None:
+            if retry_after is not None:  # else keep what the protocol read (a body's retry delay)
                 error.retry_after = retry_after
             raise error
         yield response

@@ -29,13 +29,12 @@ type is in the table the error is *also* an instance of the status's class (an i
 
 from __future__ import annotations
 
-import email.utils
 import json
-import re
-import time
 from collections.abc import Mapping
 
+from llmkit._headers import parse_retry_after
 from llmkit.errors import APIStatusError, StreamError, in_band_status_error, status_error_class
+from llmkit.protocols._common import body_excerpt
 
 __all__ = ["ERROR_TYPE_STATUS", "error_from_body", "parse_error", "stream_error"]
 
@@ -66,36 +65,6 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
         if key.lower() == name:
             return val
     return None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` (preferred) or ``retry-after`` (seconds or an
-    HTTP date); ``None`` when absent or unparsable."""
-    ms = _header(headers, "retry-after-ms")
-    if ms is not None:
-        try:
-            return max(float(ms) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = _header(headers, "retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
-def _excerpt(text: str) -> str:
-    """A short one-line excerpt of a non-JSON body, HTML tags stripped."""
-    text = re.sub(r"<[^>]*>", " ", text)
-    text = " ".join(text.split())
-    return text[:_EXCERPT] + ("…" if len(text) > _EXCERPT else "")
 
 
 def _error_fields(obj: object) -> tuple[str | None, str | None]:
@@ -146,7 +115,7 @@ def parse_error(status_code: int, headers: Mapping[str, str], body: bytes) -> AP
         if parsed is None and text.strip():
             message = (
                 f"HTTP {status_code} with a body that is not JSON (a proxy or gateway page?); "
-                f"check the provider's base_url. Body starts: {_excerpt(text)!r}"
+                f"check the provider's base_url. Body starts: {body_excerpt(text)!r}"
             )
         elif parsed is None:
             message = f"HTTP {status_code} with an empty body"
@@ -157,7 +126,7 @@ def parse_error(status_code: int, headers: Mapping[str, str], body: bytes) -> AP
         status_code=status_code,
         body=parsed if parsed is not None else text,
         error_type=error_type,
-        retry_after=_retry_after(headers),
+        retry_after=parse_retry_after(headers),
         request_id=request_id,
     )
 

@@ -17,11 +17,11 @@ Compatible servers vary the shape; every variant below is read:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
-from email.utils import parsedate_to_datetime
 
+from llmkit._headers import parse_retry_after
 from llmkit.errors import APIStatusError, StreamError, in_band_status_error, status_error_class
+from llmkit.protocols._common import body_excerpt
 
 __all__ = ["in_band_error", "parse_error_body"]
 
@@ -99,11 +99,6 @@ def _dumps(value: object) -> str:
         return f"<a {type(value).__name__} nested too deeply to show>"
 
 
-def _excerpt(body: bytes) -> str:
-    text = " ".join(body.decode("utf-8", "replace").split())
-    return text if len(text) <= _EXCERPT else text[:_EXCERPT] + "..."
-
-
 def _hint(status_code: int) -> str:
     if status_code == 401:
         return "check the API key (`llmkit keys list`)"
@@ -114,27 +109,6 @@ def _hint(status_code: int) -> str:
     if status_code >= 500:
         return "the provider failed; retry later"
     return "check the request"
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("retry-after-ms")
-    if value is not None:
-        try:
-            return max(float(value) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
 
 
 def parse_error_body(status_code: int, headers: Mapping[str, str], body: bytes) -> APIStatusError:
@@ -159,7 +133,7 @@ def parse_error_body(status_code: int, headers: Mapping[str, str], body: bytes) 
     except (ValueError, RecursionError):  # not JSON, or nested too deeply to parse
         parsed = None
         message = (
-            f"HTTP {status_code} with a response body that is not JSON ({_excerpt(body)!r}); "
+            f"HTTP {status_code} with a response body that is not JSON ({body_excerpt(body)!r}); "
             f"{_hint(status_code)}"
         )
         error = None
@@ -175,7 +149,7 @@ def parse_error_body(status_code: int, headers: Mapping[str, str], body: bytes) 
         else:
             message = (
                 f"HTTP {status_code} with an error body llmkit does not recognise "
-                f"({_excerpt(body)!r}); {_hint(status_code)}"
+                f"({body_excerpt(body)!r}); {_hint(status_code)}"
             )
     return cls(
         message,
@@ -183,7 +157,7 @@ def parse_error_body(status_code: int, headers: Mapping[str, str], body: bytes) 
         body=body_out,
         error_type=_str(error.get("type")) if error is not None else None,
         error_code=_str(error.get("code")) if error is not None else None,
-        retry_after=_retry_after(lower),
+        retry_after=parse_retry_after(lower),
         request_id=lower.get("x-request-id"),
     )
 
