@@ -29,9 +29,18 @@ if TYPE_CHECKING:
     from llmkit.providers.config import ProviderConfig
     from llmkit.testing.mock import MockTurn
     from llmkit.types.models import ModelInfo
-    from llmkit.types.options import CallOptions
+    from llmkit.types.options import CallOptions, ToolChoice
 
-__all__ = ["BuiltRequest", "Framing", "NoQuirks", "Protocol", "StreamState", "run_sse"]
+__all__ = [
+    "BuiltRequest",
+    "Framing",
+    "NoQuirks",
+    "Protocol",
+    "StreamState",
+    "check_tool_choice",
+    "merge_provider_options",
+    "run_sse",
+]
 
 Framing = Literal["sse", "ndjson"]
 """How a streamed response is cut into events: server-sent events (``text/event-stream``) or
@@ -257,6 +266,38 @@ class Protocol(abc.ABC, Generic[S]):
         from llmkit.errors import UnsupportedFeatureError
 
         raise UnsupportedFeatureError(f"protocol {self.name!r} cannot list models")
+
+
+def merge_provider_options(body: dict[str, object], extra: Mapping[str, object]) -> None:
+    """Deep-merge a call's ``provider_options[<metadata_key>]`` into a request body, in place:
+    nested objects merge key by key, any other value replaces the body's. The one policy every
+    protocol applies last in ``build_request`` (after taking out the keys it reads itself)."""
+    for key, value in extra.items():
+        current = body.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            merged = dict(current)
+            merge_provider_options(merged, value)
+            body[key] = merged
+        else:
+            body[key] = value
+
+
+def check_tool_choice(call: CallOptions) -> ToolChoice | None:
+    """The call's tool choice, or None when it must be omitted: the one policy for a tool
+    choice without tools. ``auto`` / ``none`` without tools mean what no tools mean, so they
+    are dropped; a forced choice (``required``, a named tool) cannot be honoured.
+
+    Raises:
+        UnsupportedFeatureError: a forced tool choice without tools.
+    """
+    choice = call.tool_choice
+    if call.tools or choice is None or choice in ("auto", "none"):
+        return choice if call.tools else None
+    from llmkit.errors import UnsupportedFeatureError
+
+    raise UnsupportedFeatureError(
+        f"tool_choice={choice!r} needs tools; pass tools=[...] or drop tool_choice"
+    )
 
 
 def run_sse(

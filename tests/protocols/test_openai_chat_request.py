@@ -273,11 +273,12 @@ def test_string_tool_choices(choice: str) -> None:
     assert PROTOCOL.build_request(call, provider(), "m").body["tool_choice"] == choice
 
 
-def test_tool_choice_without_tools_is_dropped() -> None:
-    request = PROTOCOL.build_request(ask(tool_choice="required"), provider(), "m")
+def test_tool_choice_without_tools_follows_the_shared_policy() -> None:
+    request = PROTOCOL.build_request(ask(tool_choice="auto"), provider(), "m")
     assert "tool_choice" not in request.body
     assert "tools" not in request.body
-    assert [w.setting for w in request.warnings] == ["tool_choice"]
+    with pytest.raises(UnsupportedFeatureError, match="needs tools"):
+        PROTOCOL.build_request(ask(tool_choice="required"), provider(), "m")
 
 
 def test_pdf_file_part_and_filename() -> None:

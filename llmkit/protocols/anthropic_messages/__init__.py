@@ -35,23 +35,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
-from llmkit.errors import APIStatusError, InvalidResponseError, UnsupportedFeatureError
-from llmkit.protocols._common import SHAPE_ERRORS, loads
+from llmkit.errors import APIStatusError, UnsupportedFeatureError
 from llmkit.protocols.anthropic_messages.cache import apply_cache_control
 from llmkit.protocols.anthropic_messages.convert_messages import convert_messages
-from llmkit.protocols.anthropic_messages.convert_usage import merge_usage
-from llmkit.protocols.anthropic_messages.errors import error_from_body, parse_error
+from llmkit.protocols.anthropic_messages.errors import parse_error
 from llmkit.protocols.anthropic_messages.models import build_models_request, parse_models
 from llmkit.protocols.anthropic_messages.prepare_tools import prepare_tools
-from llmkit.protocols.anthropic_messages.wire import (
-    AnthropicState,
-    close_block,
-    finish,
-    parse_event,
-    start_block,
+from llmkit.protocols.anthropic_messages.response import parse_message
+from llmkit.protocols.anthropic_messages.wire import AnthropicState, finish, parse_event
+from llmkit.protocols.base import (
+    BuiltRequest,
+    Protocol,
+    check_tool_choice,
+    merge_provider_options,
 )
-from llmkit.protocols.base import BuiltRequest, Protocol
-from llmkit.types.events import ResponseMetadataEvent, StreamEvent
+from llmkit.types.events import StreamEvent
 from llmkit.types.warnings import CallWarning
 
 if TYPE_CHECKING:
@@ -172,8 +170,10 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
                         f"{setting} is not supported by anthropic-messages and was dropped",
                     )
                 )
-        system, messages = convert_messages(call.messages, call.system, warnings, provider.id)
-        tools, tool_choice = prepare_tools(call.tools, call.tool_choice, warnings)
+        (system, messages), converted = convert_messages(call.messages, call.system, provider.id)
+        warnings += converted
+        tools, tool_choice, tool_warnings = prepare_tools(call.tools, check_tool_choice(call))
+        warnings += tool_warnings
         thinking, max_tokens = _thinking(call, warnings)
         extra = call.provider_options.get(self.metadata_key, {})
         apply_cache_control(tools, system, messages, extra.get("cache_control"))
@@ -213,12 +213,13 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
         if not any(key.lower() == "anthropic-version" for key in headers):
             headers["anthropic-version"] = ANTHROPIC_VERSION
 
-        for key, value in extra.items():
-            if key == "betas":
-                names = value if isinstance(value, list) else [value]
-                headers["anthropic-beta"] = ",".join(str(name) for name in names)
-            elif key != "cache_control":  # a breakpoint on the conversation, see .cache
-                body[key] = value
+        extra = dict(extra)
+        extra.pop("cache_control", None)  # a breakpoint on the conversation, see .cache
+        betas = extra.pop("betas", None)
+        if betas is not None:
+            names = betas if isinstance(betas, list) else [betas]
+            headers["anthropic-beta"] = ",".join(str(name) for name in names)
+        merge_provider_options(body, extra)
 
         return BuiltRequest(
             url=f"{provider.base_url}/messages",
@@ -260,53 +261,7 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
             InvalidResponseError: the body is not JSON or not a message object.
             APIStatusError: the body is an ``{"type": "error"}`` object (class by error type).
         """
-        obj = loads(
-            body,
-            "response body is not valid JSON",
-            "check the provider's base URL and protocol",
-            provider_id=provider.id,
-        )
-        if not isinstance(obj, dict):
-            raise InvalidResponseError(
-                "response body is not a JSON object", raw=body, provider_id=provider.id
-            )
-        if obj.get("type") == "error":
-            raise error_from_body(obj)
-        content = obj.get("content")
-        if not isinstance(content, list):
-            raise InvalidResponseError(
-                "response body has no content list; is this an Anthropic Messages response?",
-                raw=body,
-                provider_id=provider.id,
-            )
-        state = self.new_state(provider)
-        response_id, model_id = obj.get("id"), obj.get("model")
-        state.response_id = response_id if isinstance(response_id, str) else None
-        state.model_id = model_id if isinstance(model_id, str) else None
-        out: list[StreamEvent] = [ResponseMetadataEvent(state.response_id, state.model_id)]
-        try:
-            for index, block in enumerate(content):
-                if not isinstance(block, dict):
-                    raise TypeError(f"content[{index}] is not an object")
-                start_block(state, index, block, out)
-                close_block(state, index, out)
-        except SHAPE_ERRORS as exc:
-            raise InvalidResponseError(
-                f"unexpected shape of a response content block ({exc!r})",
-                raw=body,
-                provider_id=provider.id,
-                model_id=state.model_id,
-            ) from exc
-        stop_reason, stop_sequence = obj.get("stop_reason"), obj.get("stop_sequence")
-        state.stop_reason = stop_reason if isinstance(stop_reason, str) else None
-        state.stop_sequence = stop_sequence if isinstance(stop_sequence, str) else None
-        usage = obj.get("usage")
-        if isinstance(usage, dict):
-            state.usage = {}
-            merge_usage(state.usage, usage)
-        state.done = True
-        out.extend(finish(state))
-        return out
+        return parse_message(body, provider)
 
     def parse_error(
         self, status_code: int, headers: Mapping[str, str], body: bytes

@@ -240,26 +240,30 @@ def _system(
     return [_with_options({"type": "text", "text": text}, options) for text, options in sources]
 
 
+AnthropicPrompt = tuple[str | list[dict[str, object]] | None, list[dict[str, object]]]
+"""The ``system`` field (None, a string or text blocks) and the ``messages`` list."""
+
+
 def convert_messages(
     messages: Sequence[Message],
     system: str | None,
-    warnings: list[CallWarning],
     provider_id: str | None = None,
     tool_call_ids: ToolCallIdFormat = TOOL_CALL_ID_FORMAT,
-) -> tuple[str | list[dict[str, object]] | None, list[dict[str, object]]]:
+) -> tuple[AnthropicPrompt, list[CallWarning]]:
     """The Anthropic ``system`` field and ``messages`` list for a conversation.
 
     Args:
         messages: the unified conversation, oldest first.
         system: ``CallOptions.system``.
-        warnings: receives a warning for each dropped part.
         provider_id: the provider's id, named in errors.
         tool_call_ids: the tool-call ids the target accepts (default
             :data:`TOOL_CALL_ID_FORMAT`); others are rewritten consistently.
 
     Returns:
-        ``(system, messages)``; ``system`` is ``None`` when there is no system prompt, a
-        string, or text blocks when a system message carries Anthropic options.
+        ``((system, messages), warnings)``, as every protocol's ``convert_messages`` returns
+        ``(value, warnings)``: ``system`` is ``None`` when there is no system prompt, a string,
+        or text blocks when a system message carries Anthropic options; a warning for each
+        dropped part.
 
     Raises:
         UnsupportedFeatureError: a file part is neither a PDF nor inline plain text, or an
@@ -267,8 +271,10 @@ def convert_messages(
             provider and the part.
         ConfigurationError: an image or file part has invalid inline data.
     """
+    warnings: list[CallWarning] = []
     try:
-        return _system(system, messages), _convert(messages, warnings, tool_call_ids)
+        prompt = (_system(system, messages), _convert(messages, warnings, tool_call_ids))
+        return prompt, warnings
     except UnsupportedFeatureError as exc:
         if provider_id is None:
             raise

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from llmkit.errors import UnsupportedFeatureError
 from llmkit.types.options import NamedToolChoice, ToolChoice, ToolDefinition
 from llmkit.types.warnings import CallWarning
 
@@ -27,26 +26,21 @@ __all__ = ["prepare_tools"]
 
 
 def prepare_tools(
-    tools: Sequence[ToolDefinition] | None,
-    tool_choice: ToolChoice | None,
-    warnings: list[CallWarning],
-) -> tuple[list[dict[str, object]] | None, dict[str, object] | None]:
+    tools: Sequence[ToolDefinition] | None, tool_choice: ToolChoice | None
+) -> tuple[list[dict[str, object]] | None, dict[str, object] | None, list[CallWarning]]:
     """The Anthropic ``tools`` list and ``tool_choice`` object (each ``None`` to omit).
 
     Args:
         tools: the call's tools.
-        tool_choice: the call's tool choice.
-        warnings: receives a warning for each dropped setting.
+        tool_choice: the call's tool choice, already checked against the tools
+            (:func:`~llmkit.protocols.base.check_tool_choice`).
 
-    Raises:
-        UnsupportedFeatureError: ``tool_choice`` forces a tool call but no tools were given.
+    Returns:
+        (tools, tool_choice, warnings): a warning for each dropped setting.
     """
+    warnings: list[CallWarning] = []
     if not tools:
-        if tool_choice is None or tool_choice in ("auto", "none"):
-            return None, None
-        raise UnsupportedFeatureError(
-            f"tool_choice={tool_choice!r} needs tools; pass tools=[...] or drop tool_choice"
-        )
+        return None, None, warnings
     out: list[dict[str, object]] = []
     for tool in tools:
         spec: dict[str, object] = {"name": tool.name}
@@ -75,4 +69,4 @@ def prepare_tools(
         choice = {"type": "any"}
     else:
         choice = {"type": tool_choice}
-    return out, choice
+    return out, choice, warnings

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel
 
 from llmkit.errors import APIStatusError
-from llmkit.protocols.base import BuiltRequest, Protocol
+from llmkit.protocols.base import (
+    BuiltRequest,
+    Protocol,
+    check_tool_choice,
+    merge_provider_options,
+)
 from llmkit.protocols.openai_chat.convert_messages import convert_messages
 from llmkit.protocols.openai_chat.errors import parse_error_body
 from llmkit.protocols.openai_chat.models import build_models_request, parse_models
@@ -51,18 +56,6 @@ def quirks_of(provider: ProviderConfig) -> OpenAIChatQuirks:
     if type(quirks) is OpenAIChatQuirks:
         return quirks
     return _PROTOCOL.quirks_of(provider)  # type: ignore[return-value]
-
-
-def _merge(base: dict[str, object], extra: Mapping[str, object]) -> None:
-    """Deep-merge ``extra`` into ``base`` in place (nested dicts merge, other values replace)."""
-    for key, value in extra.items():
-        current = base.get(key)
-        if isinstance(current, dict) and isinstance(value, Mapping):
-            merged = dict(current)
-            _merge(merged, value)
-            base[key] = merged
-        else:
-            base[key] = value
 
 
 def _sampling(
@@ -156,7 +149,8 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
         deep-merged in last.
 
         Raises:
-            UnsupportedFeatureError: a file part OpenAI chat cannot take.
+            UnsupportedFeatureError: a file part OpenAI chat cannot take, or a forced tool
+                choice without tools.
             ConfigurationError: inline image or file data that is not valid.
         """
         quirks = quirks_of(provider)
@@ -164,7 +158,7 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
         messages, warnings = convert_messages(call.messages, system, quirks, provider.id)
         body: dict[str, object] = {"model": model_id, "messages": messages}
         warnings.extend(_sampling(call, provider, body))
-        tools, tool_choice, tool_warnings = prepare_tools(call.tools, call.tool_choice)
+        tools, tool_choice, tool_warnings = prepare_tools(call.tools, check_tool_choice(call))
         warnings.extend(tool_warnings)
         if tools is not None:
             body["tools"] = tools
@@ -176,7 +170,7 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
             body["stream"] = True
             if quirks.stream_usage:
                 body["stream_options"] = {"include_usage": True}
-        _merge(body, call.provider_options.get(METADATA_KEY) or {})
+        merge_provider_options(body, call.provider_options.get(self.metadata_key) or {})
         headers = {"content-type": "application/json"}
         if stream:
             headers["accept"] = "text/event-stream"

@@ -33,23 +33,14 @@ def prepare_tools(
 
     Args:
         tools: the tools the model may call (``None`` or empty: no ``tools`` field).
-        tool_choice: how the model must choose (``None``: no ``tool_choice`` field).
+        tool_choice: how the model must choose (``None``: no ``tool_choice`` field), already
+            checked against the tools (:func:`~llmkit.protocols.base.check_tool_choice`).
 
     Returns:
-        (tools, tool_choice, warnings): each field is ``None`` when it must be omitted. A tool
-        choice without tools is dropped with an ``unsupported_setting`` warning (OpenAI rejects
-        ``tool_choice`` when ``tools`` is absent).
+        (tools, tool_choice, warnings): each field is ``None`` when it must be omitted.
     """
     warnings: list[CallWarning] = []
     if not tools:
-        if tool_choice is not None:
-            warnings.append(
-                CallWarning(
-                    "unsupported_setting",
-                    "tool_choice",
-                    "tool_choice was dropped because no tools were given",
-                )
-            )
         return None, None, warnings
     wire_tools = [_tool(tool) for tool in tools]
     choice: object | None
