@@ -35,6 +35,9 @@ BUILTIN: dict[str, _Builtin] = {
     "anthropic-messages": _Builtin(
         "llmkit.protocols.anthropic_messages", "AnthropicMessagesProtocol", "x-api-key"
     ),
+    "openai-responses": _Builtin(
+        "llmkit.protocols.openai_responses", "OpenAIResponsesProtocol", "bearer"
+    ),
 }
 """The built-in protocols: name → (module, class, auth scheme). One line per protocol."""
 
