@@ -225,3 +225,13 @@ def test_cli_models_error(server: ReplayServer, capsys: pytest.CaptureFixture[st
 def test_exported() -> None:
     assert llmkit.list_models is list_models
     assert llmkit.ModelInfo is ModelInfo
+
+
+@pytest.mark.parametrize("body", [b"[" * 5000, b"[1, 2]", b"not json", b"\xff\xfe"])
+def test_a_model_list_that_is_not_an_object_is_typed(body: bytes) -> None:
+    from llmkit.errors import InvalidResponseError
+    from llmkit.protocols import get_protocol
+
+    for name in ("openai-chat", "anthropic-messages"):
+        with pytest.raises(InvalidResponseError, match="model list"):
+            get_protocol(name).parse_models(body)

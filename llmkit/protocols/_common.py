@@ -20,7 +20,15 @@ from typing import Any
 
 from llmkit.errors import InvalidResponseError
 
-__all__ = ["JSON_ERRORS", "SHAPE_ERRORS", "body_excerpt", "excerpt", "invalid_json", "loads"]
+__all__ = [
+    "JSON_ERRORS",
+    "SHAPE_ERRORS",
+    "body_excerpt",
+    "excerpt",
+    "invalid_json",
+    "loads",
+    "loads_object",
+]
 
 JSON_ERRORS: tuple[type[Exception], ...] = (ValueError, RecursionError)
 """What ``json.loads`` (and ``json.dumps``) can raise for data that is not usable JSON."""
@@ -107,3 +115,32 @@ def loads(
         raise invalid_json(
             exc, raw, message, hint, provider_id=provider_id, model_id=model_id
         ) from exc
+
+
+def loads_object(
+    raw: str | bytes,
+    what: str,
+    hint: str,
+    *,
+    provider_id: str | None = None,
+    model_id: str | None = None,
+) -> dict[str, Any]:
+    """Decode ``raw`` as a JSON object (the JSON-object-or-raise every body parser needs).
+
+    Args:
+        raw: the body.
+        what: what the body is, for the messages ("model list", "response body").
+        hint: what to check next, appended to the messages.
+
+    Raises:
+        InvalidResponseError: ``raw`` is not JSON (see :func:`loads`) or not a JSON object.
+    """
+    obj = loads(raw, f"{what} is not valid JSON", hint, provider_id=provider_id, model_id=model_id)
+    if not isinstance(obj, dict):
+        raise InvalidResponseError(
+            f"{what} is not a JSON object but {type(obj).__name__} ({excerpt(raw)}); {hint}",
+            raw=raw,
+            provider_id=provider_id,
+            model_id=model_id,
+        )
+    return obj

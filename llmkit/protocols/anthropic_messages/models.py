@@ -10,11 +10,11 @@ next page is ``GET {base_url}/models?after_id=<last_id>``. The request carries t
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 from llmkit.errors import InvalidResponseError
+from llmkit.protocols._common import loads_object
 from llmkit.protocols.base import BuiltRequest
 from llmkit.providers.config import ProviderConfig
 from llmkit.types.models import ModelInfo
@@ -57,12 +57,9 @@ def parse_models(body: bytes) -> tuple[list[ModelInfo], str | None]:
         InvalidResponseError: the body is not JSON, has no ``data`` list, or says
             ``has_more`` without a ``last_id``.
     """
-    try:
-        obj = json.loads(body)
-    except ValueError as exc:
-        raise InvalidResponseError(f"model list is not valid JSON ({exc})", raw=body) from exc
-    data = obj.get("data") if isinstance(obj, dict) else None
-    if not isinstance(obj, dict) or not isinstance(data, list):
+    obj = loads_object(body, "model list", "is this the Anthropic /v1/models?")
+    data = obj.get("data")
+    if not isinstance(data, list):
         raise InvalidResponseError(
             'model list has no "data" list; is this the Anthropic /v1/models?', raw=body
         )

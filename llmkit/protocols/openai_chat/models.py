@@ -9,10 +9,10 @@ OpenAI API reference, "Models: list": the answer is one page,
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 from llmkit.errors import InvalidResponseError
+from llmkit.protocols._common import loads_object
 from llmkit.protocols.base import BuiltRequest
 from llmkit.providers.config import ProviderConfig
 from llmkit.types.models import ModelInfo
@@ -46,11 +46,8 @@ def parse_models(body: bytes) -> list[ModelInfo]:
     Raises:
         InvalidResponseError: the body is not JSON or has no ``data`` list.
     """
-    try:
-        obj = json.loads(body)
-    except ValueError as exc:
-        raise InvalidResponseError(f"model list is not valid JSON ({exc})", raw=body) from exc
-    data = obj.get("data") if isinstance(obj, dict) else None
+    obj = loads_object(body, "model list", "is this an OpenAI-compatible /models?")
+    data = obj.get("data")
     if not isinstance(data, list):
         raise InvalidResponseError(
             'model list has no "data" list; is this an OpenAI-compatible /models?', raw=body
