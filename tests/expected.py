@@ -19,6 +19,12 @@ _OPENAI_FINISH = {
     "content_filter": "content_filter",
     "eos": "stop",
 }
+_RESPONSES_FINISH = {
+    "completed": "stop",
+    "incomplete:max_output_tokens": "length",
+    "incomplete:content_filter": "content_filter",
+    "failed": "error",
+}
 _ANTHROPIC_FINISH = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -61,6 +67,18 @@ def expected_usage(entry: dict[str, Any]) -> dict[str, int | None]:
             "reasoning_tokens": None,
             "total_tokens": total_in + raw["output_tokens"],
         }
+    if entry["protocol"] == "openai-responses":
+        # OpenAI Responses: input_tokens includes cached ones, output_tokens reasoning ones;
+        # the manifest leaves out total_tokens and cache_write_tokens: total is their sum
+        # (as OpenAI reports it), cache writes are read from the recorded final event.
+        return {
+            "input_tokens": raw["input_tokens"],
+            "output_tokens": raw["output_tokens"],
+            "cache_read_tokens": raw.get("cached_tokens"),
+            "cache_write_tokens": _responses_cache_write(entry),
+            "reasoning_tokens": raw.get("reasoning_tokens"),
+            "total_tokens": raw["input_tokens"] + raw["output_tokens"],
+        }
     return {
         "input_tokens": raw.get("input_tokens"),
         "output_tokens": raw.get("output_tokens"),
@@ -71,6 +89,24 @@ def expected_usage(entry: dict[str, Any]) -> dict[str, int | None]:
         "reasoning_tokens": raw.get("reasoning_tokens"),
         "total_tokens": raw.get("total_tokens"),
     }
+
+
+def _responses_cache_write(entry: dict[str, Any]) -> int | None:
+    """``usage.input_tokens_details.cache_write_tokens`` of a recorded Responses stream's last
+    ``response.completed`` / ``response.incomplete`` event (None when absent)."""
+    from fixture_util import body
+
+    found = None
+    for line in body(entry).decode().splitlines():
+        if line.startswith("data:") and '"response.' in line:
+            try:
+                event = json.loads(line[5:])
+            except ValueError:
+                continue
+            if event.get("type") in ("response.completed", "response.incomplete"):
+                details = (event["response"].get("usage") or {}).get("input_tokens_details")
+                found = (details or {}).get("cache_write_tokens")
+    return found
 
 
 def expected_summary(entry: dict[str, Any]) -> dict[str, Any]:
@@ -87,6 +123,10 @@ def expected_summary(entry: dict[str, Any]) -> dict[str, Any]:
         tool_calls = [(call["name"], json.loads(call["arguments"]))]
     if entry["protocol"] == "anthropic-messages":
         finish = _ANTHROPIC_FINISH.get(raw_finish, "other")
+    elif entry["protocol"] == "openai-responses":
+        finish = _RESPONSES_FINISH.get(raw_finish, "other")
+        if tool_calls and finish == "stop":
+            finish = "tool_calls"  # a completed answer with function calls
     else:
         finish = _OPENAI_FINISH.get(raw_finish, "other")
         if tool_calls and finish == "stop":

@@ -48,11 +48,12 @@ def decode_sse(data: bytes) -> list[ServerSentEvent]:
 
 
 def provider_for(entry: dict[str, Any]) -> ProviderConfig:
-    """The built-in provider config a fixture was recorded from, or a generic config of its
-    protocol for services that are not built in (Azure, Cloudflare, Writer...)."""
+    """The built-in provider config a fixture was recorded from (same id and protocol), or a
+    generic config of its protocol for services that are not built in (Azure, Cloudflare,
+    Writer...) or not with that protocol (OpenAI's Responses recordings)."""
     name = _ALIASES.get(entry["provider"], entry["provider"])
     for provider in BUILTIN_PROVIDERS:
-        if provider.id == name:
+        if provider.id == name and provider.protocol == entry["protocol"]:
             return provider
     return ProviderConfig(
         id=name, protocol=entry["protocol"], base_url="https://example.invalid/v1"

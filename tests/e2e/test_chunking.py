@@ -26,6 +26,7 @@ from llmkit.types.events import StreamEvent
 SSE = [
     *fixture_util.entries("openai-chat", "sse"),
     *fixture_util.entries("anthropic-messages", "sse"),
+    *fixture_util.entries("openai-responses", "sse"),
 ]
 
 

@@ -26,6 +26,7 @@ from llmkit.types.events import StreamEvent
 SSE = [
     *fixture_util.entries("openai-chat", "sse"),
     *fixture_util.entries("anthropic-messages", "sse"),
+    *fixture_util.entries("openai-responses", "sse"),
 ]
 OK_SSE = [e for e in SSE if "errors" not in e["expected"] and "error" not in e["expected"]]
 ERROR_SSE = [e for e in SSE if "errors" in e["expected"]]
@@ -36,16 +37,18 @@ JSON_OK = [
 JSON_ERRORS = [
     e
     for e in fixture_util.manifest()
-    if e["kind"] == "json" and e["http_status"] != 200 and e["protocol"] != "openai-responses"
+    if e["kind"] == "json"
+    and e["http_status"] != 200
+    and e["protocol"] in ("openai-chat", "anthropic-messages", "openai-responses")
 ]
 
 
 def test_fixture_counts() -> None:
-    # the inventory: 77 chat/messages streams (78 with the Responses API ones counted
-    # apart), 7 error bodies; none may silently drop out of the parametrisation.
-    assert len(SSE) == 77
-    assert len(JSON_ERRORS) == 7
-    assert len(ERROR_SSE) == 1
+    # the inventory: 77 chat/messages streams and 22 Responses streams, 7 chat/messages
+    # error bodies and 3 Responses ones; none may silently drop out of the parametrisation.
+    assert len(SSE) == 77 + 22
+    assert len(JSON_ERRORS) == 7 + 3
+    assert len(ERROR_SSE) == 1 + 1
 
 
 def _registry(server: ReplayServer, entry: dict[str, Any]) -> ProviderRegistry:
@@ -84,6 +87,7 @@ async def test_in_band_error_raised_after_content(
         async for event in result:
             events.append(event)
     error = entry["expected"]["errors"][0]
+    error = error.get("error", error)  # Responses nests the fields in the error event
     assert error["message"] in str(info.value)
     assert info.value.provider_id == "replay"
     summary = actual_summary(events)
