@@ -28,7 +28,12 @@ def test_every_protocol_has_a_default_scheme() -> None:
 
 
 @pytest.mark.parametrize(
-    ("protocol", "scheme"), [("anthropic-messages", "x-api-key"), ("openai-chat", "bearer")]
+    ("protocol", "scheme"),
+    [
+        ("anthropic-messages", "x-api-key"),
+        ("openai-chat", "bearer"),
+        ("google-generative", "x-goog-api-key"),
+    ],
 )
 def test_the_default_follows_the_protocol(protocol: ProtocolName, scheme: str) -> None:
     config = ProviderConfig(id="custom", protocol=protocol, base_url="https://llm.example/v1")
@@ -39,7 +44,7 @@ def test_the_default_follows_the_protocol(protocol: ProtocolName, scheme: str) -
     assert from_dict.auth == scheme
 
 
-@pytest.mark.parametrize("scheme", ["bearer", "api-key", "none", "x-api-key"])
+@pytest.mark.parametrize("scheme", ["bearer", "api-key", "none", "x-api-key", "x-goog-api-key"])
 def test_an_explicit_scheme_is_honoured(scheme: str) -> None:
     for protocol in BUILTIN:
         config = ProviderConfig.model_validate(
@@ -63,8 +68,10 @@ def test_a_providers_file_without_auth(tmp_path: Path) -> None:
 def test_builtins_are_unchanged() -> None:
     auth = {p.id: p.auth for p in BUILTIN_PROVIDERS}
     assert auth.pop("anthropic") == "x-api-key"
+    assert auth.pop("google") == "x-goog-api-key"  # Gemini's own API
     assert set(auth.values()) == {"bearer"}  # every other built-in speaks openai-chat
-    assert all(p.protocol == "openai-chat" for p in BUILTIN_PROVIDERS if p.id != "anthropic")
+    native = {"anthropic", "google"}
+    assert all(p.protocol == "openai-chat" for p in BUILTIN_PROVIDERS if p.id not in native)
 
 
 async def test_a_custom_anthropic_provider_sends_x_api_key_and_version() -> None:

@@ -16,7 +16,17 @@ from llmkit.auth.store import KeyStore
 from llmkit.errors import MissingCredentialError
 from llmkit.providers.config import ProviderConfig
 
-__all__ = ["auth_headers", "resolve_api_key", "resolve_api_key_sync"]
+__all__ = ["auth_headers", "env_api_key", "resolve_api_key", "resolve_api_key_sync"]
+
+
+def env_api_key(provider: ProviderConfig, environ: Mapping[str, str]) -> Secret | None:
+    """The provider's key from the environment: ``api_key_env``, then each of
+    ``api_key_env_fallbacks`` in order (the first non-empty one), or None."""
+    for name in (provider.api_key_env, *provider.api_key_env_fallbacks):
+        value = environ.get(name) if name else None
+        if value:
+            return Secret(value, f"env:{name}")
+    return None
 
 
 def resolve_api_key_sync(
@@ -29,7 +39,7 @@ def resolve_api_key_sync(
     """Find the API key for a provider, blocking.
 
     Order: ``explicit`` → OS keychain (service ``llmkit``, user = provider id) → the provider's
-    ``api_key_env`` variable.
+    ``api_key_env`` variable (then its ``api_key_env_fallbacks``).
 
     Returns:
         The key, or None for providers with ``api_key_required=False`` that have none (or
@@ -47,11 +57,9 @@ def resolve_api_key_sync(
     stored = (store or KeyStore()).get(provider.id)
     if stored:
         return Secret(stored, "keychain")
-    env = os.environ if environ is None else environ
-    if provider.api_key_env:
-        value = env.get(provider.api_key_env)
-        if value:
-            return Secret(value, f"env:{provider.api_key_env}")
+    secret = env_api_key(provider, os.environ if environ is None else environ)
+    if secret is not None:
+        return secret
     if not provider.api_key_required:
         return None
     raise MissingCredentialError(provider.id, provider.api_key_env)

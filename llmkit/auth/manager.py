@@ -38,6 +38,7 @@ from llmkit.auth.chatgpt import (
     uses_agent_registration,
 )
 from llmkit.auth.copilot import ApiToken, exchange_copilot_token
+from llmkit.auth.keys import env_api_key
 from llmkit.auth.oauth import DeviceCodeCallback, device_code_login, pkce_login
 from llmkit.auth.oauth import refresh_access_token as _refresh
 from llmkit.auth.redact import install_log_redaction
@@ -80,6 +81,8 @@ def header_for(provider: ProviderConfig, secret: Secret | None) -> dict[str, str
         return {"authorization": MaskedStr(f"Bearer {secret.reveal()}")}
     if provider.auth == "x-api-key":
         return {"x-api-key": secret.reveal()}
+    if provider.auth == "x-goog-api-key":  # Gemini API reference, "API keys"
+        return {"x-goog-api-key": secret.reveal()}
     return {"api-key": secret.reveal()}
 
 
@@ -197,11 +200,9 @@ class AuthManager:
         stored = await self._keychain_key(provider)
         if stored is not None:
             return Credentials("keychain", stored, header_for(provider, stored))
-        env = os.environ if self._environ is None else self._environ
-        value = env.get(provider.api_key_env) if provider.api_key_env else None
-        if value:
-            secret = Secret(value, f"env:{provider.api_key_env}")
-            return Credentials("env", secret, header_for(provider, secret))
+        from_env = env_api_key(provider, os.environ if self._environ is None else self._environ)
+        if from_env is not None:
+            return Credentials("env", from_env, header_for(provider, from_env))
         if not provider.api_key_required:
             return Credentials("none", None, {})
         raise MissingCredentialError(

@@ -113,11 +113,31 @@ BUILTIN_PROVIDERS: tuple[ProviderConfig, ...] = (
         quirks=Quirks(top_k=True),
     ),
     ProviderConfig(
+        # Gemini API reference, "API keys": GEMINI_API_KEY, or GOOGLE_API_KEY
         id="google",
+        name="Google Gemini",
+        protocol="google-generative",
+        base_url="https://generativelanguage.googleapis.com/v1beta",
+        api_key_env="GEMINI_API_KEY",
+        api_key_env_fallbacks=("GOOGLE_API_KEY",),
+        auth="x-goog-api-key",
+        default_model="gemini-2.5-flash",
+        models=(
+            "gemini-2.5-pro",
+            "gemini-2.5-flash",
+            "gemini-2.5-flash-lite",
+            "gemini-3-pro-preview",
+        ),
+    ),
+    ProviderConfig(
+        # Gemini's OpenAI compatibility endpoint (Gemini API docs, "OpenAI compatibility"); the
+        # built-in "google" provider before it spoke Gemini's own API
+        id="gemini-openai",
         name="Google Gemini (OpenAI-compatible endpoint)",
         protocol="openai-chat",
         base_url="https://generativelanguage.googleapis.com/v1beta/openai",
         api_key_env="GEMINI_API_KEY",
+        api_key_env_fallbacks=("GOOGLE_API_KEY",),
         default_model="gemini-2.5-flash",
         models=("gemini-2.5-pro", "gemini-2.5-flash"),
         quirks=Quirks(reasoning_fields=()),

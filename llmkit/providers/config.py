@@ -24,9 +24,10 @@ ProtocolName: TypeAlias = str
 """A registered protocol name: ``openai-chat``, ``anthropic-messages``, or one added with
 :func:`llmkit.register_protocol` (see :func:`llmkit.protocols.registry.protocol_names`)."""
 
-AuthScheme: TypeAlias = Literal["bearer", "x-api-key", "api-key", "none"]
+AuthScheme: TypeAlias = Literal["bearer", "x-api-key", "api-key", "x-goog-api-key", "none"]
 """How the credential is sent: ``Authorization: Bearer <key>`` (OpenAI and most compatibles),
-``x-api-key: <key>`` (Anthropic), ``api-key: <key>`` (Azure OpenAI), or not at all."""
+``x-api-key: <key>`` (Anthropic), ``api-key: <key>`` (Azure OpenAI), ``x-goog-api-key: <key>``
+(Gemini API), or not at all."""
 
 
 class TokenExchange(BaseModel):
@@ -100,6 +101,8 @@ class ProviderConfig(BaseModel):
         base_url: the API root the protocol's endpoint path is appended to, e.g.
             ``https://api.openai.com/v1`` (→ ``/chat/completions``).
         api_key_env: the environment variable holding the API key (``OPENAI_API_KEY``).
+        api_key_env_fallbacks: further variables read, in order, when ``api_key_env`` is unset
+            or empty (``google``: ``GEMINI_API_KEY``, then ``GOOGLE_API_KEY``).
         api_key_required: False for local servers (Ollama, LM Studio, vLLM) that accept any key.
         auth: how the key is sent (:data:`AuthScheme`); when not given, the protocol's own
             scheme (its ``default_auth``: ``bearer`` for ``openai-chat``, ``x-api-key`` for
@@ -131,6 +134,7 @@ class ProviderConfig(BaseModel):
     protocol: ProtocolName = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     base_url: str
     api_key_env: str | None = None
+    api_key_env_fallbacks: tuple[str, ...] = ()
     api_key_required: bool = True
     auth: AuthScheme = "bearer"
     headers: dict[str, str] = Field(default_factory=dict)
