@@ -38,6 +38,9 @@ BUILTIN: dict[str, _Builtin] = {
     "openai-responses": _Builtin(
         "llmkit.protocols.openai_responses", "OpenAIResponsesProtocol", "bearer"
     ),
+    "google-generative": _Builtin(
+        "llmkit.protocols.google_generative", "GoogleGenerativeProtocol", "x-goog-api-key"
+    ),
 }
 """The built-in protocols: name → (module, class, auth scheme). One line per protocol."""
 
