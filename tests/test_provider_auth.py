@@ -70,7 +70,7 @@ def test_builtins_are_unchanged() -> None:
     assert auth.pop("anthropic") == "x-api-key"
     assert auth.pop("google") == "x-goog-api-key"  # Gemini's own API
     assert set(auth.values()) == {"bearer"}  # every other built-in speaks openai-chat
-    native = {"anthropic", "google"}
+    native = {"anthropic", "google", "openai-responses", "chatgpt"}  # Responses: OpenAI, plan
     assert all(p.protocol == "openai-chat" for p in BUILTIN_PROVIDERS if p.id not in native)
 
 

@@ -10,6 +10,8 @@ compatibles).
 from __future__ import annotations
 
 from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks as Quirks
+from llmkit.protocols.openai_responses.quirks import CHATGPT_PLAN_QUIRKS
+from llmkit.protocols.openai_responses.quirks import OpenAIResponsesQuirks as ResponsesQuirks
 from llmkit.providers.config import OAuthConfig, ProviderConfig, TokenExchange
 
 __all__ = ["BUILTIN_PROVIDERS"]
@@ -26,6 +28,46 @@ BUILTIN_PROVIDERS: tuple[ProviderConfig, ...] = (
         default_model="gpt-4.1-mini",
         models=("gpt-5", "gpt-5-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4o", "o3", "o4-mini"),
         quirks=Quirks(max_tokens_field="max_completion_tokens", reasoning_fields=()),
+    ),
+    # OpenAI's Responses API (OpenAI API reference, "Responses"), the same key and models as
+    # "openai" (which stays on Chat Completions: docs/protocols-openai-responses.md says why).
+    # Stateless: store false, reasoning kept as encrypted reasoning items.
+    ProviderConfig(
+        id="openai-responses",
+        name="OpenAI (Responses API)",
+        protocol="openai-responses",
+        base_url="https://api.openai.com/v1",
+        api_key_env="OPENAI_API_KEY",
+        default_model="gpt-5-mini",
+        models=("gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-4.1", "gpt-4.1-mini", "o3", "o4-mini"),
+        quirks=ResponsesQuirks(system_role="developer"),
+    ),
+    # Sign in with ChatGPT (https://developers.openai.com/siwc): a ChatGPT plan pays for
+    # Responses requests of open-source clients; PKCE login with per-user client registration
+    # (llmkit/auth/chatgpt.py) and the plan's request limits as quirks (CHATGPT_PLAN_QUIRKS).
+    ProviderConfig(
+        id="chatgpt",
+        name="ChatGPT plan (Sign in with ChatGPT)",
+        protocol="openai-responses",
+        base_url="https://api.openai.com/v1",
+        api_key_env="CHATGPT_ACCESS_TOKEN",  # an access token used as is; normally log in
+        quirks=CHATGPT_PLAN_QUIRKS,
+        supports_oauth=True,
+        oauth=OAuthConfig(
+            client_id="dynamic_agent_client",
+            flow="pkce",
+            authorization_url="https://auth.openai.com/api/accounts/authorize",
+            token_url="https://auth.openai.com/api/accounts/oauth/token",
+            scopes=(
+                "openid",
+                "profile",
+                "email",
+                "offline_access",
+                "resource.invoke",
+                "chatgpt.tokens.use.direct",
+            ),
+            redirect_path="/auth/callback",
+        ),
     ),
     ProviderConfig(
         id="anthropic",
