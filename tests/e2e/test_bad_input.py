@@ -173,7 +173,7 @@ class _Echo(Tool):
         return "ran"
 
 
-DEEP = b"[" * 1000
+DEEP = b"[" * 100_000  # deep enough for a RecursionError on every Python (3.13: past 1,000)
 
 
 @pytest.mark.parametrize("protocol", ["openai-chat", "anthropic-messages"])

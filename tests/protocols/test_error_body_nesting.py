@@ -3,7 +3,6 @@ read as an unparseable body, a plain status error with a short excerpt of the ra
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 
 import pytest
@@ -14,7 +13,7 @@ from llmkit.protocols.openai_chat.errors import in_band_error, parse_error_body
 
 Parser = Callable[[int, Mapping[str, str], bytes], APIStatusError]
 PARSERS = [pytest.param(parse_error_body, id="openai"), pytest.param(parse_error, id="anthropic")]
-DEPTH = sys.getrecursionlimit() + 10
+DEPTH = 100_000  # past the recursion limit of json on every Python (3.13 parses 1,010 levels)
 
 BODIES = [
     b"[" * 1000,
