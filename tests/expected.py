@@ -25,6 +25,15 @@ _RESPONSES_FINISH = {
     "incomplete:content_filter": "content_filter",
     "failed": "error",
 }
+_GOOGLE_FINISH = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "MALFORMED_FUNCTION_CALL": "error",
+}
 _ANTHROPIC_FINISH = {
     "end_turn": "stop",
     "stop_sequence": "stop",
@@ -66,6 +75,23 @@ def expected_usage(entry: dict[str, Any]) -> dict[str, int | None]:
             "cache_write_tokens": write,
             "reasoning_tokens": None,
             "total_tokens": total_in + raw["output_tokens"],
+        }
+    if entry["protocol"] == "google-generative":
+        # Gemini usageMetadata: promptTokenCount already contains cachedContentTokenCount;
+        # candidatesTokenCount excludes thoughtsTokenCount (output = both; a missing count adds
+        # nothing, both missing is None); totalTokenCount as reported (it also counts
+        # toolUsePromptTokenCount).
+        candidates, thoughts = raw.get("candidatesTokenCount"), raw.get("thoughtsTokenCount")
+        output = None
+        if candidates is not None or thoughts is not None:
+            output = (candidates or 0) + (thoughts or 0)
+        return {
+            "input_tokens": raw.get("promptTokenCount"),
+            "output_tokens": output,
+            "cache_read_tokens": raw.get("cachedContentTokenCount"),
+            "cache_write_tokens": None,
+            "reasoning_tokens": thoughts,
+            "total_tokens": raw.get("totalTokenCount"),
         }
     if entry["protocol"] == "openai-responses":
         # OpenAI Responses: input_tokens includes cached ones, output_tokens reasoning ones;
@@ -123,6 +149,10 @@ def expected_summary(entry: dict[str, Any]) -> dict[str, Any]:
         tool_calls = [(call["name"], json.loads(call["arguments"]))]
     if entry["protocol"] == "anthropic-messages":
         finish = _ANTHROPIC_FINISH.get(raw_finish, "other")
+    elif entry["protocol"] == "google-generative":
+        finish = _GOOGLE_FINISH.get(raw_finish, "other")
+        if tool_calls and finish == "stop":
+            finish = "tool_calls"  # Gemini says STOP after function calls
     elif entry["protocol"] == "openai-responses":
         finish = _RESPONSES_FINISH.get(raw_finish, "other")
         if tool_calls and finish == "stop":

@@ -16,7 +16,7 @@ from llmkit.providers.config import ProviderConfig
 FIXTURES = Path(__file__).parent / "fixtures"
 
 # Fixture provider names that are not built-in ids but are the same service.
-_ALIASES = {"gemini": "google"}
+_ALIASES = {"gemini": ("google", "gemini-openai")}
 
 
 @functools.cache
@@ -51,10 +51,11 @@ def provider_for(entry: dict[str, Any]) -> ProviderConfig:
     """The built-in provider config a fixture was recorded from (same id and protocol), or a
     generic config of its protocol for services that are not built in (Azure, Cloudflare,
     Writer...) or not with that protocol (OpenAI's Responses recordings)."""
-    name = _ALIASES.get(entry["provider"], entry["provider"])
+    names = _ALIASES.get(entry["provider"], (entry["provider"],))
     for provider in BUILTIN_PROVIDERS:
-        if provider.id == name and provider.protocol == entry["protocol"]:
+        if provider.id in names and provider.protocol == entry["protocol"]:
             return provider
+    name = names[0]
     return ProviderConfig(
         id=name, protocol=entry["protocol"], base_url="https://example.invalid/v1"
     )

@@ -27,6 +27,7 @@ SSE = [
     *fixture_util.entries("openai-chat", "sse"),
     *fixture_util.entries("anthropic-messages", "sse"),
     *fixture_util.entries("openai-responses", "sse"),
+    *fixture_util.entries("google-generative", "sse"),
 ]
 
 

@@ -340,6 +340,8 @@ def _end_marker(protocol: str, body: bytes) -> bool:
     """The protocol's end of stream is somewhere in ``body`` (an independent, loose oracle)."""
     if protocol == "anthropic-messages":
         return b"message_stop" in body
+    if protocol == "google-generative":  # no end marker: the last chunk has finishReason
+        return re.search(rb'"(finishReason|blockReason)"\s*:\s*"', body) is not None
     if protocol == "openai-responses":
         return re.search(rb'"type"\s*:\s*"response\.(completed|incomplete)"', body) is not None
     return b"[DONE]" in body or re.search(rb'"finish_reason"\s*:\s*"', body) is not None

@@ -17,6 +17,7 @@ from llmkit.errors import (
     AuthenticationError,
     BadRequestError,
     NotFoundError,
+    RateLimitError,
     StreamError,
 )
 from llmkit.providers.registry import ProviderRegistry
@@ -27,27 +28,32 @@ SSE = [
     *fixture_util.entries("openai-chat", "sse"),
     *fixture_util.entries("anthropic-messages", "sse"),
     *fixture_util.entries("openai-responses", "sse"),
+    *fixture_util.entries("google-generative", "sse"),
 ]
 OK_SSE = [e for e in SSE if "errors" not in e["expected"] and "error" not in e["expected"]]
 ERROR_SSE = [e for e in SSE if "errors" in e["expected"]]
 JSON_OK = [
     *fixture_util.entries("openai-chat", "json"),
     *fixture_util.entries("anthropic-messages", "json"),
+    *fixture_util.entries("google-generative", "json"),
 ]
 JSON_ERRORS = [
     e
     for e in fixture_util.manifest()
     if e["kind"] == "json"
     and e["http_status"] != 200
-    and e["protocol"] in ("openai-chat", "anthropic-messages", "openai-responses")
+    and e["protocol"]
+    in ("openai-chat", "anthropic-messages", "openai-responses", "google-generative")
 ]
 
 
 def test_fixture_counts() -> None:
-    # the inventory: 77 chat/messages streams and 22 Responses streams, 7 chat/messages
-    # error bodies and 3 Responses ones; none may silently drop out of the parametrisation.
-    assert len(SSE) == 77 + 22
-    assert len(JSON_ERRORS) == 7 + 3
+    # the inventory: 77 chat/messages streams, 22 Responses streams and 22 Gemini native
+    # streams; 7 chat/messages error bodies, 3 Responses ones and 4 Gemini ones (google.rpc);
+    # 10 Gemini generateContent bodies; none may silently drop out of the parametrisation.
+    assert len(SSE) == 77 + 22 + 22
+    assert len(JSON_ERRORS) == 7 + 3 + 4
+    assert len(fixture_util.entries("google-generative", "json")) == 10
     assert len(ERROR_SSE) == 1 + 1
 
 
@@ -113,7 +119,12 @@ async def test_generate_text_matches_manifest(
     assert [(c.tool_name, dict(c.args)) for c in result.tool_calls] == expected["tool_calls"]
 
 
-_STATUS_CLASS = {400: BadRequestError, 401: AuthenticationError, 404: NotFoundError}
+_STATUS_CLASS = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
 
 
 @pytest.mark.parametrize("entry", JSON_ERRORS, ids=fixture_util.fixture_id)
