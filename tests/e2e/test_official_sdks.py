@@ -108,3 +108,64 @@ async def test_mock_model_streams_are_valid_for_the_official_sdks(protocol: str)
         assert [(c.tool_name, dict(c.args)) for c in await result.tool_calls] == [
             ("get_weather", {"city": "Paris"})
         ]
+
+
+RESPONSES = [
+    e for e in fixture_util.entries("openai-responses", "sse") if "errors" not in e["expected"]
+]
+
+
+@pytest.mark.parametrize("entry", RESPONSES, ids=fixture_util.fixture_id)
+async def test_openai_sdk_reads_responses_as_llmkit_does(
+    fixture_server: ReplayServer, entry: dict[str, Any]
+) -> None:
+    """The official SDK's Responses stream and llmkit agree on text, function calls and
+    usage."""
+    base_url = replay_provider(fixture_server, entry).base_url
+    client = openai.AsyncOpenAI(base_url=base_url, api_key="x", max_retries=0)
+    final = None
+    async with client:
+        stream = await client.responses.create(model="m", input="hi", stream=True)
+        async for event in stream:
+            if event.type in ("response.completed", "response.incomplete"):
+                final = event.response
+    assert final is not None and final.usage is not None
+    sdk_calls = [
+        (item.name, json.loads(item.arguments or "{}"))
+        for item in final.output
+        if item.type == "function_call"
+    ]
+    registry = ProviderRegistry([replay_provider(fixture_server, entry)])
+    result = stream_text(model="replay:m", prompt="hi", registry=registry)
+    assert await result.text == final.output_text
+    assert [(c.tool_name, dict(c.args)) for c in await result.tool_calls] == sdk_calls
+    usage = await result.usage
+    assert (usage.input_tokens, usage.output_tokens, usage.total_tokens) == (
+        final.usage.input_tokens,
+        final.usage.output_tokens,
+        final.usage.total_tokens,
+    )
+    assert usage.cache_read_tokens == final.usage.input_tokens_details.cached_tokens
+    assert usage.reasoning_tokens == final.usage.output_tokens_details.reasoning_tokens
+
+
+async def test_mock_model_responses_are_valid_for_the_official_sdk() -> None:
+    turn = MockTurn(
+        text="Hello there, friend.",
+        reasoning="Be nice.",
+        tool_calls=[("get_weather", {"city": "Paris"})],
+    )
+    registry = ProviderRegistry()
+    with MockModel([turn], protocol="openai-responses", registry=registry) as mock:
+        client = openai.AsyncOpenAI(base_url=f"{mock.server.url}/v1", api_key="x", max_retries=0)
+        async with client:
+            stream = await client.responses.create(model="m", input="hi", stream=True)
+            deltas = [e.delta async for e in stream if e.type == "response.output_text.delta"]
+            body = await client.responses.create(model="m", input="hi")
+        assert "".join(deltas) == turn.text == body.output_text
+        calls = [
+            (i.name, json.loads(i.arguments)) for i in body.output if i.type == "function_call"
+        ]
+        assert calls == [("get_weather", {"city": "Paris"})]
+        (reasoning,) = [i for i in body.output if i.type == "reasoning"]
+        assert reasoning.summary[0].text == "Be nice."
