@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from httpx_sse import ServerSentEvent
 
     from llmkit.errors import APIStatusError
+    from llmkit.protocols._fake import MockTurn
     from llmkit.providers.config import ProviderConfig
-    from llmkit.testing.mock import MockTurn
     from llmkit.types.models import ModelInfo
     from llmkit.types.options import CallOptions, ToolChoice
 

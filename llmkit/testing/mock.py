@@ -1,5 +1,5 @@
-"""A scripted mock model: OpenAI-chat or Anthropic-messages streams built from plain values and
-served by a loopback :class:`~llmkit.testing.replay.ReplayServer`.
+"""A scripted mock model: any protocol's responses (its ``fake_stream`` / ``fake_body``) built from
+plain values and served by a loopback :class:`~llmkit.testing.replay.ReplayServer`.
 
     with MockModel(["Hello!", MockTurn(tool_calls=[("get_weather", {"city": "Paris"})])]) as mock:
         result = stream_text(model=mock.model, prompt="hi")
@@ -9,11 +9,14 @@ served by a loopback :class:`~llmkit.testing.replay.ReplayServer`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from llmkit.protocols._fake import MockTurn
+from llmkit.protocols.anthropic_messages.fake import anthropic_messages_json, anthropic_messages_sse
+from llmkit.protocols.openai_chat.fake import openai_chat_json, openai_chat_sse
 from llmkit.testing.replay import Chunking, RecordedRequest, ReplayResponse, ReplayServer
 
 if TYPE_CHECKING:
@@ -28,49 +31,6 @@ __all__ = [
     "openai_chat_json",
     "openai_chat_sse",
 ]
-
-
-@dataclass(frozen=True)
-class MockTurn:
-    """One scripted model answer.
-
-    Attributes:
-        text: the visible text.
-        reasoning: reasoning text sent before it (``reasoning_content`` / ``thinking``).
-        tool_calls: ``(tool name, args)`` pairs.
-        tool_call_ids: the calls' ids (default ``call_<n>`` / ``toolu_<n>``; a
-            :class:`MockModel` numbers them ``call_<turn>_<n>`` so ids differ across turns).
-        signature: the Anthropic thinking signature sent after the reasoning.
-        input_tokens, output_tokens: the usage to report (tokens).
-        cache_read_tokens, cache_write_tokens: prompt-cache usage to report (tokens), if any.
-        piece: characters per text delta.
-        args_piece: characters per tool-arguments delta (None: the arguments in one delta).
-    """
-
-    text: str = ""
-    reasoning: str = ""
-    tool_calls: Sequence[tuple[str, dict[str, object]]] = field(default_factory=tuple)
-    tool_call_ids: Sequence[str] = ()
-    signature: str = "bW9jaw=="
-    input_tokens: int = 10
-    output_tokens: int = 20
-    cache_read_tokens: int | None = None
-    cache_write_tokens: int | None = None
-    piece: int = 4
-    args_piece: int | None = None
-
-    def call_id(self, index: int, prefix: str) -> str:
-        """The id of tool call ``index``."""
-        if index < len(self.tool_call_ids):
-            return self.tool_call_ids[index]
-        return f"{prefix}_{index}"
-
-
-from llmkit.protocols.anthropic_messages.fake import (  # noqa: E402  (re-exported)
-    anthropic_messages_json,
-    anthropic_messages_sse,
-)
-from llmkit.protocols.openai_chat.fake import openai_chat_json, openai_chat_sse  # noqa: E402
 
 _CONTENT_TYPES = {"sse": "text/event-stream", "ndjson": "application/x-ndjson"}
 

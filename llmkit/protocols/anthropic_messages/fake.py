@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from llmkit.protocols._fake import args_pieces, pieces, sse
 
 if TYPE_CHECKING:
-    from llmkit.testing.mock import MockTurn
+    from llmkit.protocols._fake import MockTurn
 
 __all__ = ["anthropic_messages_json", "anthropic_messages_sse"]
 

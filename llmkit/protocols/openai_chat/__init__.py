@@ -45,7 +45,7 @@ from llmkit.types.warnings import CallWarning
 if TYPE_CHECKING:
     from httpx_sse import ServerSentEvent
 
-    from llmkit.testing.mock import MockTurn
+    from llmkit.protocols._fake import MockTurn
 
 __all__ = ["OpenAIChatProtocol", "OpenAIChatState"]
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from llmkit.protocols._fake import args_pieces, pieces, sse
 
 if TYPE_CHECKING:
-    from llmkit.testing.mock import MockTurn
+    from llmkit.protocols._fake import MockTurn
 
 __all__ = ["openai_chat_json", "openai_chat_sse"]
 
