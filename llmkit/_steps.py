@@ -211,8 +211,9 @@ class StepBuilder:
     def assistant_message(self) -> AssistantMessage | None:
         """The step's assistant turn, or None when the model produced nothing to replay.
 
-        Text blocks keep their text (empty ones are dropped); reasoning keeps its signature or
-        redacted data; provider-executed tools (server tools) are not replayed.
+        Text blocks keep their text (empty ones are dropped, unless they carry provider metadata:
+        Gemini signs an empty trailing text part); reasoning keeps its signature or redacted
+        data; provider-executed tools (server tools) are not replayed.
         """
         parts: list[AssistantPart] = []
         for block in self.blocks:
@@ -228,7 +229,7 @@ class StepBuilder:
             elif isinstance(block, _Block):
                 text = "".join(block.parts)
                 if block.kind == "text":
-                    if text:
+                    if text or block.metadata:  # Gemini signs empty trailing text parts
                         parts.append(TextPart(text=text, provider_options=_options(block.metadata)))
                 elif text or block.signature or block.redacted or block.metadata:
                     parts.append(

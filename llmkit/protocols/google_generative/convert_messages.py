@@ -28,9 +28,9 @@ Rules:
   part's sibling ``thoughtSignature``, byte for byte, on that same part (a text part keeps it
   even when its text is empty). Gemini 3 rejects a function call of the current turn without
   its signature (400, "Thought signatures": validation covers the model turns since the last
-  user text message); when such a turn holds calls made elsewhere (another provider, or code)
-  and none of its calls has a signature, the first call gets the documented placeholder
-  :data:`SKIP_SIGNATURE` and a warning says so.
+  user text message); when such a turn was not made by Gemini (no part carries Gemini data:
+  another provider's calls, or calls written by code) and none of its calls has a signature,
+  the first call gets the documented placeholder :data:`SKIP_SIGNATURE` and a warning says so.
 - Tool results → ``{"functionResponse": {"id", "name", "response"}}`` in a ``user`` content;
   ``response`` must be a JSON object: ``{"output": <result>}``, or ``{"error": <result>}`` when
   ``is_error`` (the keys the API reference documents for ``FunctionResponse.response``).
@@ -203,6 +203,13 @@ def _current_turn_start(messages: Sequence[Message]) -> int:
     return 0
 
 
+def _from_gemini(message: AssistantMessage) -> bool:
+    """Some part of the turn carries Gemini data (a signature or a thought mark)."""
+    if isinstance(message.content, str):
+        return False
+    return any(_options(part.provider_options) for part in message.content)
+
+
 def _call_name(part: Part) -> str:
     call = part["functionCall"]
     return str(call["name"]) if isinstance(call, dict) else ""
@@ -261,7 +268,8 @@ def _convert(
             role, parts = "user", _tool_parts(message, ids)
         else:
             role, parts = "model", _model_parts(message, index, warnings, ids)
-            unsigned = _unsigned_calls(parts) if index >= current else []
+            foreign = index >= current and not _from_gemini(message)
+            unsigned = _unsigned_calls(parts) if foreign else []
             if unsigned:
                 unsigned[0]["thoughtSignature"] = SKIP_SIGNATURE
                 names = ", ".join(sorted({_call_name(p) for p in unsigned}))
