@@ -8,7 +8,9 @@ items"); Azure OpenAI "Responses API" (the same wire at
 - :mod:`.convert_messages`: unified messages → ``input`` items (reasoning items, function calls
   and their outputs, with item ids and encrypted reasoning from the answer);
 - :mod:`.prepare_tools`: ``tools`` / ``tool_choice``;
-- :mod:`.wire`: the stream state machine; :mod:`.response`: non-streamed bodies;
+- :mod:`.wire`: the stream state machine (deltas and end of stream), :mod:`.items`: output
+  items (announced, done, hosted tools, citations), :mod:`.state`: per-stream state;
+  :mod:`.response`: non-streamed bodies;
 - :mod:`.map_finish_reason`, :mod:`.convert_usage`, :mod:`.errors`, :mod:`.models`;
 - :mod:`.quirks`: provider deviations (a ChatGPT plan's limits among them); :mod:`.fake`: the
   testing kit's encoder.
@@ -41,7 +43,12 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel
 
 from llmkit.errors import APIStatusError
-from llmkit.protocols.base import BuiltRequest, Protocol
+from llmkit.protocols.base import (
+    BuiltRequest,
+    Protocol,
+    check_tool_choice,
+    merge_provider_options,
+)
 from llmkit.protocols.openai_chat.response_format import strict_json_schema
 from llmkit.protocols.openai_responses.convert_messages import convert_messages
 from llmkit.protocols.openai_responses.errors import parse_error_body
@@ -70,18 +77,6 @@ __all__ = ["OpenAIResponsesProtocol", "OpenAIResponsesQuirks", "OpenAIResponsesS
 
 _UNSUPPORTED = ("top_k", "seed", "presence_penalty", "frequency_penalty")
 _ENCRYPTED = "reasoning.encrypted_content"
-
-
-def _merge(base: dict[str, object], extra: Mapping[str, object]) -> None:
-    """Deep-merge ``extra`` into ``base`` in place (nested dicts merge, other values replace)."""
-    for key, value in extra.items():
-        current = base.get(key)
-        if isinstance(current, dict) and isinstance(value, Mapping):
-            merged = dict(current)
-            _merge(merged, value)
-            base[key] = merged
-        else:
-            base[key] = value
 
 
 def _drop(setting: str, why: str) -> CallWarning:
@@ -165,9 +160,9 @@ class OpenAIResponsesProtocol(Protocol[OpenAIResponsesState]):
                 _drop("provider_options", f"hosted tools are not available with {provider.id!r}")
             )
             hosted_tools = []
-        tools, tool_choice, tool_warnings = prepare_tools(
-            call.tools, call.tool_choice, hosted_tools
-        )
+        # hosted tools are tools too: a forced choice with only those is the caller's to make
+        choice = call.tool_choice if hosted_tools and not call.tools else check_tool_choice(call)
+        tools, tool_choice, tool_warnings = prepare_tools(call.tools, choice, hosted_tools)
         warnings.extend(tool_warnings)
         if tools is not None:
             body["tools"] = tools
@@ -208,7 +203,7 @@ class OpenAIResponsesProtocol(Protocol[OpenAIResponsesState]):
         if streamed:
             body["stream"] = True
         include = extra.pop("include", None)
-        _merge(body, extra)
+        merge_provider_options(body, extra)
         if isinstance(include, list):  # the caller's includes are added to llmkit's
             current = body.get("include")
             merged = list(current) if isinstance(current, list) else []

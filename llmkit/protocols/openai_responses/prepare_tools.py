@@ -37,26 +37,18 @@ def prepare_tools(
 
     Args:
         tools: the function tools the model may call.
-        tool_choice: how the model must choose (None: no ``tool_choice`` field).
+        tool_choice: how the model must choose (None: no ``tool_choice`` field), already
+            checked against the tools (:func:`~llmkit.protocols.base.check_tool_choice`).
         hosted: hosted tool objects from ``provider_options["openai"]["tools"]``, appended as
             they are.
 
     Returns:
-        (tools, tool_choice, warnings): each field None when it must be omitted; a tool choice
-        without any tool is dropped with a warning (the API rejects it).
+        (tools, tool_choice, warnings): each field None when it must be omitted.
     """
     warnings: list[CallWarning] = []
     wire: list[object] = [_tool(tool) for tool in tools or ()]
     wire.extend(hosted)
     if not wire:
-        if tool_choice is not None:
-            warnings.append(
-                CallWarning(
-                    "unsupported_setting",
-                    "tool_choice",
-                    "tool_choice was dropped because no tools were given",
-                )
-            )
         return None, None, warnings
     choice: object | None
     if isinstance(tool_choice, NamedToolChoice):
