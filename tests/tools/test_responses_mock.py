@@ -99,3 +99,28 @@ async def test_generate_object_uses_text_format() -> None:
     fmt = body["text"]["format"]
     assert (fmt["type"], fmt["name"], fmt["strict"]) == ("json_schema", "City", True)
     assert fmt["schema"]["additionalProperties"] is False
+
+
+async def test_generate_text_on_a_chatgpt_plan_streams_and_reads_the_whole_body() -> None:
+    """The plan accepts only streamed requests (quirks.stream_only): generate_text sends
+    stream: true and parses the event stream it gets back as its body."""
+    from llmkit.protocols.openai_responses.fake import openai_responses_sse
+    from llmkit.protocols.openai_responses.quirks import CHATGPT_PLAN_QUIRKS
+    from llmkit.testing import ReplayResponse, ReplayServer
+
+    answer = ReplayResponse(openai_responses_sse(MockTurn(text="Plan answer.", reasoning="Hm.")))
+    with ReplayServer([answer]) as server:
+        provider = server.provider("plan", "openai-responses", quirks=CHATGPT_PLAN_QUIRKS)
+        result = await generate_text(
+            model="plan:gpt-5.5",
+            prompt="hi",
+            temperature=0.3,
+            registry=ProviderRegistry([provider]),
+        )
+        body = server.requests[0].json()
+    assert (result.text, result.reasoning_text) == ("Plan answer.", "Hm.")
+    assert [(w.type, w.setting) for w in result.warnings] == [
+        ("unsupported_setting", "temperature")
+    ]
+    assert isinstance(body, dict)
+    assert body["stream"] is True and body["store"] is False and "temperature" not in body
