@@ -67,8 +67,8 @@ from llmkit.types.warnings import CallWarning
 if TYPE_CHECKING:
     from httpx_sse import ServerSentEvent
 
+    from llmkit.protocols._fake import MockTurn
     from llmkit.providers.config import ProviderConfig
-    from llmkit.testing.mock import MockTurn
     from llmkit.types.events import StreamEvent
     from llmkit.types.models import ModelInfo
     from llmkit.types.options import CallOptions

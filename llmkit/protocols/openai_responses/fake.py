@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from llmkit.protocols._fake import args_pieces, pieces, sse
 
 if TYPE_CHECKING:
-    from llmkit.testing.mock import MockTurn
+    from llmkit.protocols._fake import MockTurn
 
 __all__ = ["openai_responses_json", "openai_responses_sse"]
 
