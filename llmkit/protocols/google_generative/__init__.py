@@ -38,7 +38,12 @@ from urllib.parse import quote
 
 from llmkit.errors import APIStatusError, InvalidResponseError
 from llmkit.protocols._common import SHAPE_ERRORS, loads
-from llmkit.protocols.base import BuiltRequest, Protocol
+from llmkit.protocols.base import (
+    BuiltRequest,
+    Protocol,
+    check_tool_choice,
+    merge_provider_options,
+)
 from llmkit.protocols.google_generative.convert_messages import convert_messages
 from llmkit.protocols.google_generative.errors import error_from_body, parse_error
 from llmkit.protocols.google_generative.models import build_models_request, parse_models
@@ -71,18 +76,18 @@ def model_path(model_id: str) -> str:
     return quote(path, safe="/-._~")
 
 
-def _merge(base: dict[str, object], extra: Mapping[str, object]) -> None:
-    """Merge ``provider_options["google"]`` into the body (see the module doc)."""
-    for key, value in extra.items():
-        current = base.get(key)
-        if key == "tools" and isinstance(current, list) and isinstance(value, list):
-            base[key] = [*current, *value]
-        elif isinstance(current, dict) and isinstance(value, Mapping):
-            merged = dict(current)
-            _merge(merged, value)
-            base[key] = merged
-        else:
-            base[key] = value
+def _merge(body: dict[str, object], extra: Mapping[str, object]) -> None:
+    """Merge ``provider_options["google"]`` into the body (see the module doc): its ``tools``
+    (built-in tools) are appended to the function declarations, the rest goes through the shared
+    :func:`~llmkit.protocols.base.merge_provider_options`."""
+    rest = dict(extra)
+    builtin = rest.pop("tools", None)
+    current = body.get("tools")
+    if isinstance(builtin, list) and isinstance(current, list):
+        body["tools"] = [*current, *builtin]
+    elif builtin is not None:
+        rest["tools"] = builtin
+    merge_provider_options(body, rest)
 
 
 def _generation_config(call: CallOptions, warnings: list[CallWarning]) -> dict[str, object]:
@@ -151,7 +156,7 @@ class GoogleGenerativeProtocol(Protocol[GoogleState]):
         """
         warnings: list[CallWarning] = []
         system, contents = convert_messages(call.messages, call.system, warnings, provider.id)
-        tools, tool_config = prepare_tools(call.tools, call.tool_choice, warnings)
+        tools, tool_config = prepare_tools(call.tools, check_tool_choice(call), warnings)
         body: dict[str, object] = {"contents": contents}
         if system is not None:
             body["systemInstruction"] = system

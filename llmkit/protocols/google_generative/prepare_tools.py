@@ -13,16 +13,15 @@ and "Function calling" → "Function calling modes" (``ToolConfig.functionCallin
   go in ``provider_options["google"]["tools"]``, appended after the declarations.
 - ``tool_choice`` → ``toolConfig.functionCallingConfig.mode``: ``"auto"`` → ``AUTO``,
   ``"required"`` → ``ANY``, :class:`~llmkit.types.options.NamedToolChoice` → ``ANY`` with
-  ``allowedFunctionNames: [name]``, ``"none"`` → ``NONE``. Without tools, ``"auto"``/``"none"``
-  are omitted and ``"required"`` or a named tool raise
-  :class:`~llmkit.errors.UnsupportedFeatureError`.
+  ``allowedFunctionNames: [name]``, ``"none"`` → ``NONE``. Without tools, nothing is sent
+  (the shared policy, :func:`~llmkit.protocols.base.check_tool_choice`, has already dropped
+  ``"auto"``/``"none"`` and refused a forced choice).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from llmkit.errors import UnsupportedFeatureError
 from llmkit.types.options import NamedToolChoice, ToolChoice, ToolDefinition
 from llmkit.types.warnings import CallWarning
 
@@ -38,15 +37,13 @@ def prepare_tools(
 ) -> tuple[list[dict[str, object]] | None, dict[str, object] | None]:
     """The Gemini ``tools`` list and ``toolConfig`` object (each ``None`` to omit).
 
-    Raises:
-        UnsupportedFeatureError: ``tool_choice`` forces a tool call but no tools were given.
+    Args:
+        tools: the call's tools.
+        tool_choice: the tool choice after :func:`~llmkit.protocols.base.check_tool_choice`.
+        warnings: receives a warning for each dropped setting.
     """
     if not tools:
-        if tool_choice is None or tool_choice in ("auto", "none"):
-            return None, None
-        raise UnsupportedFeatureError(
-            f"tool_choice={tool_choice!r} needs tools; pass tools=[...] or drop tool_choice"
-        )
+        return None, None
     declarations: list[dict[str, object]] = []
     for tool in tools:
         spec: dict[str, object] = {"name": tool.name}
