@@ -39,6 +39,7 @@ __all__ = [
     "StreamState",
     "check_tool_choice",
     "merge_provider_options",
+    "request_headers",
     "run_sse",
 ]
 
@@ -266,6 +267,18 @@ class Protocol(abc.ABC, Generic[S]):
         from llmkit.errors import UnsupportedFeatureError
 
         raise UnsupportedFeatureError(f"protocol {self.name!r} cannot list models")
+
+
+def request_headers(provider: ProviderConfig, call: CallOptions, *, stream: bool) -> dict[str, str]:
+    """The headers of a JSON request: ``content-type``, ``accept: text/event-stream`` for a
+    stream, then the provider's headers, then the call's (later ones win). Credentials are not
+    among them: the auth layer adds those."""
+    headers = {"content-type": "application/json"}
+    if stream:
+        headers["accept"] = "text/event-stream"
+    headers.update(provider.headers)
+    headers.update(call.headers)
+    return headers
 
 
 def merge_provider_options(body: dict[str, object], extra: Mapping[str, object]) -> None:

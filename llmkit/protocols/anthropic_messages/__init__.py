@@ -48,6 +48,7 @@ from llmkit.protocols.base import (
     Protocol,
     check_tool_choice,
     merge_provider_options,
+    request_headers,
 )
 from llmkit.types.events import StreamEvent
 from llmkit.types.warnings import CallWarning
@@ -205,11 +206,7 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
         if stream:
             body["stream"] = True
 
-        headers: dict[str, str] = {"content-type": "application/json"}
-        if stream:
-            headers["accept"] = "text/event-stream"
-        headers.update(provider.headers)
-        headers.update(call.headers)
+        headers = request_headers(provider, call, stream=stream)
         if not any(key.lower() == "anthropic-version" for key in headers):
             headers["anthropic-version"] = ANTHROPIC_VERSION
 

@@ -43,6 +43,7 @@ from llmkit.protocols.base import (
     Protocol,
     check_tool_choice,
     merge_provider_options,
+    request_headers,
 )
 from llmkit.protocols.google_generative.convert_messages import convert_messages
 from llmkit.protocols.google_generative.errors import error_from_body, parse_error
@@ -168,11 +169,7 @@ class GoogleGenerativeProtocol(Protocol[GoogleState]):
         if config:
             body["generationConfig"] = config
         _merge(body, call.provider_options.get(METADATA_KEY) or {})
-        headers = {"content-type": "application/json"}
-        if stream:
-            headers["accept"] = "text/event-stream"
-        headers.update(provider.headers)
-        headers.update(call.headers)
+        headers = request_headers(provider, call, stream=stream)
         method = ":streamGenerateContent?alt=sse" if stream else ":generateContent"
         return BuiltRequest(
             url=f"{provider.base_url}/{model_path(model_id)}{method}",

@@ -22,6 +22,7 @@ from llmkit.protocols.base import (
     Protocol,
     check_tool_choice,
     merge_provider_options,
+    request_headers,
 )
 from llmkit.protocols.openai_chat.convert_messages import convert_messages
 from llmkit.protocols.openai_chat.errors import parse_error_body
@@ -171,11 +172,7 @@ class OpenAIChatProtocol(Protocol[OpenAIChatState]):
             if quirks.stream_usage:
                 body["stream_options"] = {"include_usage": True}
         merge_provider_options(body, call.provider_options.get(self.metadata_key) or {})
-        headers = {"content-type": "application/json"}
-        if stream:
-            headers["accept"] = "text/event-stream"
-        headers.update(provider.headers)
-        headers.update(call.headers)
+        headers = request_headers(provider, call, stream=stream)
         return BuiltRequest(
             url=f"{provider.base_url}/chat/completions",
             headers=headers,

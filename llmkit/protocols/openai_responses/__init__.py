@@ -48,6 +48,7 @@ from llmkit.protocols.base import (
     Protocol,
     check_tool_choice,
     merge_provider_options,
+    request_headers,
 )
 from llmkit.protocols.openai_chat.response_format import strict_json_schema
 from llmkit.protocols.openai_responses.convert_messages import convert_messages
@@ -208,11 +209,7 @@ class OpenAIResponsesProtocol(Protocol[OpenAIResponsesState]):
             current = body.get("include")
             merged = list(current) if isinstance(current, list) else []
             body["include"] = merged + [i for i in include if i not in merged]
-        headers = {"content-type": "application/json"}
-        if streamed:
-            headers["accept"] = "text/event-stream"
-        headers.update(provider.headers)
-        headers.update(call.headers)
+        headers = request_headers(provider, call, stream=streamed)
         return BuiltRequest(
             url=f"{provider.base_url}/responses",
             headers=headers,
