@@ -19,16 +19,13 @@ from hypothesis import strategies as st
 
 from llmkit import stream_text
 from llmkit.errors import StreamError
+from llmkit.protocols.registry import BUILTIN
 from llmkit.providers.registry import ProviderRegistry
 from llmkit.testing.replay import split_chunks
 from llmkit.types.events import StreamEvent
 
-SSE = [
-    *fixture_util.entries("openai-chat", "sse"),
-    *fixture_util.entries("anthropic-messages", "sse"),
-    *fixture_util.entries("openai-responses", "sse"),
-    *fixture_util.entries("google-generative", "sse"),
-]
+SSE = [entry for name in BUILTIN for entry in fixture_util.entries(name, "sse")]
+"""Every recorded stream of every built-in protocol (the registry's table)."""
 
 
 async def _events(entry: dict[str, Any], chunks: list[bytes]) -> tuple[list[StreamEvent], str]:

@@ -20,30 +20,21 @@ from llmkit.errors import (
     RateLimitError,
     StreamError,
 )
+from llmkit.protocols.registry import BUILTIN
 from llmkit.providers.registry import ProviderRegistry
 from llmkit.testing.replay import ReplayServer
 from llmkit.types.events import StreamEvent
 
-SSE = [
-    *fixture_util.entries("openai-chat", "sse"),
-    *fixture_util.entries("anthropic-messages", "sse"),
-    *fixture_util.entries("openai-responses", "sse"),
-    *fixture_util.entries("google-generative", "sse"),
-]
+SSE = [entry for name in BUILTIN for entry in fixture_util.entries(name, "sse")]
+"""Every recorded stream of every built-in protocol: a protocol added to the registry's table is
+in these tests with its fixtures, no list to edit."""
 OK_SSE = [e for e in SSE if "errors" not in e["expected"] and "error" not in e["expected"]]
 ERROR_SSE = [e for e in SSE if "errors" in e["expected"]]
-JSON_OK = [
-    *fixture_util.entries("openai-chat", "json"),
-    *fixture_util.entries("anthropic-messages", "json"),
-    *fixture_util.entries("google-generative", "json"),
-]
+JSON_OK = [entry for name in BUILTIN for entry in fixture_util.entries(name, "json")]
 JSON_ERRORS = [
     e
     for e in fixture_util.manifest()
-    if e["kind"] == "json"
-    and e["http_status"] != 200
-    and e["protocol"]
-    in ("openai-chat", "anthropic-messages", "openai-responses", "google-generative")
+    if e["kind"] == "json" and e["http_status"] != 200 and e["protocol"] in BUILTIN
 ]
 
 
