@@ -187,11 +187,14 @@ class FaultServer:
         if fault.end == "reset":
             reset_socket(conn)
             return
+        # the response is done before its last bytes go out: once the client has them it may
+        # start its next request, which must not find this one still counted (on a busy
+        # machine this thread can be descheduled between the write and the decrement)
+        with self._lock:
+            self.active -= 1
         if fault.end == "ok":
             conn.sendall(b"0\r\n\r\n")
         conn.shutdown(socket.SHUT_WR)
-        with self._lock:
-            self.active -= 1  # the response is sent; what follows is waiting for the client
         try:
             self._drain(conn)
         finally:
