@@ -99,10 +99,13 @@ def close_now(gen: AsyncGenerator[Any, None]) -> asyncio.Task[None] | None:
 
 
 async def _resume(closing: Coroutine[Any, Any, None], waiting: Any) -> None:
-    """Drive ``closing`` on from the future it is waiting on, as a task would."""
+    """Drive ``closing`` on from the future it is waiting on, as a task would. Never raises:
+    the stream was abandoned, so a failure of its cleanup is logged, not handed to anyone."""
     while True:
         try:
             if waiting is not None:
+                # as Task.__step does with a yielded future: it is ours to wait on now
+                waiting._asyncio_future_blocking = False
                 await waiting
         except asyncio.CancelledError:
             # the loop is shutting down: let the cleanup see the cancellation
@@ -110,10 +113,16 @@ async def _resume(closing: Coroutine[Any, Any, None], waiting: Any) -> None:
                 waiting = closing.throw(asyncio.CancelledError())
             except (StopIteration, asyncio.CancelledError):
                 return
+            except BaseException as exc:
+                _log.debug("closing an abandoned stream failed: %r", exc)
+                return
             continue
         except BaseException:  # the awaited future failed: the cleanup reads its result
             pass
         try:
             waiting = closing.send(None)
         except StopIteration:
+            return
+        except BaseException as exc:
+            _log.debug("closing an abandoned stream failed: %r", exc)
             return

@@ -5,16 +5,19 @@ that stops early leaves no traceback on a :class:`ReplayServer`/``MockModel``.""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from llmkit import stream_text
+from llmkit import FinishInfo, stream_text
+from llmkit._closing import close_now
 from llmkit.testing.mock import MockModel, MockTurn, openai_chat_sse
 from llmkit.testing.replay import ReplayResponse, ReplayServer
 
@@ -131,3 +134,40 @@ async def test_mock_model_stays_quiet_when_a_client_stops_early(
     assert "Traceback" not in err
     assert "ConnectionResetError" not in err
     assert "BrokenPipeError" not in err
+
+
+async def test_a_cleanup_that_waits_finishes_in_a_task_that_aclose_awaits() -> None:
+    finished: list[bool] = []
+
+    async def on_finish(info: FinishInfo) -> None:
+        await asyncio.sleep(0.01)  # real waiting: the stop cannot finish synchronously
+        finished.append(info.aborted)
+
+    with MockModel([MockTurn(text="stop me " * 400, piece=2)], chunking=64) as mock:
+        result = stream_text(model=mock.model, prompt="hi", on_finish=on_finish)
+        async for event in result:
+            if event.type == "text_delta":
+                break
+        assert result.abort is not None  # recorded before the cleanup had to wait
+        assert finished == []
+        await result.aclose()  # awaits the rest of the cleanup
+        assert finished == [True]
+        assert await result.text == "st"  # what arrived before the stop
+
+
+async def test_a_failing_cleanup_of_an_abandoned_stream_is_logged_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def events() -> AsyncIterator[int]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            await asyncio.sleep(0)
+            raise RuntimeError("cleanup failed")
+
+    gen = events()
+    assert await gen.__anext__() == 1
+    with caplog.at_level(logging.DEBUG, logger="llmkit"):
+        assert close_now(gen) is None
+    assert "cleanup failed" in caplog.text
