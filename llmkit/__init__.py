@@ -25,6 +25,15 @@ _EXPORTS: dict[str, str] = {
     "stream_object": "llmkit._object",
     "GenerateObjectResult": "llmkit._object_result",
     "StreamObjectResult": "llmkit._object_result",
+    # sync forms (run on a private event-loop thread)
+    "stream_text_sync": "llmkit._api",
+    "generate_text_sync": "llmkit._api",
+    "stream_object_sync": "llmkit._object",
+    "generate_object_sync": "llmkit._object",
+    "list_models_sync": "llmkit._models",
+    "SyncStreamTextResult": "llmkit._sync",
+    "SyncStreamObjectResult": "llmkit._sync",
+    "SyncIterator": "llmkit._sync",
     "CallSettings": "llmkit.types.settings",
     "TextCallSettings": "llmkit.types.settings",
     "ObjectCallSettings": "llmkit.types.settings",
@@ -200,6 +209,9 @@ __all__ = [
     "StreamStartEvent",
     "StreamState",
     "StreamTextResult",
+    "SyncIterator",
+    "SyncStreamObjectResult",
+    "SyncStreamTextResult",
     "SystemMessage",
     "TextCallSettings",
     "TextDeltaEvent",
@@ -224,25 +236,36 @@ __all__ = [
     "Usage",
     "UserMessage",
     "generate_object",
+    "generate_object_sync",
     "generate_text",
+    "generate_text_sync",
     "get_protocol",
     "has_tool_call",
     "list_models",
+    "list_models_sync",
     "register_protocol",
     "registry",
     "step_count_is",
     "stream_object",
+    "stream_object_sync",
     "stream_text",
+    "stream_text_sync",
     "tool",
 ]
 
 if TYPE_CHECKING:
-    from llmkit._api import generate_text, stream_text
-    from llmkit._models import list_models
-    from llmkit._object import generate_object, stream_object
+    from llmkit._api import generate_text, generate_text_sync, stream_text, stream_text_sync
+    from llmkit._models import list_models, list_models_sync
+    from llmkit._object import (
+        generate_object,
+        generate_object_sync,
+        stream_object,
+        stream_object_sync,
+    )
     from llmkit._object_result import GenerateObjectResult, StreamObjectResult
     from llmkit._result import GenerateTextResult, StreamTextResult
     from llmkit._steps import FinishInfo, StepResult, StopCondition, has_tool_call, step_count_is
+    from llmkit._sync import SyncIterator, SyncStreamObjectResult, SyncStreamTextResult
     from llmkit.auth.filestore import PlaintextFileStore
     from llmkit.auth.manager import AuthManager
     from llmkit.auth.secret import Secret

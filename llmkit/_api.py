@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
-
-from typing_extensions import Unpack
+from typing import TYPE_CHECKING
 
 from llmkit._driver import Target, build_stream_request, generate_step, resolve_target, stream_step
 from llmkit._loop import StepSource, ToolLoop
@@ -15,8 +14,12 @@ from llmkit.tools._tool import Tool, tool_map
 from llmkit.types.events import StreamEvent
 from llmkit.types.options import CallOptions, ToolDefinition
 from llmkit.types.settings import TextCallSettings
+from typing_extensions import Unpack
 
-__all__ = ["generate_text", "stream_text"]
+if TYPE_CHECKING:
+    from llmkit._sync import SyncStreamTextResult
+
+__all__ = ["generate_text", "generate_text_sync", "stream_text", "stream_text_sync"]
 
 _SETTINGS = TextCallSettings.__optional_keys__
 
@@ -126,3 +129,53 @@ async def generate_text(*, model: str, **settings: Unpack[TextCallSettings]) -> 
     return GenerateTextResult.from_events(
         events, steps=loop.steps, response_messages=loop.response_messages
     )
+
+
+def stream_text_sync(*, model: str, **settings: Unpack[TextCallSettings]) -> SyncStreamTextResult:
+    """:func:`stream_text` for synchronous code: the same settings, the stream read without await.
+
+    ``for event in result`` (or ``for piece in result.text_stream``) blocks for each event, and
+    the fields are plain attributes (``result.text``, ``result.usage``...). The call runs on
+    llmkit's private event-loop thread, so this works in scripts, worker threads and inside a
+    running event loop (Jupyter); breaking out of the loop closes the HTTP response at once.
+
+    Args:
+        model: ``"provider:model"``, as for :func:`stream_text`.
+        **settings: the settings documented on :class:`~llmkit.TextCallSettings`.
+
+    Returns:
+        The stream (a ``SyncStreamTextResult``); nothing is sent until it is iterated or read.
+
+    Raises:
+        TypeError, NoSuchProviderError, ConfigurationError, UnsupportedFeatureError: at once,
+            as for :func:`stream_text`; the others from the iterator and the fields.
+        RuntimeError: called from llmkit's own sync loop thread (an async callback or tool of a
+            sync call; use :func:`stream_text` there).
+    """
+    from llmkit._sync import SyncStreamTextResult, check_thread
+
+    check_thread()
+    return SyncStreamTextResult(stream_text(model=model, **settings))
+
+
+def generate_text_sync(*, model: str, **settings: Unpack[TextCallSettings]) -> GenerateTextResult:
+    """:func:`generate_text` for synchronous code: blocks and returns the same result.
+
+    Runs on llmkit's private event-loop thread, so it works in scripts, worker threads and
+    inside a running event loop (Jupyter). An exception while waiting (``KeyboardInterrupt``)
+    cancels the call.
+
+    Args:
+        model: ``"provider:model"``, as for :func:`stream_text`.
+        **settings: the settings documented on :class:`~llmkit.TextCallSettings`.
+
+    Returns:
+        The finished result (a ``GenerateTextResult``), as :func:`generate_text` returns.
+
+    Raises:
+        The errors of :func:`generate_text`, and RuntimeError when called from llmkit's own
+        sync loop thread.
+    """
+    from llmkit._sync import run_sync
+
+    return run_sync(generate_text(model=model, **settings))

@@ -18,13 +18,12 @@ from llmkit.errors import APIError, InvalidResponseError, TotalTimeoutError
 
 if TYPE_CHECKING:
     import httpx
-
     from llmkit.auth.secret import Secret
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.cache import ModelListCache
     from llmkit.types.models import ModelInfo
 
-__all__ = ["MAX_MODEL_PAGES", "MODELS_TIMEOUT", "list_models"]
+__all__ = ["MAX_MODEL_PAGES", "MODELS_TIMEOUT", "list_models", "list_models_sync"]
 
 MAX_MODEL_PAGES = 50
 """Pages fetched at most for one list (Anthropic pages hold 20 models by default); the models
@@ -141,3 +140,24 @@ async def list_models(
         return await fetch()
     store = cache if isinstance(cache, ModelListCache) else default_model_cache()
     return list(await store.get(model_list_key(config.id, config.base_url), fetch))
+
+
+def list_models_sync(
+    provider: str,
+    *,
+    api_key: str | Secret | None = None,
+    registry: ProviderRegistry | None = None,
+    cache: bool | ModelListCache = True,
+) -> list[ModelInfo]:
+    """:func:`list_models` for synchronous code (scripts, worker threads, Jupyter).
+
+    Takes the same arguments but ``http_client`` (an ``httpx.AsyncClient`` belongs to one event
+    loop; the call runs on llmkit's private loop thread, with that loop's shared client).
+
+    Raises:
+        The errors of :func:`list_models`, and RuntimeError when called from llmkit's own sync
+        loop thread.
+    """
+    from llmkit._sync import run_sync
+
+    return run_sync(list_models(provider, api_key=api_key, registry=registry, cache=cache))

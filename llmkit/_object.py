@@ -18,9 +18,7 @@ by jiter's partial mode, into partial objects.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, overload
-
-from typing_extensions import Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from llmkit._driver import Target, build_stream_request, generate_step, resolve_target, stream_step
 from llmkit._object_call import ObjectMode, prepare
@@ -29,8 +27,18 @@ from llmkit._object_schema import ObjectSchema, object_schema
 from llmkit._settings import check_settings, connection
 from llmkit.types.options import CallOptions
 from llmkit.types.settings import ObjectCallSettings
+from typing_extensions import Unpack
 
-__all__ = ["ObjectMode", "generate_object", "stream_object"]
+if TYPE_CHECKING:
+    from llmkit._sync import SyncStreamObjectResult
+
+__all__ = [
+    "ObjectMode",
+    "generate_object",
+    "generate_object_sync",
+    "stream_object",
+    "stream_object_sync",
+]
 
 T = TypeVar("T")
 
@@ -152,3 +160,78 @@ async def generate_object(
     target, call, wrapped, tool_name = _prepare("generate_object", model, schema, settings)
     events = await generate_step(target, call, connection(settings))
     return GenerateObjectResult.from_events(events, wrapped, tool_name)
+
+
+@overload
+def stream_object_sync(
+    *, model: str, schema: type[T], **settings: Unpack[ObjectCallSettings]
+) -> SyncStreamObjectResult[T]: ...
+@overload
+def stream_object_sync(
+    *, model: str, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
+) -> SyncStreamObjectResult[dict[str, object]]: ...
+def stream_object_sync(
+    *,
+    model: str,
+    schema: type[T] | Mapping[str, object],
+    **settings: Unpack[ObjectCallSettings],
+) -> SyncStreamObjectResult[T] | SyncStreamObjectResult[dict[str, object]]:
+    """:func:`stream_object` for synchronous code: ``for partial in
+    result.partial_object_stream``, then ``result.object``, without await.
+
+    Runs on llmkit's private event-loop thread (scripts, worker threads, Jupyter); breaking out
+    of a loop closes the HTTP response at once.
+
+    Args:
+        model: ``"provider:model"``, as for :func:`stream_object`.
+        schema: a pydantic model class (or a dataclass / TypedDict), or a JSON Schema dict.
+        **settings: the settings documented on :class:`~llmkit.ObjectCallSettings`.
+
+    Returns:
+        The stream (a ``SyncStreamObjectResult``); nothing is sent until it is read.
+
+    Raises:
+        The errors of :func:`stream_object`, and RuntimeError when called from llmkit's own
+        sync loop thread.
+    """
+    from llmkit._sync import SyncStreamObjectResult, check_thread
+
+    check_thread()
+    result: StreamObjectResult[Any] = stream_object(model=model, schema=schema, **settings)
+    return SyncStreamObjectResult(result)
+
+
+@overload
+def generate_object_sync(
+    *, model: str, schema: type[T], **settings: Unpack[ObjectCallSettings]
+) -> GenerateObjectResult[T]: ...
+@overload
+def generate_object_sync(
+    *, model: str, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
+) -> GenerateObjectResult[dict[str, object]]: ...
+def generate_object_sync(
+    *,
+    model: str,
+    schema: type[T] | Mapping[str, object],
+    **settings: Unpack[ObjectCallSettings],
+) -> GenerateObjectResult[T] | GenerateObjectResult[dict[str, object]]:
+    """:func:`generate_object` for synchronous code: blocks and returns the same result.
+
+    Args:
+        model: ``"provider:model"``, as for :func:`generate_object`.
+        schema: a pydantic model class (or a dataclass / TypedDict), or a JSON Schema dict.
+        **settings: the settings documented on :class:`~llmkit.ObjectCallSettings`.
+
+    Returns:
+        The finished call (a ``GenerateObjectResult``), as :func:`generate_object` returns.
+
+    Raises:
+        The errors of :func:`generate_object`, and RuntimeError when called from llmkit's own
+        sync loop thread.
+    """
+    from llmkit._sync import run_sync
+
+    result: GenerateObjectResult[Any] = run_sync(
+        generate_object(model=model, schema=schema, **settings)
+    )
+    return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NoReturn, TypeVar
 
 from llmkit._object_partial import PartialObjectParser
 from llmkit._object_schema import InvalidObject, ObjectSchema
@@ -220,6 +220,12 @@ class StreamObjectResult(StreamResultBase[_ObjectAccumulator], Generic[T]):
     ) -> None:
         super().__init__(source, _ObjectAccumulator(tool_name))
         self._schema = schema
+
+    def __iter__(self) -> NoReturn:
+        raise TypeError(
+            "a StreamObjectResult is an async stream: use `async for` (or await its fields), "
+            "or stream_object_sync(...) for sync code"
+        )
 
     async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
         source = self._source()

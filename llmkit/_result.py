@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 from llmkit._result_base import Accumulator, PickedIterator, StreamResultBase
 from llmkit.errors import APIError, LLMKitError
@@ -226,6 +226,12 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
         super().__init__(source, _Accumulator(run))
         self._run = run
         self._abort: AbortEvent | None = None
+
+    def __iter__(self) -> NoReturn:
+        raise TypeError(
+            "a StreamTextResult is an async stream: use `async for` (or await its fields), "
+            "or stream_text_sync(...) for sync code"
+        )
 
     # ------------------------------------------------------------------ iteration
     async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
