@@ -173,8 +173,8 @@ def generate_text_sync(*, model: str, **settings: Unpack[TextCallSettings]) -> G
         The finished result (a ``GenerateTextResult``), as :func:`generate_text` returns.
 
     Raises:
-        The errors of :func:`generate_text`, and RuntimeError when called from llmkit's own
-        sync loop thread.
+        LLMKitError: the errors of :func:`generate_text`, with their own types.
+        RuntimeError: called from llmkit's own sync loop thread.
     """
     from llmkit._sync import run_sync
 

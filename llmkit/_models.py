@@ -155,8 +155,8 @@ def list_models_sync(
     loop; the call runs on llmkit's private loop thread, with that loop's shared client).
 
     Raises:
-        The errors of :func:`list_models`, and RuntimeError when called from llmkit's own sync
-        loop thread.
+        LLMKitError: the errors of :func:`list_models`, with their own types.
+        RuntimeError: called from llmkit's own sync loop thread.
     """
     from llmkit._sync import run_sync
 

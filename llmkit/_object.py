@@ -191,8 +191,8 @@ def stream_object_sync(
         The stream (a ``SyncStreamObjectResult``); nothing is sent until it is read.
 
     Raises:
-        The errors of :func:`stream_object`, and RuntimeError when called from llmkit's own
-        sync loop thread.
+        LLMKitError: the errors of :func:`stream_object`, with their own types.
+        RuntimeError: called from llmkit's own sync loop thread.
     """
     from llmkit._sync import SyncStreamObjectResult, check_thread
 
@@ -226,8 +226,8 @@ def generate_object_sync(
         The finished call (a ``GenerateObjectResult``), as :func:`generate_object` returns.
 
     Raises:
-        The errors of :func:`generate_object`, and RuntimeError when called from llmkit's own
-        sync loop thread.
+        LLMKitError: the errors of :func:`generate_object`, with their own types.
+        RuntimeError: called from llmkit's own sync loop thread.
     """
     from llmkit._sync import run_sync
 
