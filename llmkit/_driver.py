@@ -18,7 +18,9 @@ answered reliably lives here:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -60,6 +62,12 @@ __all__ = [
 ]
 
 _R = TypeVar("_R")
+
+retry_log = logging.getLogger("llmkit.retry")
+"""Each retry before the first answer is logged here at INFO (message: ``retrying <model>
+after <reason> in <delay> s``; ``record.llmkit_retry`` holds ``model``, ``reason`` and
+``delay`` for a handler such as the CLI's status line). Never a secret: the reason is the HTTP
+status or the error class name, not the error message."""
 
 _PRELUDE = frozenset({"stream_start", "response_metadata", "text_start", "reasoning_start"})
 """Events that are not content: a call is still retried after them."""
@@ -297,6 +305,21 @@ async def _start_attempt(
     return creds, options
 
 
+def _on_retry(watchdog: Watchdog, target: Target, exc: BaseException, delay: float) -> None:
+    """Before each retry: pause the first-event watchdog; log the retry (see ``retry_log``)."""
+    watchdog.sleeping()
+    if retry_log.isEnabledFor(logging.INFO):
+        reason = str(exc.status_code) if isinstance(exc, APIStatusError) else type(exc).__name__
+        info = {"model": target.name, "reason": reason, "delay": delay}
+        retry_log.info(
+            "retrying %s after %s in %.1f s",
+            target.name,
+            reason,
+            delay,
+            extra={"llmkit_retry": info},
+        )
+
+
 async def _first_answer(
     candidates: Sequence[tuple[Target, BuiltRequest | None]],
     build: Callable[[Target], BuiltRequest],
@@ -327,7 +350,9 @@ async def _first_answer(
 
         try:
             answer = await call_with_retries(
-                attempt, policy, on_retry=lambda exc, delay: watchdog.sleeping()
+                attempt,
+                policy,
+                on_retry=functools.partial(_on_retry, watchdog, target),
             )
         except APIError as exc:
             _label(exc, target)
