@@ -14,18 +14,42 @@ from llmkit.errors import LLMKitError
 __all__ = ["main"]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("llmkit")
+    except PackageNotFoundError:  # a checkout that was not installed
+        from llmkit import __version__
+
+        return __version__
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llmkit", description="One streaming API for every large language model."
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"llmkit {_version()}")
+    sub = parser.add_subparsers(dest="command")
 
     demo = sub.add_parser("demo", help="play real recorded provider streams through llmkit")
     demo.add_argument("--events", action="store_true", help="print every event as JSON")
     demo.add_argument("--fast", action="store_true", help="no delay between network chunks")
 
-    chat = sub.add_parser("chat", help="stream a real answer from a model")
-    chat.add_argument("prompt")
+    chat = sub.add_parser(
+        "chat",
+        help="stream an answer, or hold a conversation (no prompt on a terminal)",
+        description="Stream one answer to PROMPT; with no PROMPT on a terminal, or with -i, "
+        "hold a conversation (/help lists its commands). PROMPT '-', or no PROMPT with a pipe "
+        "on standard input, reads the prompt from standard input.",
+    )
+    chat.add_argument("prompt", nargs="?", help="the message; '-' reads standard input")
+    chat.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="hold a conversation (after PROMPT, if given), even when standard input is a pipe",
+    )
     chat.add_argument("-m", "--model", required=True, help='"provider:model"')
     chat.add_argument("-s", "--system", help="system instructions")
     chat.add_argument("--max-tokens", type=int, help="output token limit")
@@ -62,40 +86,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _chat(args: argparse.Namespace) -> int:
-    from llmkit import stream_text
+def _chat(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from llmkit.cli.chat import Conversation, chat_once, chat_repl
+    from llmkit.cli.terminal import is_terminal
 
     reasoning: dict[str, object] = {}
     if args.reasoning_effort:
         reasoning["effort"] = args.reasoning_effort
     if args.thinking_budget:
         reasoning["budget_tokens"] = args.thinking_budget
-    result = stream_text(
+    options: dict[str, object] = {
+        "max_output_tokens": args.max_tokens,
+        "temperature": args.temperature,
+        "reasoning": reasoning or None,
+    }
+    conversation = Conversation(
         model=args.model,
-        prompt=args.prompt,
         system=args.system,
-        max_output_tokens=args.max_tokens,
-        temperature=args.temperature,
-        reasoning=reasoning or None,
+        options={k: v for k, v in options.items() if v is not None},
     )
-    out = sys.stdout
-    async for event in result:
-        if event.type == "text_delta":
-            out.write(event.delta)
-            out.flush()
-        elif event.type == "reasoning_delta":
-            sys.stderr.write(event.delta)
-        elif event.type == "stream_start":
-            for warning in event.warnings:
-                sys.stderr.write(f"warning: {warning.message}\n")
-        elif event.type == "finish":
-            u = event.usage
-            sys.stderr.write(
-                f"\n[{event.finish_reason}; "
-                f"{u.input_tokens} input, {u.output_tokens} output tokens]\n"
-            )
-    out.write("\n")
-    return 0
+    prompt: str | None = args.prompt
+    if prompt == "-" or (prompt is None and not args.interactive and not is_terminal(sys.stdin)):
+        prompt = sys.stdin.read().strip()
+        if not prompt:
+            parser.error("chat: no prompt on standard input")
+    if args.interactive or prompt is None:
+        return chat_repl(conversation, prompt)
+    return asyncio.run(chat_once(conversation, prompt))
 
 
 def _providers() -> int:
@@ -148,14 +165,18 @@ def _auth(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (errors print a one-line message and return 1)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
         if args.command == "demo":
             from llmkit.cli.demo import run_demo
 
             return asyncio.run(run_demo(delay=0.0 if args.fast else 0.004, show_events=args.events))
         if args.command == "chat":
-            return asyncio.run(_chat(args))
+            return _chat(args, parser)
         if args.command == "providers":
             return _providers()
         if args.command == "models":
