@@ -102,3 +102,30 @@ def test_chat_reports_a_missing_key(
     err = capsys.readouterr().err
     assert "MissingCredentialError" in err
     assert "OPENAI_API_KEY" in err
+
+
+class _NoReading(io.StringIO):
+    def readline(self, size: int | None = -1) -> str:
+        raise AssertionError("asked for the key although no keychain can keep it")
+
+    def isatty(self) -> bool:
+        return False
+
+
+def test_keys_commands_check_the_keychain_first(capsys: pytest.CaptureFixture[str]) -> None:
+    # the autouse fixture installed keyring's null backend: no usable keychain
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdin", _NoReading())
+        assert main(["keys", "set", "openai"]) == 1
+    err = capsys.readouterr().err
+    assert "keychain unavailable" in err
+    assert "no usable OS keychain: install and unlock one" in err  # the fix
+    for command in (["keys", "get", "openai"], ["keys", "delete", "openai"]):
+        assert main(command) == 1
+        assert "keychain unavailable" in capsys.readouterr().err
+    assert main(["keys", "list"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("keychain unavailable")
+    rows = [line for line in out.splitlines() if line.startswith("openai ")]
+    assert rows and "unavailable" in rows[0]
+    assert not any(line.split()[1:2] == ["no"] for line in out.splitlines())
