@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from llmkit._driver import Target, build_stream_request, generate_step, resolve_target, stream_step
 from llmkit._loop import StepSource, ToolLoop
 from llmkit._result import GenerateTextResult, StreamTextResult
-from llmkit._settings import call_options, check_settings, connection
+from llmkit._settings import call_options, check_settings, connection, show_settings
 from llmkit.tools._tool import Tool, tool_map
 from llmkit.types.events import StreamEvent
 from llmkit.types.options import CallOptions, ToolDefinition
@@ -179,3 +179,7 @@ def generate_text_sync(*, model: str, **settings: Unpack[TextCallSettings]) -> G
     from llmkit._sync import run_sync
 
     return run_sync(generate_text(model=model, **settings))
+
+
+show_settings(stream_text, TextCallSettings)  # help() and inspect.signature list every setting
+show_settings(generate_text, TextCallSettings)

@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 from llmkit.auth.request import open_authorized, resolve_credentials, send_authorized
 from llmkit.auth.secret import Secret
-from llmkit.errors import APIError, APIStatusError, ConfigurationError, StreamError
+from llmkit.errors import APIError, APIStatusError, InvalidArgumentError, StreamError
 from llmkit.protocols import Protocol, get_protocol
 from llmkit.protocols.base import BuiltRequest
 from llmkit.providers import default_registry
@@ -161,12 +161,21 @@ def build_call(options: Mapping[str, object]) -> CallOptions:
     """Validate call options given as keyword values (``None`` means unset).
 
     Raises:
-        ConfigurationError: an option is invalid; the message names it.
+        InvalidArgumentError: an option is invalid, or there is nothing to send (neither
+            ``prompt`` nor ``messages``); one line per problem, with what to do.
     """
+    from llmkit._validation import explain, problem_lines
+    from llmkit.types.options import _RANGES
+
     try:
-        return CallOptions.model_validate({k: v for k, v in options.items() if v is not None})
+        call = CallOptions.model_validate({k: v for k, v in options.items() if v is not None})
     except ValidationError as exc:
-        raise ConfigurationError(f"invalid call options: {exc}") from exc
+        lines = problem_lines(exc, model=CallOptions, fixes=_RANGES)
+        raise InvalidArgumentError(explain("invalid call options", lines), problems=lines) from None
+    if not call.messages:
+        line = 'nothing to send: pass prompt="..." or messages=[{"role": "user", "content": ...}]'
+        raise InvalidArgumentError(line, problems=[line])
+    return call
 
 
 def _scrub(exc: APIError, credential_headers: Mapping[str, str]) -> None:

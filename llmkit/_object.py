@@ -24,7 +24,7 @@ from llmkit._driver import Target, build_stream_request, generate_step, resolve_
 from llmkit._object_call import ObjectMode, prepare
 from llmkit._object_result import GenerateObjectResult, StreamObjectResult
 from llmkit._object_schema import ObjectSchema, object_schema
-from llmkit._settings import check_settings, connection
+from llmkit._settings import check_settings, connection, show_settings
 from llmkit.types.options import CallOptions
 from llmkit.types.settings import ObjectCallSettings
 from typing_extensions import Unpack
@@ -235,3 +235,7 @@ def generate_object_sync(
         generate_object(model=model, schema=schema, **settings)
     )
     return result
+
+
+show_settings(stream_object, ObjectCallSettings)  # help() and inspect.signature list every setting
+show_settings(generate_object, ObjectCallSettings)

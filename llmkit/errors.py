@@ -6,7 +6,9 @@ Every failure llmkit reports is an instance of :class:`LLMKitError`; no ``httpx`
 
     LLMKitError
     ├── ConfigurationError        NoSuchProviderError, UnsupportedFeatureError,
-    │                             MissingCredentialError, InvalidProviderConfigError
+    │   │                         MissingCredentialError, InvalidProviderConfigError (ValueError)
+    │   ├── InvalidArgumentError  (ValueError) a call option, message or tool has a wrong value
+    │   └── UnknownSettingError   (TypeError) a keyword that is not a setting; .suggestion
     ├── AuthError                 KeychainError, OAuthFlowError, TokenRefreshError
     └── APIError                  .provider_id .model_id .request_id
         ├── APIConnectionError    the connection failed or broke
@@ -79,6 +81,7 @@ __all__ = [
     "InBandRateLimitError",
     "InBandStatusError",
     "InternalServerError",
+    "InvalidArgumentError",
     "InvalidProviderConfigError",
     "InvalidResponseError",
     "KeychainError",
@@ -94,6 +97,7 @@ __all__ = [
     "StreamError",
     "TokenRefreshError",
     "TotalTimeoutError",
+    "UnknownSettingError",
     "UnsupportedFeatureError",
     "in_band_error_class",
     "in_band_status_error",
@@ -148,8 +152,45 @@ class NoSuchProviderError(ConfigurationError):
         )
 
 
-class InvalidProviderConfigError(ConfigurationError):
-    """A provider configuration (from code or a TOML file) failed validation."""
+class InvalidProviderConfigError(ConfigurationError, ValueError):
+    """A provider configuration (from code or a TOML file) failed validation.
+
+    Also a :class:`ValueError`, which ``ProviderConfig(...)`` raised before it was an llmkit
+    error. The message has one line per problem: the field, what is wrong, what to do.
+    """
+
+
+class InvalidArgumentError(ConfigurationError, ValueError):
+    """A call option, a message or a tool definition has a wrong value (an empty prompt,
+    ``messages="hello"``, an unknown role, ``max_output_tokens=-1``, ``temperature=5``...).
+
+    Also a :class:`ValueError`, as Python code expects for a bad argument value.
+
+    Attributes:
+        problems: one readable line per problem: ``field: what is wrong; what to do``.
+    """
+
+    def __init__(self, message: str, *, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+class UnknownSettingError(ConfigurationError, TypeError):
+    """A call function got a keyword argument that is not one of its settings.
+
+    Also a :class:`TypeError`, the error Python raises for an unexpected keyword argument.
+
+    Attributes:
+        setting: the keyword given (``max_tokens``).
+        suggestion: what to use instead (``max_output_tokens``, ``stream_text()``...), or None.
+    """
+
+    def __init__(
+        self, message: str, *, setting: str | None = None, suggestion: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.setting = setting
+        self.suggestion = suggestion
 
 
 class UnsupportedFeatureError(ConfigurationError):

@@ -59,6 +59,9 @@ VALUES: dict[str, object] = {
     "errors": [{"loc": ("name",), "msg": "field required", "type": "missing"}],
     "finish_reason": "length",
     "usage": _USAGE,
+    "problems": ["temperature: should be at most 2 (got 5); use a value from 0 to 2"],
+    "setting": "max_tokens",
+    "suggestion": "max_output_tokens",
 }
 """A representative value per ``__init__`` parameter name."""
 

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from llmkit.errors import InvalidProviderConfigError
 from llmkit.reliability.deadline import Timeouts
 from llmkit.reliability.ratelimit import RateLimit
 from llmkit.reliability.retry import RetryPolicy
@@ -152,6 +161,18 @@ class ProviderConfig(BaseModel):
     _quirks: BaseModel | None = PrivateAttr(default=None)
     """The quirks validated against the protocol's model (set by ``Protocol.quirks_of``)."""
 
+    if not TYPE_CHECKING:  # the pydantic mypy plugin keeps checking each keyword's type
+
+        def __init__(self, /, **data: object) -> None:
+            """Raises:
+            InvalidProviderConfigError: (a ``ValueError``) a field is missing or wrong; one
+                line per problem names the field and what to do.
+            """
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                raise InvalidProviderConfigError(provider_config_problems(exc, data)) from None
+
     @model_validator(mode="before")
     @classmethod
     def _protocol_auth(cls, data: object) -> object:
@@ -180,7 +201,17 @@ class ProviderConfig(BaseModel):
 
             if self.protocol in BUILTIN or registered(self.protocol):
                 model = get_protocol(self.protocol).quirks_model
-                object.__setattr__(self, "quirks", model.model_validate(self.quirks))
+                try:
+                    quirks = model.model_validate(self.quirks)
+                except ValidationError as exc:
+                    from llmkit._validation import problem_lines
+
+                    problems = "; ".join(problem_lines(exc, model=model, prefix="quirks"))
+                    raise ValueError(
+                        f"{problems} (the quirks of protocol {self.protocol!r} are the fields "
+                        f"of {model.__module__}.{model.__name__})"
+                    ) from None
+                object.__setattr__(self, "quirks", quirks)
         return self
 
     @model_validator(mode="after")
@@ -195,6 +226,23 @@ class ProviderConfig(BaseModel):
             f"ProviderConfig(id={self.id!r}, protocol={self.protocol!r}, "
             f"base_url={self.base_url!r})"
         )
+
+
+def provider_config_problems(exc: ValidationError, data: Mapping[str, object]) -> str:
+    """The message of an :class:`~llmkit.errors.InvalidProviderConfigError` for ``exc``: which
+    provider, then one line per problem (``field: what is wrong; what to do``)."""
+    from llmkit._validation import explain, problem_lines
+
+    lines = problem_lines(exc, model=ProviderConfig, fixes=_PROVIDER_FIXES)
+    provider_id = data.get("id")
+    which = f"provider {provider_id!r}" if isinstance(provider_id, str) else "provider"
+    return explain(f"invalid {which} config", lines)
+
+
+_PROVIDER_FIXES = {
+    "id": "use lower-case letters, digits, '.', '_' and '-' (e.g. 'my-server')",
+    "protocol": "use a protocol name such as 'openai-chat' or 'anthropic-messages'",
+}
 
 
 def __getattr__(name: str) -> object:

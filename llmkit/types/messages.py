@@ -402,10 +402,26 @@ def to_messages(messages: Sequence[MessageLike]) -> list[Message]:
     """Validate messages given as dicts or typed objects.
 
     Raises:
-        ConfigurationError: a message has an unknown role or an invalid part; the message says
-            which one and why.
+        InvalidArgumentError: ``messages`` is not a list, a message has an unknown role or an
+            invalid part; one line per problem says which one, why and what to do.
     """
+    from llmkit._validation import explain, problem_lines
+    from llmkit.errors import InvalidArgumentError
+
+    if isinstance(messages, (str, Mapping, BaseModel)):
+        line = (
+            "messages must be a list of messages, such as "
+            '[{"role": "user", "content": "Hi"}]; wrap one message in [...]'
+        )
+        raise InvalidArgumentError(line, problems=[line])
     try:
         return _MESSAGES.validate_python(list(messages))
     except ValidationError as exc:
-        raise ConfigurationError(f"invalid messages: {exc}") from exc
+        lines = problem_lines(exc, model=_AnyMessage, prefix="messages")
+        raise InvalidArgumentError(explain("invalid messages", lines), problems=lines) from None
+
+
+class _AnyMessage(BaseModel):
+    """Every message type, for :func:`to_messages`' did-you-mean of field names."""
+
+    messages: list[Message]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
@@ -95,6 +96,42 @@ class JsonSchemaFormat(_Value):
     strict: bool = True
 
 
+def _check_messages(messages: object) -> None:
+    """Refuse ``messages=`` given as one string or one message (not a list of them)."""
+    if isinstance(messages, str):
+        raise ValueError(
+            "messages must be a list of messages, not a string: for one user message pass "
+            'prompt="...", or messages=[{"role": "user", "content": "..."}]'
+        )
+    if isinstance(messages, (Mapping, BaseModel)):
+        raise ValueError("messages must be a list of messages: wrap the one message in [...]")
+
+
+def _check_prompt(prompt: object) -> None:
+    if not isinstance(prompt, str):
+        raise ValueError(
+            f"prompt must be a string, not {type(prompt).__name__}: for images, files or "
+            'several parts pass messages=[{"role": "user", "content": [...]}]'
+        )
+    if not prompt.strip():
+        raise ValueError("prompt is empty: pass the text to send, or leave prompt out")
+
+
+_RANGES: dict[str, str] = {
+    "max_output_tokens": "pass a positive number of tokens, or leave it out for the default",
+    "temperature": "use a value from 0 to 2 (OpenAI and Gemini accept 0 to 2; Anthropic 0 to "
+    "1, and a value above 1 is sent as 1 with a warning)",
+    "top_p": "use a probability from 0 to 1",
+    "top_k": "use a positive number of tokens, or leave it out",
+    "timeout": "use a number of seconds above 0",
+    "budget_tokens": "use a positive number of tokens (Anthropic requires at least 1024)",
+    "tool_choice": 'use "auto", "none", "required" or {"tool_name": "..."}',
+    "messages": 'a message is a dict such as {"role": "user", "content": "Hi"}',
+}
+"""What to do when a call option is out of range, by option name (see :func:`build_call`'s
+error lines)."""
+
+
 class CallOptions(_Value):
     """The unified parameters of one model call.
 
@@ -104,9 +141,14 @@ class CallOptions(_Value):
         messages: the conversation, oldest first (dicts are validated into messages).
         system: system instructions, sent the way the protocol wants (top-level ``system`` for
             Anthropic, a first ``system``/``developer`` message for OpenAI chat).
-        max_output_tokens: the output token limit (tokens).
+        max_output_tokens: the output token limit (tokens, at least 1).
         temperature, top_p, top_k, seed, presence_penalty, frequency_penalty: sampling settings;
-            a protocol that cannot honour one reports a warning in ``stream_start``.
+            a protocol that cannot honour one reports a warning in ``stream_start``. Values
+            no built-in protocol accepts are refused: ``temperature`` outside 0 to 2 (the
+            widest documented range: OpenAI API reference, Chat Completions, ``temperature``
+            "between 0 and 2"; Gemini API reference, ``GenerationConfig.temperature``
+            "[0.0, 2.0]"; Anthropic accepts 0 to 1, see its protocol), ``top_p`` outside 0 to 1,
+            a negative ``top_k``.
         stop_sequences: strings that end generation.
         tools: tools the model may call; tool_choice: how it must choose.
         reasoning: reasoning settings.
@@ -121,9 +163,9 @@ class CallOptions(_Value):
     messages: list[Message] = Field(default_factory=list)
     system: str | None = None
     max_output_tokens: int | None = Field(default=None, ge=1)
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    top_k: int | None = Field(default=None, ge=0)
     stop_sequences: list[str] | None = None
     seed: int | None = None
     presence_penalty: float | None = None
@@ -139,10 +181,13 @@ class CallOptions(_Value):
     @model_validator(mode="before")
     @classmethod
     def _prompt_to_message(cls, data: object) -> object:
+        if isinstance(data, dict):
+            _check_messages(data.get("messages"))
         if isinstance(data, dict) and "prompt" in data:
             data = dict(data)
             prompt = data.pop("prompt")
             if prompt is not None:
+                _check_prompt(prompt)
                 messages = list(data.get("messages") or [])
                 messages.append(UserMessage(content=prompt))
                 data["messages"] = messages
