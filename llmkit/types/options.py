@@ -119,8 +119,7 @@ def _check_prompt(prompt: object) -> None:
 
 _RANGES: dict[str, str] = {
     "max_output_tokens": "pass a positive number of tokens, or leave it out for the default",
-    "temperature": "use a value from 0 to 2 (OpenAI and Gemini accept 0 to 2; Anthropic 0 to "
-    "1, and a value above 1 is sent as 1 with a warning)",
+    "temperature": "use a value from 0 to 2 (OpenAI and Gemini accept 0 to 2, Anthropic 0 to 1)",
     "top_p": "use a probability from 0 to 1",
     "top_k": "use a positive number of tokens, or leave it out",
     "timeout": "use a number of seconds above 0",
