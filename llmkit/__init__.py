@@ -52,6 +52,10 @@ _EXPORTS: dict[str, str] = {
     "OAuthConfig": "llmkit.providers.config",
     "TokenExchange": "llmkit.providers.config",
     "ProviderRegistry": "llmkit.providers.registry",
+    "provider": "llmkit.providers.inline",
+    "Provider": "llmkit.providers.inline",
+    "Model": "llmkit.providers.inline",
+    "ProvidersFileNotFoundError": "llmkit.errors",
     "list_models": "llmkit._models",
     "ModelInfo": "llmkit.types.models",
     # protocols
@@ -175,6 +179,7 @@ __all__ = [
     "KeychainError",
     "LLMKitError",
     "MissingCredentialError",
+    "Model",
     "ModelInfo",
     "NamedToolChoice",
     "NoObjectGeneratedError",
@@ -188,8 +193,10 @@ __all__ = [
     "PermissionDeniedError",
     "PlaintextFileStore",
     "Protocol",
+    "Provider",
     "ProviderConfig",
     "ProviderRegistry",
+    "ProvidersFileNotFoundError",
     "Quirks",
     "RateLimit",
     "RateLimitError",
@@ -247,6 +254,7 @@ __all__ = [
     "has_tool_call",
     "list_models",
     "list_models_sync",
+    "provider",
     "register_protocol",
     "registry",
     "step_count_is",
@@ -299,6 +307,7 @@ if TYPE_CHECKING:
         OAuthFlowError,
         OverloadedError,
         PermissionDeniedError,
+        ProvidersFileNotFoundError,
         RateLimitError,
         StreamError,
         TokenRefreshError,
@@ -310,6 +319,7 @@ if TYPE_CHECKING:
     from llmkit.protocols.openai_chat.quirks import Quirks
     from llmkit.protocols.registry import get_protocol, register_protocol
     from llmkit.providers.config import OAuthConfig, ProviderConfig, TokenExchange
+    from llmkit.providers.inline import Model, Provider, provider
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.cache import ResponseCache
     from llmkit.reliability.deadline import Timeouts

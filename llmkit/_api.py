@@ -6,15 +6,17 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
+from typing_extensions import Unpack
+
 from llmkit._driver import Target, build_stream_request, generate_step, resolve_target, stream_step
 from llmkit._loop import StepSource, ToolLoop
 from llmkit._result import GenerateTextResult, StreamTextResult
 from llmkit._settings import call_options, check_settings, connection, show_settings
+from llmkit.providers.inline import ModelLike
 from llmkit.tools._tool import Tool, tool_map
 from llmkit.types.events import StreamEvent
 from llmkit.types.options import CallOptions, ToolDefinition
 from llmkit.types.settings import TextCallSettings
-from typing_extensions import Unpack
 
 if TYPE_CHECKING:
     from llmkit._sync import SyncStreamTextResult
@@ -30,7 +32,7 @@ def _definitions(tools: Mapping[str, Tool]) -> list[ToolDefinition] | None:
 
 
 def _prepare(
-    function: str, model: str, settings: TextCallSettings
+    function: str, model: ModelLike, settings: TextCallSettings
 ) -> tuple[Target, dict[str, Tool], CallOptions]:
     """The resolved model, the tools by name and the first step's call options."""
     check_settings(function, settings, _SETTINGS)
@@ -59,12 +61,14 @@ def _loop(
     )
 
 
-def stream_text(*, model: str, **settings: Unpack[TextCallSettings]) -> StreamTextResult:
+def stream_text(*, model: ModelLike, **settings: Unpack[TextCallSettings]) -> StreamTextResult:
     """Stream a model's answer as unified events.
 
     Args:
         model: ``"provider:model"``, e.g. ``"openai:gpt-4.1-mini"``,
-            ``"anthropic:claude-sonnet-4-5"``, ``"ollama:llama3.1:8b"``.
+            ``"anthropic:claude-sonnet-4-5"``, ``"ollama:llama3.1:8b"``; or an inline
+            :class:`~llmkit.Model` carrying its own provider and key, e.g.
+            ``llmkit.provider("http://127.0.0.1:8000/v1")("qwen3")``.
         **settings: the prompt, sampling, tools and tool loop, and I/O settings, each
             documented on :class:`~llmkit.TextCallSettings` (``prompt=``, ``messages=``,
             ``system=``, ``temperature=``, ``tools=``, ``max_steps=``, ``retry=``...).
@@ -93,7 +97,9 @@ def stream_text(*, model: str, **settings: Unpack[TextCallSettings]) -> StreamTe
     return StreamTextResult(loop.events, run=loop)
 
 
-async def generate_text(*, model: str, **settings: Unpack[TextCallSettings]) -> GenerateTextResult:
+async def generate_text(
+    *, model: ModelLike, **settings: Unpack[TextCallSettings]
+) -> GenerateTextResult:
     """Call a model without streaming and return the finished result.
 
     Takes the same arguments as :func:`stream_text` and sends a non-streamed request.
@@ -131,7 +137,9 @@ async def generate_text(*, model: str, **settings: Unpack[TextCallSettings]) -> 
     )
 
 
-def stream_text_sync(*, model: str, **settings: Unpack[TextCallSettings]) -> SyncStreamTextResult:
+def stream_text_sync(
+    *, model: ModelLike, **settings: Unpack[TextCallSettings]
+) -> SyncStreamTextResult:
     """:func:`stream_text` for synchronous code: the same settings, the stream read without await.
 
     ``for event in result`` (or ``for piece in result.text_stream``) blocks for each event, and
@@ -158,7 +166,9 @@ def stream_text_sync(*, model: str, **settings: Unpack[TextCallSettings]) -> Syn
     return SyncStreamTextResult(stream_text(model=model, **settings))
 
 
-def generate_text_sync(*, model: str, **settings: Unpack[TextCallSettings]) -> GenerateTextResult:
+def generate_text_sync(
+    *, model: ModelLike, **settings: Unpack[TextCallSettings]
+) -> GenerateTextResult:
     """:func:`generate_text` for synchronous code: blocks and returns the same result.
 
     Runs on llmkit's private event-loop thread, so it works in scripts, worker threads and

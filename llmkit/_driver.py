@@ -35,6 +35,7 @@ from llmkit.protocols import Protocol, get_protocol
 from llmkit.protocols.base import BuiltRequest
 from llmkit.providers import default_registry
 from llmkit.providers.config import ProviderConfig
+from llmkit.providers.inline import Model, ModelLike
 from llmkit.providers.registry import ProviderRegistry
 from llmkit.reliability.deadline import DEFAULT_TIMEOUTS, Timeouts, Watchdog
 from llmkit.reliability.ratelimit import Limiter, RateLimit, get_limiter
@@ -75,11 +76,14 @@ _PRELUDE = frozenset({"stream_start", "response_metadata", "text_start", "reason
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A resolved model: the provider, its model id and the provider's protocol."""
+    """A resolved model: the provider, its model id, the provider's protocol and the key
+    bound to the model (an inline :class:`~llmkit.Model`'s; it wins over the call's
+    ``api_key``)."""
 
     provider: ProviderConfig
     model_id: str
     protocol: Protocol[Any]
+    api_key: Secret | None = None
 
     @property
     def name(self) -> str:
@@ -117,14 +121,15 @@ def make_connection(
     retry: RetryPolicy | int | None = None,
     timeouts: Timeouts | None = None,
     rate_limit: RateLimit | None = None,
-    fallback_models: Sequence[str] | None = None,
+    fallback_models: Sequence[ModelLike] | None = None,
     cache: ResponseCache | bool | None = None,
     registry: ProviderRegistry | None = None,
 ) -> Connection:
     """A :class:`Connection` from the public keyword arguments.
 
     ``retry`` may be a number of retries; ``cache=True`` means the process-wide
-    :func:`~llmkit.reliability.cache.default_cache`; fallback model strings are resolved now.
+    :func:`~llmkit.reliability.cache.default_cache`; fallback models (strings or
+    :class:`~llmkit.Model`) are resolved now.
 
     Raises:
         NoSuchProviderError: a fallback names an unknown provider.
@@ -143,18 +148,29 @@ def make_connection(
     return Connection(key, http_client, policy, timeouts, rate_limit, fallbacks, store)
 
 
-def resolve_target(model: str, registry: ProviderRegistry | None) -> Target:
-    """Resolve ``"provider:model"`` through the registry (default ``llmkit.registry``).
+def resolve_target(model: ModelLike, registry: ProviderRegistry | None) -> Target:
+    """Resolve ``"provider:model"`` through the registry (default ``llmkit.registry``), or
+    take an inline :class:`~llmkit.Model` as it is (no registry involved).
 
     Raises:
         NoSuchProviderError, ConfigurationError: see :meth:`ProviderRegistry.resolve`; also an
-            unknown protocol name (the message lists the known ones).
+            unknown protocol name (the message lists the known ones), or a ``model`` that is
+            neither a string nor a ``Model``.
         InvalidProviderConfigError: the provider's quirks do not fit its protocol.
     """
-    provider, model_id = (registry or default_registry()).resolve(model)
+    key: Secret | None = None
+    if isinstance(model, Model):
+        provider, model_id, key = model.provider, model.id, model.api_key
+    elif isinstance(model, str):
+        provider, model_id = (registry or default_registry()).resolve(model)
+    else:
+        raise InvalidArgumentError(
+            f"model must be a 'provider:model' string or an llmkit.Model "
+            f"(llmkit.provider(base_url)(model_id)), not {type(model).__name__}"
+        )
     protocol = get_protocol(provider.protocol)
     protocol.quirks_of(provider)  # a quirk that does not fit the protocol fails here, at once
-    return Target(provider, model_id, protocol)
+    return Target(provider, model_id, protocol, key)
 
 
 def build_call(options: Mapping[str, object]) -> CallOptions:
@@ -302,7 +318,8 @@ async def _start_attempt(
     watchdog.sleeping()  # queueing counts against the total deadline only
     await _admit(stack, limiter, request, call)
     watchdog.attempt()
-    creds = await resolve_credentials(provider, connection.api_key)
+    key = target.api_key if target.api_key is not None else connection.api_key
+    creds = await resolve_credentials(provider, key)
     options = _SendOptions(
         on_error=target.protocol.parse_error,
         client=connection.http_client,

@@ -18,7 +18,9 @@ from llmkit.errors import APIError, InvalidResponseError, TotalTimeoutError
 
 if TYPE_CHECKING:
     import httpx
+
     from llmkit.auth.secret import Secret
+    from llmkit.providers.inline import Model, Provider
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.cache import ModelListCache
     from llmkit.types.models import ModelInfo
@@ -35,7 +37,7 @@ MODELS_TIMEOUT = 60.0
 
 
 async def list_models(
-    provider: str,
+    provider: str | Provider | Model,
     *,
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,
@@ -50,7 +52,9 @@ async def list_models(
 
     Args:
         provider: a provider id of the registry (``"openai"``, ``"anthropic"``); a
-            ``"provider:model"`` string is accepted and its model part ignored.
+            ``"provider:model"`` string is accepted and its model part ignored; or an inline
+            :class:`~llmkit.Provider` / :class:`~llmkit.Model` (``llmkit.provider(url)``),
+            whose key is used unless ``api_key`` is given.
         api_key: the key to use instead of the stored or environment one (a plain string is
             wrapped in :class:`~llmkit.Secret` at once).
         registry: the registry to resolve ``provider`` in (default ``llmkit.registry``).
@@ -78,11 +82,16 @@ async def list_models(
     from llmkit.auth.secret import Secret
     from llmkit.protocols import get_protocol
     from llmkit.providers import default_registry
+    from llmkit.providers.inline import Model, Provider
     from llmkit.reliability.cache import ModelListCache, default_model_cache, model_list_key
 
-    config = (registry or default_registry()).get(provider.partition(":")[0])
-    protocol = get_protocol(config.protocol)
     key = Secret(api_key) if isinstance(api_key, str) else api_key
+    if isinstance(provider, (Provider, Model)):
+        config = provider.config if isinstance(provider, Provider) else provider.provider
+        key = key if key is not None else provider.api_key
+    else:
+        config = (registry or default_registry()).get(provider.partition(":")[0])
+    protocol = get_protocol(config.protocol)
     timeout = config.timeouts.total if config.timeouts and config.timeouts.total else None
     seconds = timeout or MODELS_TIMEOUT
 
@@ -143,7 +152,7 @@ async def list_models(
 
 
 def list_models_sync(
-    provider: str,
+    provider: str | Provider | Model,
     *,
     api_key: str | Secret | None = None,
     registry: ProviderRegistry | None = None,

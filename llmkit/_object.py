@@ -20,14 +20,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from typing_extensions import Unpack
+
 from llmkit._driver import Target, build_stream_request, generate_step, resolve_target, stream_step
 from llmkit._object_call import ObjectMode, prepare
 from llmkit._object_result import GenerateObjectResult, StreamObjectResult
 from llmkit._object_schema import ObjectSchema, object_schema
 from llmkit._settings import check_settings, connection, show_settings
+from llmkit.providers.inline import ModelLike
 from llmkit.types.options import CallOptions
 from llmkit.types.settings import ObjectCallSettings
-from typing_extensions import Unpack
 
 if TYPE_CHECKING:
     from llmkit._sync import SyncStreamObjectResult
@@ -47,7 +49,7 @@ _SETTINGS = ObjectCallSettings.__optional_keys__
 
 def _prepare(
     function: str,
-    model: str,
+    model: ModelLike,
     schema: type[Any] | Mapping[str, object],
     settings: ObjectCallSettings,
 ) -> tuple[Target, CallOptions, ObjectSchema[Any], str | None]:
@@ -62,14 +64,17 @@ def _prepare(
 
 @overload
 def stream_object(
-    *, model: str, schema: type[T], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: type[T], **settings: Unpack[ObjectCallSettings]
 ) -> StreamObjectResult[T]: ...
 @overload
 def stream_object(
-    *, model: str, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> StreamObjectResult[dict[str, object]]: ...
 def stream_object(
-    *, model: str, schema: type[T] | Mapping[str, object], **settings: Unpack[ObjectCallSettings]
+    *,
+    model: ModelLike,
+    schema: type[T] | Mapping[str, object],
+    **settings: Unpack[ObjectCallSettings],
 ) -> StreamObjectResult[T] | StreamObjectResult[dict[str, object]]:
     """Stream a typed object: partial objects as the JSON forms, then the validated object.
 
@@ -81,7 +86,8 @@ def stream_object(
     instruction in the system prompt), since providers reject forcing a tool while thinking.
 
     Args:
-        model: ``"provider:model"``, e.g. ``"openai:gpt-4.1-mini"``.
+        model: ``"provider:model"``, e.g. ``"openai:gpt-4.1-mini"``, or an inline
+            :class:`~llmkit.Model` (``llmkit.provider(base_url)(model_id)``).
         schema: a pydantic model class (or a dataclass / TypedDict) whose instance
             ``await result.object`` returns, or a JSON Schema dict (the object is then a dict
             validated with the ``jsonschema`` library). The root must be an object.
@@ -116,14 +122,17 @@ def stream_object(
 
 @overload
 async def generate_object(
-    *, model: str, schema: type[T], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: type[T], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[T]: ...
 @overload
 async def generate_object(
-    *, model: str, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[dict[str, object]]: ...
 async def generate_object(
-    *, model: str, schema: type[T] | Mapping[str, object], **settings: Unpack[ObjectCallSettings]
+    *,
+    model: ModelLike,
+    schema: type[T] | Mapping[str, object],
+    **settings: Unpack[ObjectCallSettings],
 ) -> GenerateObjectResult[T] | GenerateObjectResult[dict[str, object]]:
     """Generate a typed object without streaming and return it validated.
 
@@ -164,15 +173,15 @@ async def generate_object(
 
 @overload
 def stream_object_sync(
-    *, model: str, schema: type[T], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: type[T], **settings: Unpack[ObjectCallSettings]
 ) -> SyncStreamObjectResult[T]: ...
 @overload
 def stream_object_sync(
-    *, model: str, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> SyncStreamObjectResult[dict[str, object]]: ...
 def stream_object_sync(
     *,
-    model: str,
+    model: ModelLike,
     schema: type[T] | Mapping[str, object],
     **settings: Unpack[ObjectCallSettings],
 ) -> SyncStreamObjectResult[T] | SyncStreamObjectResult[dict[str, object]]:
@@ -203,15 +212,15 @@ def stream_object_sync(
 
 @overload
 def generate_object_sync(
-    *, model: str, schema: type[T], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: type[T], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[T]: ...
 @overload
 def generate_object_sync(
-    *, model: str, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[dict[str, object]]: ...
 def generate_object_sync(
     *,
-    model: str,
+    model: ModelLike,
     schema: type[T] | Mapping[str, object],
     **settings: Unpack[ObjectCallSettings],
 ) -> GenerateObjectResult[T] | GenerateObjectResult[dict[str, object]]:

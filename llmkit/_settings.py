@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from llmkit._driver import Connection, build_call, make_connection
 from llmkit._validation import did_you_mean
 from llmkit.errors import UnknownSettingError
+from llmkit.providers.inline import ModelLike
 from llmkit.types.options import CallOptions
 from llmkit.types.settings import CallSettings
 
@@ -125,7 +126,9 @@ def call_options(settings: Mapping[str, object], **overrides: object) -> CallOpt
     return build_call({**{name: settings.get(name) for name in _CALL_FIELDS}, **overrides})
 
 
-def connection(settings: CallSettings, fallback_models: Sequence[str] | None = None) -> Connection:
+def connection(
+    settings: CallSettings, fallback_models: Sequence[ModelLike] | None = None
+) -> Connection:
     """The I/O settings among ``settings``, and the fallback models resolved now.
 
     A plain-string ``api_key`` is taken out of ``settings`` (the caller's fresh ``**settings``

@@ -9,6 +9,7 @@ Every failure llmkit reports is an instance of :class:`LLMKitError`; no ``httpx`
     │   │                         MissingCredentialError, InvalidProviderConfigError (ValueError)
     │   ├── InvalidArgumentError  (ValueError) a call option, message or tool has a wrong value
     │   └── UnknownSettingError   (TypeError) a keyword that is not a setting; .suggestion
+    │                             (ProvidersFileNotFoundError)
     ├── AuthError                 KeychainError, OAuthFlowError, TokenRefreshError
     └── APIError                  .provider_id .model_id .request_id
         ├── APIConnectionError    the connection failed or broke
@@ -93,6 +94,7 @@ __all__ = [
     "OAuthFlowError",
     "OverloadedError",
     "PermissionDeniedError",
+    "ProvidersFileNotFoundError",
     "RateLimitError",
     "StreamError",
     "TokenRefreshError",
@@ -133,20 +135,28 @@ class ConfigurationError(LLMKitError):
     """The call or the provider configuration is wrong; fix the code or config, not the network."""
 
 
-class NoSuchProviderError(ConfigurationError):
+class NoSuchProviderError(ConfigurationError, ValueError):
     """A model id named a provider the registry does not know.
 
     Attributes:
         provider_id: the unknown id.
         known: the ids the registry does know, sorted.
+        suggestion: the model string probably meant (``"openai:gpt-4o"`` for ``"gpt-4o"``,
+            ``"openai/gpt-4o"`` or ``"opneai:gpt-4o"``), or None.
     """
 
-    def __init__(self, provider_id: str, known: Sequence[str]) -> None:
+    def __init__(
+        self, provider_id: str, known: Sequence[str], *, suggestion: str | None = None
+    ) -> None:
         self.provider_id = provider_id
         self.known = sorted(known)
+        self.suggestion = suggestion
+        hint = f"did you mean {suggestion!r}? " if suggestion else ""
         super().__init__(
-            f"unknown provider {provider_id!r}; known providers: {', '.join(self.known)}. "
-            "Register it with llmkit.registry.register(ProviderConfig(...)), or add a "
+            f"unknown provider {provider_id!r}; {hint}A model is written 'provider:model' "
+            f"(e.g. 'openai:gpt-4o'); known providers: {', '.join(self.known)}. "
+            "Register a provider with llmkit.registry.register(ProviderConfig(...)), pass "
+            "model=llmkit.provider(base_url)(model_id) for a one-off endpoint, or add a "
             f"[providers.{provider_id}] table to providers.toml in the llmkit user config "
             "directory (or the file named by $LLMKIT_PROVIDERS_FILE)."
         )
@@ -191,6 +201,11 @@ class UnknownSettingError(ConfigurationError, TypeError):
         super().__init__(message)
         self.setting = setting
         self.suggestion = suggestion
+
+
+class ProvidersFileNotFoundError(InvalidProviderConfigError):
+    """``$LLMKIT_PROVIDERS_FILE`` names a file that does not exist (set it to an existing file,
+    to ``os.devnull`` for no providers file, or unset it for the default location)."""
 
 
 class UnsupportedFeatureError(ConfigurationError):

@@ -3,6 +3,7 @@ asks for it (the keychain tests install their own backend)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,6 @@ def _no_real_keychain(monkeypatch: pytest.MonkeyPatch) -> None:
 
     previous = keyring.get_keyring()
     keyring.set_keyring(null.Keyring())
-    monkeypatch.setenv("LLMKIT_PROVIDERS_FILE", str(_TESTS / "no-such-providers.toml"))
+    monkeypatch.setenv("LLMKIT_PROVIDERS_FILE", os.devnull)  # no providers file
     yield
     keyring.set_keyring(previous)

@@ -103,7 +103,7 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
     env = {
         **os.environ,
         # no user providers file, no real keychain, UTF-8 output whatever the locale
-        "LLMKIT_PROVIDERS_FILE": str(tmp_path / "no-providers.toml"),
+        "LLMKIT_PROVIDERS_FILE": os.devnull,
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         "PYTHONIOENCODING": "utf-8",
     }

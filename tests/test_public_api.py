@@ -4,6 +4,7 @@ llmkit has no side effects and loads no heavy module."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -50,7 +51,7 @@ def test_import_is_lazy_and_side_effect_free() -> None:
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('httpx', 'pydantic', 'keyring', 'httpx_sse', 'platformdirs', 'anyio'))))"
     )
-    env = {"PATH": "/usr/bin:/bin", "LLMKIT_PROVIDERS_FILE": "/nonexistent/providers.toml"}
+    env = {"PATH": "/usr/bin:/bin", "LLMKIT_PROVIDERS_FILE": os.devnull}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )

@@ -2,24 +2,117 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from llmkit.errors import ConfigurationError, InvalidProviderConfigError, NoSuchProviderError
+from llmkit.errors import (
+    ConfigurationError,
+    InvalidProviderConfigError,
+    NoSuchProviderError,
+    ProvidersFileNotFoundError,
+)
 from llmkit.providers.config import ProviderConfig
 
-__all__ = ["ProviderRegistry", "default_config_file", "load_providers_file"]
+__all__ = [
+    "ProviderRegistry",
+    "default_config_file",
+    "load_providers_file",
+    "overlay_provider",
+    "suggest_model",
+]
+
+_MERGED = ("quirks", "headers")
+"""Fields whose tables merge key by key over a base provider's instead of replacing them."""
+
+_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("gpt-", "openai"),
+    ("chatgpt-", "openai"),
+    ("o1", "openai"),
+    ("o3", "openai"),
+    ("o4", "openai"),
+    ("claude-", "anthropic"),
+    ("gemini-", "google"),
+    ("grok-", "xai"),
+    ("deepseek-", "deepseek"),
+    ("mistral-", "mistral"),
+    ("magistral-", "mistral"),
+    ("codestral-", "mistral"),
+    ("glm-", "zhipu"),
+    ("kimi-", "moonshot"),
+)
+"""Model id prefixes and the built-in provider that serves them, for "did you mean"."""
+
+
+def overlay_provider(base: ProviderConfig, fields: Mapping[str, object]) -> ProviderConfig:
+    """``base`` with ``fields`` on top: a field not given keeps the base's value, and
+    ``quirks`` and ``headers`` merge flag by flag (header by header) over the base's.
+
+    Changing the ``protocol`` starts the quirks and the auth scheme afresh (the base's quirks
+    belong to its protocol): the new protocol's defaults apply unless ``fields`` sets them.
+
+    Raises:
+        pydantic.ValidationError: the result is not a valid provider.
+    """
+    data: dict[str, object] = {name: getattr(base, name) for name in ProviderConfig.model_fields}
+    if "protocol" in fields and fields["protocol"] != base.protocol:
+        del data["quirks"], data["auth"]
+    for name, value in fields.items():
+        current = data.get(name)
+        if name in _MERGED and current is not None:
+            data[name] = {**_as_dict(current), **_as_dict(value, only_set=True)}
+        else:
+            data[name] = value
+    return ProviderConfig.model_validate(data)
+
+
+def _as_dict(value: object, *, only_set: bool = False) -> dict[str, object]:
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=only_set)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise InvalidProviderConfigError(f"expected a table of flags, got {value!r}")
+
+
+def suggest_model(model: str, providers: Iterable[ProviderConfig]) -> str | None:
+    """The ``"provider:model"`` string ``model`` probably meant, or None.
+
+    ``"gpt-4o"`` (a model id alone, found in a provider's ``models`` or by a known prefix) and
+    ``"openai/gpt-4o"`` (a slash for the colon) give ``"openai:gpt-4o"``; a misspelt provider
+    id (``"opneai:gpt-4o"``) gives the closest known id (difflib).
+    """
+    by_id = {p.id: p for p in providers}
+    provider_id, sep, model_id = model.partition(":")
+    if sep:
+        close = difflib.get_close_matches(provider_id.lower(), list(by_id), n=1, cutoff=0.6)
+        return f"{close[0]}:{model_id}" if close else None
+    head, slash, tail = model.partition("/")
+    if slash and tail and head in by_id:
+        return f"{head}:{tail}"
+    for provider in by_id.values():
+        if model in provider.models:
+            return f"{provider.id}:{model}"
+    lowered = model.lower()
+    for prefix, owner in _PREFIXES:
+        if lowered.startswith(prefix) and owner in by_id:
+            return f"{owner}:{model}"
+    close = difflib.get_close_matches(lowered, list(by_id), n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def _named_by_environment(path: Path) -> bool:
+    named = os.environ.get("LLMKIT_PROVIDERS_FILE")
+    return named is not None and named != "" and Path(named) == path
 
 
 def default_config_file() -> Path:
     """The user's providers file: ``$LLMKIT_PROVIDERS_FILE`` if set, else
     ``<user config dir>/llmkit/providers.toml`` (platformdirs)."""
-    import os
-
     import platformdirs
 
     override = os.environ.get("LLMKIT_PROVIDERS_FILE")
@@ -28,10 +121,15 @@ def default_config_file() -> Path:
     return Path(platformdirs.user_config_dir("llmkit")) / "providers.toml"
 
 
-def load_providers_file(path: Path) -> list[ProviderConfig]:
+def load_providers_file(
+    path: Path, base: Mapping[str, ProviderConfig] | None = None
+) -> list[ProviderConfig]:
     """Read custom providers from a TOML file.
 
-    The file has one table per provider under ``providers``; the table name is the id::
+    The file has one table per provider under ``providers``; the table name is the id. A table
+    whose id is in ``base`` (the built-ins, for the default registry) overlays that provider
+    (:func:`overlay_provider`): fields it leaves out, and quirk flags it does not set, keep the
+    base's values::
 
         [providers.local]
         protocol = "openai-chat"
@@ -42,7 +140,8 @@ def load_providers_file(path: Path) -> list[ProviderConfig]:
         reasoning_fields = ["reasoning_content"]
 
     Raises:
-        InvalidProviderConfigError: the file is not valid TOML or an entry fails validation; the
+        InvalidProviderConfigError: the file is not valid TOML, has a top-level table other
+            than ``providers`` (``[provider.x]`` is a typo), or an entry fails validation; the
             message names the file, the provider and the field.
     """
     if sys.version_info >= (3, 11):
@@ -56,6 +155,19 @@ def load_providers_file(path: Path) -> list[ProviderConfig]:
         raise InvalidProviderConfigError(f"cannot read providers file {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise InvalidProviderConfigError(f"providers file {path} is not valid TOML: {exc}") from exc
+    for key in data:
+        if key != "providers":
+            inner = data[key]
+            example = next(iter(inner), "<id>") if isinstance(inner, dict) else "<id>"
+            hint = (
+                f"did you mean [providers.{example}]? "
+                if isinstance(inner, dict) or key.lower().startswith("provider")
+                else ""
+            )
+            raise InvalidProviderConfigError(
+                f"{path}: unknown top-level key or table {key!r}; {hint}Each provider is a "
+                "table under 'providers', e.g. [providers.local]."
+            )
     table = data.get("providers", {})
     if not isinstance(table, dict):
         raise InvalidProviderConfigError(f"{path}: 'providers' must be a table of tables")
@@ -64,7 +176,10 @@ def load_providers_file(path: Path) -> list[ProviderConfig]:
         if not isinstance(fields, dict):
             raise InvalidProviderConfigError(f"{path}: [providers.{provider_id}] must be a table")
         try:
-            out.append(ProviderConfig.model_validate({"id": provider_id, **fields}))
+            if base is not None and provider_id in base:
+                out.append(overlay_provider(base[provider_id], fields))
+            else:
+                out.append(ProviderConfig.model_validate({"id": provider_id, **fields}))
         except ValidationError as exc:
             raise InvalidProviderConfigError(
                 f"{path}: invalid provider {provider_id!r}: {exc}"
@@ -96,11 +211,18 @@ class ProviderRegistry:
         with self._lock:
             if self._loaded:
                 return
-            self._loaded = True
             path = self._config_file
             if path is not None and path.is_file():
-                for provider in load_providers_file(path):
+                for provider in load_providers_file(path, self._providers):
                     self._providers[provider.id] = provider
+            elif path is not None and not path.exists() and _named_by_environment(path):
+                raise ProvidersFileNotFoundError(
+                    f"LLMKIT_PROVIDERS_FILE names {str(path)!r}, which does not exist; create "
+                    "it, point LLMKIT_PROVIDERS_FILE at your providers file, set it to "
+                    f"{os.devnull!r} for no providers file, or unset it for the default "
+                    "location"
+                )
+            self._loaded = True  # not before: a broken file fails every use until fixed
 
     def register(self, provider: ProviderConfig, *, replace: bool = True) -> None:
         """Add a provider (a custom one, or a replacement for a built-in with the same id).
@@ -136,7 +258,10 @@ class ProviderRegistry:
         try:
             return self._providers[provider_id]
         except KeyError:
-            raise NoSuchProviderError(provider_id, list(self._providers)) from None
+            known = list(self._providers)
+            close = difflib.get_close_matches(provider_id.lower(), known, n=1, cutoff=0.6)
+            suggestion = close[0] if close else None
+            raise NoSuchProviderError(provider_id, known, suggestion=suggestion) from None
 
     def resolve(self, model: str) -> tuple[ProviderConfig, str]:
         """Split ``"provider:model"`` at the first ``:`` and look the provider up.
@@ -148,11 +273,18 @@ class ProviderRegistry:
             (provider config, model id).
 
         Raises:
-            NoSuchProviderError: unknown provider id.
+            NoSuchProviderError: unknown provider id; ``suggestion`` holds the string probably
+                meant (``"openai:gpt-4o"`` for ``"gpt-4o"``, ``"openai/gpt-4o"`` or
+                ``"opneai:gpt-4o"``).
             ConfigurationError: no model id given and the provider has no default model.
         """
         provider_id, sep, model_id = model.partition(":")
-        provider = self.get(provider_id)
+        self._ensure_loaded()
+        provider = self._providers.get(provider_id)
+        if provider is None:
+            known = list(self._providers)
+            suggestion = suggest_model(model, self._providers.values())
+            raise NoSuchProviderError(provider_id, known, suggestion=suggestion)
         if not sep or not model_id:
             if provider.default_model is None:
                 raise ConfigurationError(

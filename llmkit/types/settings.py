@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from llmkit._object_call import ObjectMode
     from llmkit._steps import StopCondition
     from llmkit.auth.secret import Secret
+    from llmkit.providers.inline import Model
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.cache import ResponseCache
     from llmkit.reliability.deadline import Timeouts
@@ -118,9 +119,10 @@ class TextCallSettings(CallSettings, total=False):
     """Called with each ``llmkit.StepResult`` (sync or async)."""
     on_finish: FinishCallback | None
     """Called once with a ``llmkit.FinishInfo`` when the call completes."""
-    fallback_models: Sequence[str] | None
-    """``"provider:model"`` strings tried in order when the call fails retryably before any
-    content; ``stream_start.model`` names the one that answered."""
+    fallback_models: Sequence[str | Model] | None
+    """``"provider:model"`` strings (or inline ``llmkit.Model`` values) tried in order when the
+    call fails retryably before any content; ``stream_start.model`` names the one that
+    answered."""
 
 
 class ObjectCallSettings(CallSettings, total=False):

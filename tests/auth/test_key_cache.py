@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -277,7 +278,7 @@ def test_the_keychain_stack_is_imported_only_when_consulted() -> None:
         "PATH": "/usr/bin:/bin",
         "ACME_KEY": "from-env",
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
-        "LLMKIT_PROVIDERS_FILE": "/nonexistent/providers.toml",
+        "LLMKIT_PROVIDERS_FILE": os.devnull,
     }
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
