@@ -127,17 +127,24 @@ def redact_error_body(body: bytes, secrets: Collection[str]) -> bytes:
     return _KEY_SHAPES_BYTES.sub(lambda m: m[1] + REDACTED.encode(), body)
 
 
-def _scrub(value: object, secrets: Collection[str]) -> object:
+_MAX_DEPTH = 64
+"""How deep :func:`scrub_error` follows a parsed JSON body; deeper values (a provider's body
+nested a thousand levels, which Python 3.13's json parses) are replaced by a placeholder."""
+
+
+def _scrub(value: object, secrets: Collection[str], depth: int = 0) -> object:
     if isinstance(value, bytes):
         return redact_error_body(value, secrets)
     if isinstance(value, str):
         # lone surrogates (a JSON "\ud800" escape) survive the round trip unchanged
         cleaned = redact_error_body(value.encode("utf-8", "surrogatepass"), secrets)
         return cleaned.decode("utf-8", "surrogatepass")
+    if isinstance(value, (dict, list)) and depth >= _MAX_DEPTH:
+        return f"<a {type(value).__name__} nested too deeply to show>"
     if isinstance(value, dict):
-        return {k: _scrub(v, secrets) for k, v in value.items()}
+        return {k: _scrub(v, secrets, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_scrub(v, secrets) for v in value]
+        return [_scrub(v, secrets, depth + 1) for v in value]
     return value
 
 

@@ -70,3 +70,15 @@ def test_text_with_lone_surrogates_is_cleaned_unchanged_otherwise() -> None:
     error = StreamError(f"bad \ud800 {KEY}")
     scrub_error(error, [KEY])
     assert error.message == "bad \ud800 ***"
+
+
+def test_a_body_nested_past_the_limit_is_cleaned_without_recursing() -> None:
+    from llmkit.auth.redact import scrub_error
+    from llmkit.errors import APIStatusError
+
+    deep: object = KEY
+    for _ in range(5000):
+        deep = [deep]
+    error = APIStatusError("bad", status_code=400, body={"error": deep})
+    scrub_error(error, [KEY])
+    assert KEY not in repr(error.body)
