@@ -193,3 +193,5 @@ def generate_text_sync(
 
 show_settings(stream_text, TextCallSettings)  # help() and inspect.signature list every setting
 show_settings(generate_text, TextCallSettings)
+show_settings(stream_text_sync, TextCallSettings)
+show_settings(generate_text_sync, TextCallSettings)

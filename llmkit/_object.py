@@ -248,3 +248,5 @@ def generate_object_sync(
 
 show_settings(stream_object, ObjectCallSettings)  # help() and inspect.signature list every setting
 show_settings(generate_object, ObjectCallSettings)
+show_settings(stream_object_sync, ObjectCallSettings)
+show_settings(generate_object_sync, ObjectCallSettings)

@@ -207,7 +207,17 @@ def test_the_new_errors_pickle() -> None:
 
 
 @pytest.mark.parametrize(
-    "function", [llmkit.stream_text, llmkit.generate_text, llmkit.generate_object]
+    "function",
+    [
+        llmkit.stream_text,
+        llmkit.generate_text,
+        llmkit.generate_object,
+        llmkit.stream_object,
+        llmkit.stream_text_sync,
+        llmkit.generate_text_sync,
+        llmkit.stream_object_sync,
+        llmkit.generate_object_sync,
+    ],
 )
 def test_the_signature_lists_every_setting(function: object) -> None:
     params = inspect.signature(function).parameters  # type: ignore[arg-type]
