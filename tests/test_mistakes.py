@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import inspect
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -230,3 +231,18 @@ def test_the_signature_lists_every_setting(function: object) -> None:
 def test_help_lists_every_text_setting() -> None:
     params = inspect.signature(llmkit.stream_text).parameters
     assert set(llmkit.TextCallSettings.__optional_keys__) <= set(params)
+
+
+def test_a_bad_providers_file_table_and_tool_definition_read_as_lines(tmp_path: Path) -> None:
+    from llmkit.providers.registry import load_providers_file
+    from llmkit.tools._tool import tool_map
+
+    path = tmp_path / "providers.toml"
+    path.write_text('[providers.x]\nprotocol = "openai-chat"\nbase_url = "https://x/v1"\nwat = 1\n')
+    with pytest.raises(llmkit.InvalidProviderConfigError) as info:
+        load_providers_file(path)
+    assert "wat: is not a known field" in str(info.value)
+    assert "pydantic" not in str(info.value) and "validation error" not in str(info.value)
+    with pytest.raises(llmkit.ConfigurationError) as tool_info:
+        tool_map([{"name": 5}])
+    assert str(tool_info.value) == "invalid tool definition: name: should be a valid string (got 5)"

@@ -179,11 +179,14 @@ def load_providers_file(
             if base is not None and provider_id in base:
                 out.append(overlay_provider(base[provider_id], fields))
             else:
-                out.append(ProviderConfig.model_validate({"id": provider_id, **fields}))
+                out.append(ProviderConfig(**{"id": provider_id, **fields}))
         except ValidationError as exc:
-            raise InvalidProviderConfigError(
-                f"{path}: invalid provider {provider_id!r}: {exc}"
-            ) from exc
+            from llmkit.providers.config import provider_config_problems
+
+            problems = provider_config_problems(exc, {"id": provider_id, **fields})
+            raise InvalidProviderConfigError(f"{path}: {problems}") from None
+        except InvalidProviderConfigError as exc:
+            raise InvalidProviderConfigError(f"{path}: {exc}") from None
     return out
 
 

@@ -291,7 +291,10 @@ def _to_tool(value: object) -> Tool:
         try:
             definition = ToolDefinition.model_validate(dict(value))
         except ValidationError as exc:
-            raise ConfigurationError(f"invalid tool definition: {exc}") from exc
+            from llmkit._validation import explain, problem_lines
+
+            lines = problem_lines(exc, model=ToolDefinition)
+            raise ConfigurationError(explain("invalid tool definition", lines)) from None
         return _to_tool(definition)
     if callable(value):
         return FunctionTool(value)
