@@ -436,3 +436,12 @@ def test_dict_messages_are_accepted() -> None:
     body = PROTOCOL.build_request(call, ANTHROPIC, "m").body
     assert body["system"] == "S"
     assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]  # type: ignore[attr-defined]
+
+
+def test_a_temperature_above_anthropics_range_is_sent_as_one_with_a_warning() -> None:
+    request = build(prompt="x", temperature=1.5)
+    assert request.body["temperature"] == 1.0
+    assert [(w.type, w.setting) for w in request.warnings] == [
+        ("unsupported_setting", "temperature")
+    ]
+    assert build(prompt="x", temperature=0.7).body["temperature"] == 0.7

@@ -123,6 +123,11 @@ def _thinking(
     return {"type": "enabled", "budget_tokens": budget}, max_tokens
 
 
+_MAX_TEMPERATURE = 1.0
+"""Anthropic API reference, Messages, ``temperature``: "Ranges from 0.0 to 1.0" (OpenAI and Gemini
+take up to 2.0, which ``CallOptions`` allows); a higher value is sent as 1.0 with a warning."""
+
+
 class AnthropicMessagesProtocol(Protocol[AnthropicState]):
     """The Anthropic Messages API, sans-IO."""
 
@@ -190,7 +195,16 @@ class AnthropicMessagesProtocol(Protocol[AnthropicState]):
             body["system"] = system
         body["messages"] = messages
         if call.temperature is not None:
-            body["temperature"] = call.temperature
+            body["temperature"] = min(call.temperature, _MAX_TEMPERATURE)
+            if call.temperature > _MAX_TEMPERATURE:
+                warnings.append(
+                    CallWarning(
+                        "unsupported_setting",
+                        "temperature",
+                        f"temperature {call.temperature:g} is above Anthropic's maximum of 1.0 "
+                        "and was sent as 1.0",
+                    )
+                )
         if call.top_p is not None:
             body["top_p"] = call.top_p
         if call.top_k is not None:
