@@ -72,7 +72,7 @@ def _registry(server: ReplayServer) -> ProviderRegistry:
     return ProviderRegistry([server.provider("local", "openai-chat")])
 
 
-def _wait_for_disconnect(server: ReplayServer, seconds: float = 10.0) -> None:
+def _wait_for_disconnect(server: ReplayServer, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while server.disconnects == 0:
         assert time.monotonic() < deadline, "the server never saw the client close"
