@@ -9,6 +9,7 @@ import _thread
 import ast
 import asyncio
 import inspect
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -304,6 +305,9 @@ def test_keyboard_interrupt_cancels_the_call() -> None:
                 time.sleep(0.01)
             _thread.interrupt_main()
 
+        # Ctrl-C raises KeyboardInterrupt even where this process was started with SIGINT
+        # ignored (a background job of a script, as in .ci/run): interrupt_main needs a handler
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
         interrupter = threading.Thread(target=interrupt_once_sent)
         interrupter.start()
         try:
@@ -311,6 +315,7 @@ def test_keyboard_interrupt_cancels_the_call() -> None:
                 generate_text_sync(model="local:m", prompt="hi", registry=registry, retry=False)
         finally:
             interrupter.join()
+            signal.signal(signal.SIGINT, previous)
         _wait_for_disconnect(server, 60.0)  # the call was cancelled and its connection closed
 
 
