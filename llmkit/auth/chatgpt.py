@@ -83,9 +83,10 @@ _CLOCK_SKEW = 300.0  # seconds of leeway on exp / iat
 
 
 def uses_agent_registration(config: OAuthConfig) -> bool:
-    """True when the config's client id is the registration entrypoint, so the login registers
-    a per-user client and that client id is used afterwards."""
-    return config.client_id == DYNAMIC_AGENT_CLIENT
+    """True when the config asks for dynamic agent registration (``registration=
+    "dynamic-agent"``): the login registers a per-user client and that client id is used
+    afterwards."""
+    return config.registration == "dynamic-agent"
 
 
 class AgentRegistrations:

@@ -55,6 +55,7 @@ BUILTIN_PROVIDERS: tuple[ProviderConfig, ...] = (
         supports_oauth=True,
         oauth=OAuthConfig(
             client_id="dynamic_agent_client",
+            registration="dynamic-agent",
             flow="pkce",
             authorization_url="https://auth.openai.com/api/accounts/authorize",
             token_url="https://auth.openai.com/api/accounts/oauth/token",

@@ -75,6 +75,10 @@ class OAuthConfig(BaseModel):
         scopes: the scopes requested.
         redirect_path: the path of the loopback redirect URI (``pkce``).
         exchange: a second token step (:class:`TokenExchange`), e.g. GitHub Copilot's.
+        registration: ``static`` (``client_id`` is used as is) or ``dynamic-agent``: the first
+            login registers a client for this user and that issued client id is used from then
+            on (OpenAI "Sign in with ChatGPT" for open-source clients, developers.openai.com/siwc;
+            see :mod:`llmkit.auth.chatgpt`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -88,6 +92,7 @@ class OAuthConfig(BaseModel):
     scopes: tuple[str, ...] = ()
     redirect_path: str = "/callback"
     exchange: TokenExchange | None = None
+    registration: Literal["static", "dynamic-agent"] = "static"
 
     @model_validator(mode="after")
     def _check_flow(self) -> OAuthConfig:

@@ -34,6 +34,7 @@ def _chatgpt(server: OAuthTestServer) -> ProviderConfig:
         base_url=f"{server.base}/v1",
         oauth=OAuthConfig(
             client_id=DYNAMIC_CLIENT,
+            registration="dynamic-agent",
             flow="pkce",
             authorization_url=f"{server.base}/authorize",
             token_url=f"{server.base}/token",
