@@ -16,6 +16,9 @@ cancelled tool runs finishing), the rest runs in a task, driven from where it st
 a global, neither finished nor closed). The loop's ``shutdown_asyncgens`` (which
 ``asyncio.run`` calls last) first closes each tracked stream from its outermost generator, so
 the inner ones end in order, and only then closes whatever else is left.
+
+:func:`at_shutdown` runs a loop's own cleanups (closing its shared HTTP client) in the same
+hook, after the streams and before the remaining generators.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ import asyncio
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncGenerator, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from typing import Any
 
-__all__ = ["close_now", "track"]
+__all__ = ["at_shutdown", "close_now", "track"]
 
 _log = logging.getLogger("llmkit")
 
@@ -40,6 +43,21 @@ _open: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
+_cleanups: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, list[Callable[[], Awaitable[None]]]
+] = weakref.WeakKeyDictionary()
+
+
+def at_shutdown(loop: asyncio.AbstractEventLoop, cleanup: Callable[[], Awaitable[None]]) -> None:
+    """Await ``cleanup()`` when ``loop`` shuts down its async generators (``asyncio.run`` does
+    last), after the tracked streams are closed. A failure is logged, never raised."""
+    cleanups = _cleanups.get(loop)
+    if cleanups is None:
+        cleanups = _cleanups[loop] = []
+        _hook(loop)
+    cleanups.append(cleanup)
+
+
 def track(gen: AsyncGenerator[Any, None]) -> None:
     """Close ``gen`` (a stream's outermost generator) before the running loop's other async
     generators when the loop shuts down, if it is still open then. Once per stream."""
@@ -50,12 +68,19 @@ def track(gen: AsyncGenerator[Any, None]) -> None:
     streams = _open.get(loop)
     if streams is None:
         streams = _open[loop] = weakref.WeakSet()
-        _close_streams_first(loop)
+        _hook(loop)
     streams.add(gen)
 
 
-def _close_streams_first(loop: asyncio.AbstractEventLoop) -> None:
-    """Make ``loop.shutdown_asyncgens`` close the tracked streams before the rest."""
+_hooked: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def _hook(loop: asyncio.AbstractEventLoop) -> None:
+    """Make ``loop.shutdown_asyncgens`` close the tracked streams, then run the cleanups,
+    before the rest (once per loop)."""
+    if loop in _hooked:
+        return
+    _hooked.add(loop)
     original = loop.shutdown_asyncgens
 
     async def shutdown_asyncgens() -> None:
@@ -65,6 +90,11 @@ def _close_streams_first(loop: asyncio.AbstractEventLoop) -> None:
                     await gen.aclose()
                 except BaseException as exc:  # shutting down: log, go on with the others
                     _log.debug("closing a stream at loop shutdown failed: %r", exc)
+        for cleanup in _cleanups.pop(loop, ()):
+            try:
+                await cleanup()
+            except BaseException as exc:
+                _log.debug("a cleanup at loop shutdown failed: %r", exc)
         await original()
 
     # a loop class without instance attributes (uvloop) keeps its own order

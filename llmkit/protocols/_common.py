@@ -7,9 +7,9 @@ about a thousand levels deep: ``json.loads`` is recursive). No ``json`` exceptio
 caller; the original is chained.
 
 Bytes must be valid UTF-8 (RFC 8259). The per-event hot paths (``parse_chunk``,
-``parse_event``) call ``json.loads`` inline inside a ``try`` that catches :data:`JSON_ERRORS`
-and raise :func:`invalid_json` (a ``try`` costs nothing when nothing is raised); the other
-paths call :func:`loads`.
+``parse_event``) call :func:`decode_event_json` inline inside a ``try`` that catches
+:data:`JSON_ERRORS` and raise :func:`invalid_json` (a ``try`` costs nothing when nothing is
+raised); the other paths call :func:`loads`.
 """
 
 from __future__ import annotations
@@ -18,12 +18,15 @@ import json
 import re
 from typing import Any
 
+import jiter
+
 from llmkit.errors import InvalidResponseError
 
 __all__ = [
     "JSON_ERRORS",
     "SHAPE_ERRORS",
     "body_excerpt",
+    "decode_event_json",
     "excerpt",
     "invalid_json",
     "loads",
@@ -46,6 +49,25 @@ was expected, a missing key, a number where a string was expected, re-encoding a
 too deeply): the protocols' shape guards catch these and raise ``InvalidResponseError``."""
 
 _EXCERPT = 120
+
+_from_json = jiter.from_json
+
+
+def decode_event_json(data: str) -> Any:
+    """Decode one stream event's JSON text, as ``json.loads(data)`` would.
+
+    jiter (Rust) decodes it, about 3x faster than ``json.loads`` for a typical 200-byte chunk
+    (``bench/bench_layers.py``). Whatever jiter refuses goes to ``json.loads``, which either
+    accepts it (a lone surrogate escape ``"\\ud800"``, nesting deeper than jiter's limit of
+    200) or raises its own error: the result and the errors are exactly ``json.loads``'s.
+
+    Raises:
+        ValueError, RecursionError: ``data`` is not JSON (see :data:`JSON_ERRORS`).
+    """
+    try:
+        return _from_json(data.encode())
+    except ValueError:  # UnicodeEncodeError (lone surrogates) included
+        return json.loads(data)
 
 
 def excerpt(raw: str | bytes, limit: int = _EXCERPT) -> str:

@@ -1,6 +1,15 @@
 """HTTP transport: one shared ``httpx.AsyncClient`` per event loop, and the one place where
 ``httpx`` exceptions are mapped to the llmkit error tree.
 
+The shared client keeps the ``httpx`` API but sends over aiohttp (``httpx-aiohttp``'s
+``AiohttpTransport``): aiohttp parses HTTP/1.1 in C, which halves the client CPU per streamed
+event against httpx's default transport (httpcore + h11 + anyio; measured in
+``docs/benchmarks.md``). A caller's own ``httpx.AsyncClient`` (``http_client=``) keeps
+whatever transport it was built with. Two things differ under aiohttp: a proxy from the
+environment (``HTTPS_PROXY``) is still honoured, through httpx's own transport for that URL;
+and ``respx``'s default mock (which patches httpcore) does not see the shared client's
+requests: mock with ``respx.mock(using="httpx")`` or pass ``http_client=``.
+
 The transport never parses provider JSON: error bodies are handed to the protocol's
 ``parse_error`` (passed in as ``on_error``). It enforces what every request needs whatever the
 provider: URL safety (:func:`check_url`), no redirects unless asked (and then no credential
@@ -20,6 +29,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from llmkit._closing import at_shutdown
 from llmkit._headers import parse_retry_after, parse_should_retry
 from llmkit.errors import (
     APIConnectionError,
@@ -45,10 +55,12 @@ __all__ = [
     "check_url",
     "close_client",
     "concurrency_gate",
+    "connections_open",
     "get_client",
     "map_httpx_error",
     "open_response",
     "post_json",
+    "set_max_concurrency",
 ]
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=None, write=60.0, pool=None)
@@ -58,13 +70,16 @@ and total limits itself (:mod:`llmkit.reliability.deadline`), and requests queue
 :func:`concurrency_gate` before they reach the pool."""
 
 MAX_CONCURRENCY = 1000
-"""Requests in flight at once per event loop; more wait in line (first come, first served)."""
+"""Requests in flight at once per event loop by default; more wait in line (first come, first
+served). Change it with :func:`set_max_concurrency`."""
 
 DEFAULT_LIMITS = httpx.Limits(
     max_connections=MAX_CONCURRENCY, max_keepalive_connections=200, keepalive_expiry=30.0
 )
 """Sized so that 1,000 concurrent streams on one event loop each get a connection (httpx's own
 default of 100 connections times out the 101st stream after its 5 s pool timeout)."""
+
+_max_concurrency = MAX_CONCURRENCY
 
 ErrorParser = Callable[[int, Mapping[str, str], bytes], APIStatusError]
 HeadersHook = Callable[[int, httpx.Headers], None]
@@ -93,11 +108,56 @@ def get_client() -> httpx.AsyncClient:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None or client.is_closed:
+        from llmkit.transport._aiohttp import LlmkitAiohttpTransport
+
+        limits = httpx.Limits(
+            max_connections=_max_concurrency,
+            max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
+            keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
+        )
         client = httpx.AsyncClient(
-            timeout=DEFAULT_TIMEOUT, limits=DEFAULT_LIMITS, follow_redirects=False
+            timeout=DEFAULT_TIMEOUT,
+            limits=limits,
+            follow_redirects=False,
+            transport=LlmkitAiohttpTransport(limits=limits),
         )
         _clients[loop] = client
+        at_shutdown(loop, client.aclose)  # aiohttp warns about a session left open
     return client
+
+
+def set_max_concurrency(limit: int) -> None:
+    """Set how many requests may be in flight at once per event loop (default
+    :data:`MAX_CONCURRENCY`, 1,000); more wait in line. It also sizes the shared client's
+    connection pool. Call it before the first request: loops that already sent one keep their
+    gate and pool.
+
+    Each stream holds one socket, so the process's open-file limit (``ulimit -n``) must exceed
+    ``limit``; 10,000 concurrent streams on one loop are measured in ``bench/bench_scale.py``.
+
+    Raises:
+        ConfigurationError: ``limit`` is not a positive integer.
+    """
+    global _max_concurrency
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ConfigurationError(
+            f"max concurrency must be a positive integer of requests, got {limit!r}"
+        )
+    _max_concurrency = limit
+
+
+def connections_open() -> int:
+    """Connections the running loop's shared client holds open now (in use or kept alive);
+    0 before the first request or after :func:`close_client`."""
+    client = _clients.get(asyncio.get_running_loop())
+    if client is None:
+        return 0
+    session = getattr(getattr(client, "_transport", None), "client", None)
+    connector = getattr(session, "connector", None)
+    if connector is None:
+        return 0
+    idle = sum(len(v) for v in getattr(connector, "_conns", {}).values())
+    return idle + len(getattr(connector, "_acquired", ()))
 
 
 async def close_client() -> None:
@@ -113,7 +173,7 @@ def concurrency_gate() -> asyncio.Semaphore:
     loop = asyncio.get_running_loop()
     gate = _gates.get(loop)
     if gate is None:
-        gate = _gates[loop] = asyncio.Semaphore(MAX_CONCURRENCY)
+        gate = _gates[loop] = asyncio.Semaphore(_max_concurrency)
     return gate
 
 

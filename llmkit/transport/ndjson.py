@@ -21,7 +21,12 @@ from httpx_sse import ServerSentEvent
 
 from llmkit.errors import InvalidResponseError
 from llmkit.transport.http import map_httpx_error
-from llmkit.transport.sse import DEFAULT_MAX_EVENT_BYTES, bad_utf8, check_content_type
+from llmkit.transport.sse import (
+    DEFAULT_MAX_EVENT_BYTES,
+    bad_utf8,
+    check_content_type,
+    valid_prefix,
+)
 
 __all__ = ["NDJSON_TYPES", "iter_ndjson"]
 
@@ -58,11 +63,13 @@ async def iter_ndjson(
     offset = 0
     try:
         async for chunk in response.aiter_bytes():
+            bad: UnicodeDecodeError | None = None
             try:
                 text = text_of(chunk)
             except UnicodeDecodeError as exc:
-                raise bad_utf8(exc, chunk, offset) from exc
-            offset += len(chunk)
+                bad, text = exc, valid_prefix(exc)  # the lines before the bad byte count
+                rest_of_chunk = text.rpartition("\n")
+                text = rest_of_chunk[0] + rest_of_chunk[1]  # complete lines only
             *complete, rest = text.split("\n")
             for piece in complete:
                 if pending_bytes + len(piece) > max_event_bytes:
@@ -73,6 +80,9 @@ async def iter_ndjson(
                 pending_bytes = 0
                 if line.strip():
                     yield ServerSentEvent(data=line)
+            if bad is not None:
+                raise bad_utf8(bad, chunk, offset) from bad
+            offset += len(chunk)
             if rest:
                 pending.append(rest)
                 pending_bytes += len(rest)

@@ -25,7 +25,13 @@ from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 from llmkit.errors import InvalidResponseError
 from llmkit.transport.http import map_httpx_error
 
-__all__ = ["DEFAULT_MAX_EVENT_BYTES", "bad_utf8", "check_content_type", "iter_sse"]
+__all__ = [
+    "DEFAULT_MAX_EVENT_BYTES",
+    "bad_utf8",
+    "check_content_type",
+    "iter_sse",
+    "valid_prefix",
+]
 
 DEFAULT_MAX_EVENT_BYTES = 64 << 20
 """The largest single server-sent event accepted, in bytes (64 MiB)."""
@@ -87,17 +93,20 @@ async def iter_sse(
     since_event = 0
     try:
         async for chunk in response.aiter_bytes():
+            bad: UnicodeDecodeError | None = None
             try:
                 text = text_of(chunk)
             except UnicodeDecodeError as exc:
-                raise bad_utf8(exc, chunk, offset) from exc
-            offset += len(chunk)
+                bad, text = exc, valid_prefix(exc)  # the events before the bad byte count
             since_event += len(chunk)
             for line in lines_of(text):
                 sse = event_of(line)
                 if sse is not None:
                     since_event = 0
                     yield sse
+            if bad is not None:
+                raise bad_utf8(bad, chunk, offset) from bad
+            offset += len(chunk)
             if since_event > max_event_bytes:
                 raise InvalidResponseError(
                     f"a server-sent event exceeded {max_event_bytes} bytes; the stream is not "
@@ -111,6 +120,12 @@ async def iter_sse(
         # a last event not followed by a blank line is incomplete: dropped, as the spec says
     except httpx.HTTPError as exc:
         raise map_httpx_error(exc) from exc
+
+
+def valid_prefix(exc: UnicodeDecodeError) -> str:
+    """The text before the first invalid byte of an incremental decode (``exc.object`` is the
+    decoder's held-back bytes plus the chunk, so the prefix is whole characters)."""
+    return bytes(exc.object[: exc.start]).decode("utf-8")
 
 
 def bad_utf8(exc: UnicodeDecodeError, chunk: bytes, offset: int) -> InvalidResponseError:

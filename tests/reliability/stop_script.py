@@ -18,7 +18,7 @@ from typing import Any
 from llmkit import FinishInfo, ProviderConfig, ProviderRegistry, stream_text, tool
 from llmkit.testing.mock import MockTurn, anthropic_messages_sse, openai_chat_sse
 from llmkit.testing.replay import ReplayResponse, ReplayServer
-from llmkit.transport.http import get_client
+from llmkit.transport.http import connections_open
 
 PATTERN, PROTOCOL = sys.argv[1], sys.argv[2]
 encode = openai_chat_sse if PROTOCOL == "openai-chat" else anthropic_messages_sse
@@ -53,9 +53,8 @@ def events_of(body: bytes) -> list[int]:
 
 
 def pool_open() -> int:
-    """Connections the shared client's pool holds (httpcore's pool; 0 once closed)."""
-    pool = getattr(get_client()._transport, "_pool", None)
-    return len(getattr(pool, "connections", ()))
+    """Connections the shared client's pool holds (0 once closed)."""
+    return connections_open()
 
 
 def snapshot(result: Any) -> None:

@@ -259,7 +259,9 @@ def test_safe_base_urls_are_accepted() -> None:
 
 async def test_redirects_are_errors_by_default_and_drop_credentials_across_origins() -> None:
     with FaultServer([OK]) as target:
-        moved = Fault(307, {"location": f"{target.url}/v1/chat/completions"}, "text/plain", [b""])
+        moved = Fault(
+            307, {"location": f"{target.url}/v1/chat/completions"}, "text/plain", ()
+        )  # an empty body
         with FaultServer([moved]) as origin:
             registry = registry_for(origin.url, auth="bearer", api_key_required=True)
             with pytest.raises(Exception, match="redirected"):
@@ -277,7 +279,9 @@ async def test_redirects_are_errors_by_default_and_drop_credentials_across_origi
 
 
 async def test_redirect_to_a_metadata_address_is_refused() -> None:
-    moved = Fault(307, {"location": "http://169.254.169.254/latest/meta-data"}, "text/plain", [b""])
+    moved = Fault(
+        307, {"location": "http://169.254.169.254/latest/meta-data"}, "text/plain", ()
+    )  # an empty body
     with FaultServer([moved]) as origin:
         registry = registry_for(origin.url, follow_redirects=True)
         with pytest.raises(ConfigurationError, match="link-local"):

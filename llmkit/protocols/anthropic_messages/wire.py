@@ -12,7 +12,7 @@ Anthropic API reference, "Streaming Messages". A stream is::
     message_stop
     (ping and error events may come at any point)
 
-Each event's ``data`` is read with one ``json.loads`` and plain dict look-ups (no pydantic per
+Each event's ``data`` is read with one JSON decode (jiter) and plain dict look-ups (no pydantic per
 event, DESIGN.md §9); the JSON ``type`` field drives dispatch (the SSE ``event`` name is the
 fallback). Block ids: ``str(index)`` for text and reasoning blocks, the tool use id for tool
 blocks. Unknown event, block and delta types are ignored, as Anthropic's versioning policy asks.
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import InvalidResponseError, StreamError
 from llmkit.protocols._blocks import Blocks
-from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, invalid_json
+from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, decode_event_json, invalid_json
 from llmkit.protocols.anthropic_messages.convert_usage import convert_usage, merge_usage
 from llmkit.protocols.anthropic_messages.errors import stream_error
 from llmkit.protocols.anthropic_messages.map_finish_reason import map_finish_reason
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AnthropicState", "close_block", "finish", "parse_event", "start_block"]
 
-_loads = json.loads
+_loads = decode_event_json
 
 
 @dataclass(slots=True)

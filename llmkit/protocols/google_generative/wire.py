@@ -6,7 +6,7 @@ Gemini API reference, "Generating content" (``GenerateContentResponse``, ``Candi
 chunk carries ``finishReason`` (or, for a prompt blocked before generation, the only chunk
 carries ``promptFeedback.blockReason``). A stream that ends before either is truncated.
 
-Each chunk is read with one ``json.loads`` and plain dict look-ups (no pydantic per chunk,
+Each chunk is read with one JSON decode (jiter) and plain dict look-ups (no pydantic per chunk,
 DESIGN.md §9). Only candidate 0 is read (a candidate without ``index`` is candidate 0). Parts:
 
 =============================  ===================================================================
@@ -44,11 +44,10 @@ Reasoning blocks also carry ``{"google": {"thought": true}}`` (they came from Ge
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import InvalidResponseError, StreamError
-from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, invalid_json
+from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, decode_event_json, invalid_json
 from llmkit.protocols.google_generative.convert_usage import convert_usage
 from llmkit.protocols.google_generative.errors import stream_error
 from llmkit.protocols.google_generative.map_finish_reason import (
@@ -69,7 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = ["METADATA_KEY", "GoogleState", "finish", "parse_chunk", "parse_event"]
 
-_loads = json.loads
+_loads = decode_event_json
 
 
 def parse_chunk(state: GoogleState, obj: dict[str, Any], out: list[StreamEvent]) -> None:

@@ -5,7 +5,8 @@ Source: OpenAI API reference, Chat Completions, "The chat completion chunk objec
 ``{"id", "created", "model", "choices": [{"index", "delta", "finish_reason"}], "usage"}``; the
 stream ends with ``data: [DONE]``.
 
-This is the hot path (design §9): one ``json.loads`` per event, a few dict look-ups, events built
+This is the hot path (design §9): one JSON decode per event (jiter, see
+:func:`~llmkit.protocols._common.decode_event_json`), a few dict look-ups, events built
 directly. Chunks are read as plain dicts, defensively; a shape llmkit cannot use raises
 :class:`~llmkit.errors.InvalidResponseError`.
 
@@ -54,7 +55,7 @@ from typing import Any
 
 from llmkit.errors import InvalidResponseError, StreamError
 from llmkit.protocols._blocks import Blocks
-from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, invalid_json
+from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, decode_event_json, invalid_json
 from llmkit.protocols.base import StreamState
 from llmkit.protocols.openai_chat.convert_usage import convert_usage
 from llmkit.protocols.openai_chat.errors import in_band_error
@@ -358,7 +359,7 @@ def parse_chunk(state: OpenAIChatState, event: str | None, data: str) -> list[St
     if state.done or not data:
         return []
     try:
-        chunk = json.loads(data)
+        chunk = decode_event_json(data)
     except JSON_ERRORS as exc:
         raise invalid_json(
             exc,

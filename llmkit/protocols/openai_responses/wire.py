@@ -7,8 +7,9 @@ items, each announced by ``response.output_item.added``, filled by its own delta
 closed by ``response.output_item.done``; the stream ends with ``response.completed``,
 ``response.incomplete`` or ``response.failed`` (OpenRouter then also sends ``data: [DONE]``).
 
-This is the hot path (design §9): one ``json.loads`` per event, the delta types tested first,
-the open block of the latest delta cached so a delta costs a few comparisons and one event.
+This is the hot path (design §9): one JSON decode per event (jiter, see
+:func:`~llmkit.protocols._common.decode_event_json`), the delta types tested first, the open
+block of the latest delta cached so a delta costs a few comparisons and one event.
 
 Mapping (item and event types from the API reference):
 
@@ -64,11 +65,10 @@ truncated and :func:`finish_events` raises :class:`~llmkit.errors.StreamError`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from llmkit.errors import InvalidResponseError, StreamError
-from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, invalid_json
+from llmkit.protocols._common import JSON_ERRORS, SHAPE_ERRORS, decode_event_json, invalid_json
 from llmkit.protocols.openai_responses.convert_usage import convert_usage
 from llmkit.protocols.openai_responses.errors import stream_error
 from llmkit.protocols.openai_responses.items import (
@@ -292,7 +292,7 @@ def parse_event_data(
     if state.done or not data or data == "[DONE]":
         return []
     try:
-        event = json.loads(data)
+        event = decode_event_json(data)
     except JSON_ERRORS as exc:
         raise invalid_json(
             exc,
