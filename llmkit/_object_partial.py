@@ -97,7 +97,7 @@ _ABSENT: Final = object()
 # cost", plus 1 per 64 characters of an open string). A partial is emitted for every delta
 # that changes the value while the copy cost is at most _FREE_COPY; above it, at most once
 # per (copy cost / _COPY_PER_CHAR) characters of text, so copying stays O(1) per character.
-_FREE_COPY: Final = 2048
+_FREE_COPY: Final = 1024
 _COPY_PER_CHAR: Final = 16
 
 Container = dict[str, object] | list[object]
@@ -113,13 +113,18 @@ class PartialObjectParser:
     Cost: O(length of the delta) per delta for well-formed JSON, plus the copies of the open
     containers in each emitted partial (completed values are shared between partials, never
     copied). To keep that O(1) per character, a partial is emitted for every delta that grows
-    the value while the open containers hold at most 2,048 items in total; above that (a list
-    of thousands of rows), at most once per (items / 16) characters of text, and always when
-    the root object closes. About 2 µs per 8-character delta whatever the object's size,
-    against 50-1,000 µs for a whole-text parse of 10-100 kB. Text that is not plain JSON (a
-    duplicate key, ``NaN``, an invalid escape, garbage after a value...) switches the stream
-    to a whole-text jiter parse per delta, O(length so far), which gives exactly the partials
-    of that parse.
+    the value while the open containers hold at most 1,024 items in total (an open string
+    counts 1 per 64 characters); above that (a list of thousands of rows), at most once per
+    (items / 16) characters of text, and always when the root object closes.
+
+    Measured by ``bench/bench_object.py`` (rows of six fields, 8-character deltas): 3-6 µs
+    per delta for a 10 kB, 100 kB or 1 MB object, where the whole-text parse took 70 µs at
+    10 kB and 700 µs at 100 kB. Memory: the deltas (kept for :attr:`text`) and the value so
+    far.
+
+    Text that is not plain JSON (a duplicate key, ``NaN``, an invalid escape, garbage after a
+    value...) switches the stream to a whole-text jiter parse per delta from there on,
+    O(length so far), which gives exactly the partials of that parse.
 
     Partials share their completed values (dicts, lists) with the partials before and after
     them: treat them as read-only (``copy.deepcopy`` one to modify it). The parser never
@@ -247,7 +252,11 @@ class PartialObjectParser:
                     if _SMALL_INT.fullmatch(token):
                         self._add(int(token))
                     elif _NUMBER.fullmatch(token):
-                        self._add(jiter.from_json(token.encode()))
+                        try:
+                            self._add(jiter.from_json(token.encode()))
+                        except ValueError:  # out of range (over 4,300 digits)
+                            self._state = _LEGACY
+                            return
                     else:
                         self._state = _LEGACY
                         return

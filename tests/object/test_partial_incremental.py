@@ -6,7 +6,7 @@ the reference. For JSON texts (arbitrary values with escapes, unicode, surrogate
 whitespace; pydantic dumps) and broken ones (truncated, garbage inserted, duplicate keys,
 ``NaN``), cut into deltas at random points, the new parser returns the same thing as the
 reference after every delta; partials already returned never change; valid JSON never falls
-back to the whole-text parse. Large containers (more than 2,048 open items) get fewer
+back to the whole-text parse. Large containers (more than 1,024 open items) get fewer
 partials, each equal to the reference's at that delta.
 """
 
@@ -23,7 +23,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from llmkit._object_partial import _LEGACY, PartialObjectParser, _hold_back_number, extends
+from llmkit._object_partial import (
+    _COPY_PER_CHAR,
+    _FREE_COPY,
+    _LEGACY,
+    PartialObjectParser,
+    _hold_back_number,
+    extends,
+)
 
 from .test_partial_objects import cut, grows
 
@@ -212,6 +219,8 @@ def test_broken_json_gives_what_the_whole_text_parse_gives(
         '{"a": "tab\there"}',
         '{"a": "lone \ud800"}',
         '{"a": [1,]}',
+        pytest.param('{"a": ' + "1" * 5000 + ', "b": 2}', id="int-out-of-jiter-range"),
+        pytest.param('{"a": ' + "1" * 300 + ', "b": 2.5e-3000, "c": 1e999}', id="big-numbers"),
         '{"a": 1} trailing {"b": 2}',
         'Sure: {"a": 1}',
         '[{"a": 1}]',
@@ -247,7 +256,7 @@ def test_partials_share_completed_values() -> None:
 
 
 def test_big_containers_get_fewer_partials_each_the_whole_text_parse() -> None:
-    obj = {"t": "x", "nums": list(range(2400)), "after": [{"s": "a longer string"}]}
+    obj = {"t": "x", "nums": list(range(_FREE_COPY + 400)), "after": [{"s": "longer string"}]}
     text = json.dumps(obj)
     deltas = [text[i : i + 8] for i in range(0, len(text), 8)]
     parser, got = run(deltas)
@@ -269,9 +278,11 @@ def test_big_containers_get_fewer_partials_each_the_whole_text_parse() -> None:
     big = [
         at - before_at
         for (before_at, before), (at, _) in itertools.pairwise(emitted)
-        if len(before.get("nums", ())) >= 2048 and at <= closed  # type: ignore[arg-type]
+        if len(before.get("nums", ())) >= _FREE_COPY and at <= closed  # type: ignore[arg-type]
     ]
     assert len(big) > 10
-    # copies of 2,049+ items: one partial per (items / 16) characters, give or take a delta
-    assert all(2048 // 16 <= gap <= 2402 // 16 + 8 for gap in big), big
+    # copies of more than _FREE_COPY items: one partial per (items / _COPY_PER_CHAR)
+    # characters, give or take a delta
+    low, high = _FREE_COPY // _COPY_PER_CHAR, (_FREE_COPY + 402) // _COPY_PER_CHAR + 8
+    assert all(low <= gap <= high for gap in big), big
     assert len(emitted) < len(deltas)
