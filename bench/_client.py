@@ -353,6 +353,14 @@ class _H1Pool:
             conn.transport.close()
         return n
 
+    async def aclose(self) -> None:
+        """Close every idle connection."""
+        idle, self.idle = self.idle, []
+        for conn in idle:
+            if conn.transport is not None:
+                conn.transport.close()
+        await asyncio.sleep(0)  # let the transports finish closing
+
 
 def _protocol_floor(
     base: str, path: str, headers: dict[str, str], body: dict[str, Any]
@@ -374,6 +382,7 @@ def _protocol_floor(
         data = dumps(body)  # encoded per request, as every other variant does
         return await pool.request(b"%s%d\r\n\r\n%s" % (start, len(data), data))
 
+    one.aclose = pool.aclose  # type: ignore[attr-defined]
     return one
 
 
@@ -413,6 +422,7 @@ def _aiohttp_floor(
                     n += count(datas)
         return n
 
+    one.aclose = session.close  # type: ignore[attr-defined]
     return one
 
 

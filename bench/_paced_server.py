@@ -17,7 +17,8 @@ It listens on ``127.0.0.1`` on an ephemeral port (backlog 16,384, capped by the 
   usage chunk and ``data: [DONE]`` together. One HTTP chunk per SSE event, keep-alive.
 - ``GET /stats`` answers JSON counters: requests, streams completed, connections accepted,
   peak open connections, events written, the server's own CPU seconds, and how late its timers
-  fired (a server that cannot keep the pace shows it here, not as a client cost).
+  fired (a server that cannot keep the pace shows it here, not as a client cost). A connection
+  that only asks for ``/stats`` is not counted as accepted.
 
 Pacing uses one ``loop.call_later`` per event on an ``asyncio.Protocol`` (no task per
 connection), so the server stays cheap next to the client it measures. It exits on
@@ -146,6 +147,8 @@ class PacedConnection(asyncio.Protocol):
         self.i = 0
         self.rng = random.Random()
         self.due = 0.0
+        self.streams = 0
+        self.counted_out = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -183,6 +186,9 @@ class PacedConnection(asyncio.Protocol):
         method, path = parts[0], (parts[1] if len(parts) > 1 else "").split("?", 1)[0]
         assert self.transport is not None
         if method == "GET" and path == "/stats":
+            if not self.counted_out and not self.streams:
+                self.counted_out = True  # a stats-only connection is not a client connection
+                self.server.accepted -= 1
             self.transport.write(_response("200 OK", json.dumps(self.server.stats()).encode()))
             return self._next_request()
         if not path.endswith("/chat/completions"):
@@ -200,6 +206,7 @@ class PacedConnection(asyncio.Protocol):
             self.transport.write(_response("400 Bad Request", msg))
             return self._next_request()
         self.server.requests += 1
+        self.streams += 1
         first, self.chunks, self.tail = self.server.events_for(deltas)
         self.rng.seed(self.server.seed * 1_000_003 + zlib.crc32(sid.encode()))
         self.i = 0

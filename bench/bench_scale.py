@@ -190,14 +190,17 @@ def set_gate(n: int) -> str:
     return note + " (no set_max_concurrency in this llmkit)"
 
 
-def make_client(kind: str, port: int) -> tuple[Callable[..., Awaitable[int]], str]:
-    """``(one, gate)``: ``one(model, expected, on_first)`` runs one stream and returns its text
-    deltas (``on_first()`` is called at the first one, llmkit only); ``gate`` says how the
-    concurrency limit was set."""
+def make_client(
+    kind: str, port: int, retries: int | None = None
+) -> tuple[Callable[..., Awaitable[int]], str, Callable[[], Awaitable[None]]]:
+    """``(one, gate, aclose)``: ``one(model, expected, on_first)`` runs one stream and returns
+    its text deltas (``on_first()`` is called at the first one, llmkit only); ``gate`` says how
+    the concurrency limit was set; ``aclose()`` closes the client's connections."""
     base = f"http://127.0.0.1:{port}"
     if kind == "llmkit":
         from llmkit import ProviderConfig, ProviderRegistry, stream_text
 
+        extra: dict[str, Any] = {} if retries is None else {"retry": retries}
         registry = ProviderRegistry(
             [
                 ProviderConfig(
@@ -212,7 +215,8 @@ def make_client(kind: str, port: int) -> tuple[Callable[..., Awaitable[int]], st
         async def one_llmkit(model: str, expected: int, on_first: Callable[[], None]) -> int:
             n = 0
             finished = False
-            async for event in stream_text(model=f"scale:{model}", prompt="hi", registry=registry):
+            result = stream_text(model=f"scale:{model}", prompt="hi", registry=registry, **extra)
+            async for event in result:
                 if event.type == "text_delta":
                     if n == 0:
                         on_first()
@@ -223,7 +227,9 @@ def make_client(kind: str, port: int) -> tuple[Callable[..., Awaitable[int]], st
                 raise RuntimeError("stream ended without a finish event")
             return n
 
-        return one_llmkit, ""
+        from llmkit.transport.http import close_client
+
+        return one_llmkit, "", close_client
 
     # The floors of bench_stream.py, with one request body per stream.
     from _client import _aiohttp_floor, _openai_body, _protocol_floor
@@ -242,13 +248,13 @@ def make_client(kind: str, port: int) -> tuple[Callable[..., Awaitable[int]], st
     async def one_floor(model: str, expected: int, on_first: Callable[[], None]) -> int:
         return await floor({**body, "model": model})  # type: ignore[call-arg]
 
-    return one_floor, gate
+    return one_floor, gate, floor.aclose  # type: ignore[attr-defined]
 
 
 async def run_child(args: argparse.Namespace) -> dict[str, Any]:
     client = args.client
     gate = set_gate(args.streams) if client == "llmkit" else ""
-    one, floor_gate = make_client(client, args.port)
+    one, floor_gate, aclose = make_client(client, args.port, args.retries)
     gate = gate or floor_gate
     lo, hi = (int(x) for x in args.deltas.split(","))
     rng = random.Random(args.seed)
@@ -373,15 +379,15 @@ async def run_child(args: argparse.Namespace) -> dict[str, Any]:
 
         if hasattr(http, "connections_open"):
             pooled = http.connections_open()
-        await http.close_client()
+    await aclose()  # llmkit: llmkit.transport.http.close_client()
     gc.collect()
     await asyncio.sleep(0.5)
-    # The floors have no close here: their kept-alive connections stay open.
-    sockets_closed = open_tcp_sockets() if client == "llmkit" else None
+    sockets_closed = open_tcp_sockets()
 
     return {
         "streams": args.streams,
         "client": client,
+        "retries": args.retries,
         "gate": gate,
         "nofile": list(resource.getrlimit(resource.RLIMIT_NOFILE)),
         "errors": dict(errors),
@@ -518,6 +524,8 @@ def run_one(client: str, n: int, args: argparse.Namespace, pin: bool) -> dict[st
         "--sample-ms",
         str(args.sample_ms),
     ]
+    if args.retries is not None:
+        cmd += ["--retries", str(args.retries)]
     if pin:
         cmd += ["--cpu", "1"]
     net0 = listen_counters()
@@ -593,7 +601,7 @@ def failed(r: dict[str, Any]) -> bool:
         "crashed" in r
         or r["errors"]
         or r["deltas_received"] != r["deltas_expected"]
-        or sum((r["sockets_after_close"] or {}).values())
+        or sum(r["sockets_after_close"].values())
     )
 
 
@@ -668,7 +676,7 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, env: dict[st
         per_k = (r["rss_peak_sampled_mib"] - r["rss_base_mib"]) / r["streams"] * 1000
         us = f"{r['us_per_delta']:.1f}" if r["us_per_delta"] else "-"
         peak = "-" if r["peak_in_flight"] is None else f"{r['peak_in_flight']:,}"
-        closed = "-" if r["sockets_after_close"] is None else _sockets(r["sockets_after_close"])
+        closed = _sockets(r["sockets_after_close"])
         lines.append(
             f"| {r['client']} | {r['streams']:,} | {errors} | {r['deltas_received']:,} / "
             f"{r['deltas_expected']:,} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} "
@@ -680,9 +688,11 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, env: dict[st
     lines += [
         "",
         "| client | streams | first delta p50 / p99 s | stream p50 / p99 / max s | loop lag p50 / "
-        "p99 / max ms | server requests | server peak open connections | server CPU s | server "
-        "timers late mean / max ms | accept-queue drops | pool connections after streams |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "p99 / max ms | server requests | server connections accepted (warm-up's included) | "
+        "server peak open "
+        "connections | server CPU s | server timers late mean / max ms | accept-queue drops | "
+        "pool connections after streams |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         if "crashed" in r:
@@ -695,7 +705,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, env: dict[st
         lines.append(
             f"| {r['client']} | {r['streams']:,} | {first} | {du[0]:.2f} / {du[1]:.2f} / "
             f"{du[2]:.2f} | {lag[0]:.0f} / {lag[1]:.0f} / {lag[2]:.0f} | "
-            f"{s['requests'] - 1:,} (+1 warm-up) | {s['peak_open']:,} | {s['cpu_s']:.1f} | "
+            f"{s['requests'] - 1:,} (+1 warm-up) | {s['accepted']:,} | "
+            f"{s['peak_open']:,} | {s['cpu_s']:.1f} | "
             f"{s['timer_late_mean_ms']:.1f} / {s['timer_late_max_ms']:.0f} | "
             f"{drops.get('ListenOverflows', '-')} | "
             f"{'-' if pooled is None else f'{pooled:,}'} |"
@@ -732,6 +743,12 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace, env: dict[st
     lines += ["", "### Errors and notes", ""]
     lines += notes or ["- no errors"]
     lines += [f"- concurrency limit: {g}" for g in gates]
+    lines.append(
+        "- llmkit retries: "
+        + ("llmkit's default policy" if args.retries is None else f"retry={args.retries}")
+        + "; a connection attempt that timed out never reaches the server as a request, so "
+        "server connections accepted above the stream count are retried connects"
+    )
     nofile = sorted({tuple(r["nofile"]) for r in results if "nofile" in r})
     lines += [f"- client RLIMIT_NOFILE (soft, hard): {n}" for n in nofile]
     for r in results:
@@ -777,6 +794,11 @@ def main() -> None:
         default="llmkit",
         help="comma-separated, from llmkit (the default), floor-aiohttp, floor-protocol: the "
         "floors of bench_stream.py under the same load, for comparison",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        help="llmkit: retry=N on every call (default: llmkit's own policy, 2 retries)",
     )
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and client")
     parser.add_argument("--output", default=str(HERE / "results" / "scale.md"))
