@@ -24,6 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout, llmkit not installed
@@ -67,11 +68,11 @@ def _floor_client() -> Any:
 
 
 # --------------------------------------------------------------------------- variants
-async def setup_floor_openai(base: str) -> RequestFn:
-    """The floor of the stack: httpx + httpx-sse + ``json.loads``, nothing else."""
+async def setup_floor_openai(base: str, client: Any = None) -> RequestFn:
+    """The httpx floor: httpx + httpx-sse + ``json.loads``, nothing else."""
     from httpx_sse import aconnect_sse
 
-    client = _floor_client()
+    client = client or _floor_client()
     url = f"{base}/v1/chat/completions"
     headers = {"authorization": "Bearer x", "accept": "text/event-stream"}
     body = _openai_body()
@@ -94,11 +95,11 @@ async def setup_floor_openai(base: str) -> RequestFn:
     return one
 
 
-async def setup_floor_anthropic(base: str) -> RequestFn:
-    """The floor on Anthropic's protocol."""
+async def setup_floor_anthropic(base: str, client: Any = None) -> RequestFn:
+    """The httpx floor on Anthropic's protocol."""
     from httpx_sse import aconnect_sse
 
-    client = _floor_client()
+    client = client or _floor_client()
     url = f"{base}/v1/messages"
     headers = {"x-api-key": "x", "anthropic-version": "2023-06-01"}
     body = _anthropic_body()
@@ -114,6 +115,348 @@ async def setup_floor_anthropic(base: str) -> RequestFn:
         return n
 
     return one
+
+
+# --------------------------------------------------------------------------- byte-level floors
+def split_sse(buf: bytes, data: bytes) -> tuple[list[bytes], bytes]:
+    """Split SSE bytes into complete events; returns their ``data`` payloads and the rest.
+
+    ``buf`` is the incomplete tail of the previous call. Minimal on purpose (the floors'
+    decoder): events end with ``\\n\\n`` and lines with ``\\n``, as OpenAI, Anthropic and the
+    bench server send them (no ``\\r`` line endings); ``data:`` lines are joined with ``\\n``,
+    every other field and comment is ignored, events without data are dropped.
+    """
+    if buf:
+        data = buf + data
+    events = data.split(b"\n\n")
+    rest = events.pop()
+    out = []
+    for event in events:
+        if event.startswith(b"data:") and b"\n" not in event:  # the common one-line event
+            out.append(event[6:] if event[5:6] == b" " else event[5:])
+            continue
+        lines = [
+            line[6:] if line[5:6] == b" " else line[5:]
+            for line in event.split(b"\n")
+            if line.startswith(b"data:")
+        ]
+        if lines:
+            out.append(b"\n".join(lines))
+    return out, rest
+
+
+def _count_openai(loads: Callable[[bytes], Any]) -> Callable[[list[bytes]], int]:
+    """Text deltas in a batch of OpenAI data payloads (the same reads as the httpx floor)."""
+
+    def count(datas: list[bytes]) -> int:
+        n = 0
+        for data in datas:
+            if data == b"[DONE]":
+                continue
+            choices = loads(data)["choices"]
+            if choices and choices[0]["delta"].get("content"):
+                n += 1
+        return n
+
+    return count
+
+
+def _count_anthropic(loads: Callable[[bytes], Any]) -> Callable[[list[bytes]], int]:
+    """Text deltas in a batch of Anthropic data payloads (the same reads as the httpx floor)."""
+
+    def count(datas: list[bytes]) -> int:
+        n = 0
+        for data in datas:
+            obj = loads(data)
+            if obj["type"] == "content_block_delta" and obj["delta"]["type"] == "text_delta":
+                n += 1
+        return n
+
+    return count
+
+
+_HEAD, _SIZE, _DATA, _TRAILER, _LENGTH, _UNTIL_CLOSE = range(6)
+
+
+class _H1Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection: parses a response as the bytes arrive.
+
+    Handles ``Transfer-Encoding: chunked`` (chunk extensions and trailers skipped),
+    ``Content-Length`` and read-until-close bodies. The body goes straight to the SSE splitter
+    and the payloads to ``count`` inside ``data_received``: no task switch, no queue, no
+    object per event. That is as little as a Python asyncio client can do per event.
+    """
+
+    def __init__(self, count: Callable[[list[bytes]], int]) -> None:
+        self.count = count
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.keep_alive = True
+        self.future: asyncio.Future[int] | None = None
+        self.state = _HEAD
+        self.buf = b""
+        self.sse = b""
+        self.left = 0  # bytes left in the current chunk or Content-Length body
+        self.deltas = 0
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        fut = self.future
+        if fut is not None and not fut.done():
+            if self.state == _UNTIL_CLOSE and exc is None:
+                self._body([])
+                self._finish()
+            else:
+                fut.set_exception(exc or ConnectionError("connection closed mid-response"))
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._receive(data)
+        except Exception as exc:  # a malformed response or a failed count: fail the request
+            fut, self.future = self.future, None
+            if fut is not None and not fut.done():
+                fut.set_exception(exc)
+            self.closed = True
+            if self.transport is not None:
+                self.transport.close()
+
+    # internals
+    def _receive(self, data: bytes) -> None:
+        buf = self.buf + data if self.buf else data
+        pos, end = 0, len(buf)
+        payload: list[bytes] = []
+        done = False
+        while pos < end:
+            state = self.state
+            if state == _DATA:
+                if end - pos >= self.left + 2:  # the rest of the chunk and its CRLF
+                    stop = pos + self.left
+                    if buf[stop : stop + 2] != b"\r\n":
+                        raise ValueError("chunk not followed by CRLF")
+                    payload.append(buf[pos:stop])
+                    pos, self.left, self.state = stop + 2, 0, _SIZE
+                    continue
+                take = min(end - pos, self.left)
+                if take:
+                    payload.append(buf[pos : pos + take])
+                    pos += take
+                    self.left -= take
+                break  # the rest of the chunk (or its CRLF) is still on its way
+            if state == _SIZE:
+                nl = buf.find(b"\r\n", pos)
+                if nl < 0:
+                    break
+                size = int(buf[pos:nl].split(b";", 1)[0], 16)
+                pos = nl + 2
+                self.left, self.state = size, (_DATA if size else _TRAILER)
+            elif state == _HEAD:
+                nl = buf.find(b"\r\n\r\n", pos)
+                if nl < 0:
+                    break
+                self._head(buf[pos:nl])
+                pos = nl + 4
+                if self.state == _LENGTH and self.left == 0:
+                    done = True
+                    break
+            elif state == _LENGTH:
+                take = min(end - pos, self.left)
+                payload.append(buf[pos : pos + take])
+                pos += take
+                self.left -= take
+                if self.left == 0:
+                    done = True
+                    break
+            elif state == _TRAILER:
+                nl = buf.find(b"\r\n", pos)
+                if nl < 0:
+                    break
+                if nl == pos:  # the empty line after the last chunk
+                    pos += 2
+                    done = True
+                    break
+                pos = nl + 2  # a trailer field: skipped
+            else:  # _UNTIL_CLOSE
+                payload.append(buf[pos:])
+                pos = end
+        self.buf = buf[pos:] if pos < end else b""
+        if payload:
+            self._body(payload)
+        if done:
+            self._finish()
+
+    def _head(self, head: bytes) -> None:
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}")
+        self.state, self.left = _UNTIL_CLOSE, 0
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == b"transfer-encoding" and value.endswith(b"chunked"):
+                self.state = _SIZE
+            elif name == b"content-length" and self.state != _SIZE:
+                self.state, self.left = _LENGTH, int(value)
+            elif name == b"connection" and value == b"close":
+                self.keep_alive = False
+        if self.state == _UNTIL_CLOSE:
+            self.keep_alive = False
+
+    def _body(self, payload: list[bytes]) -> None:
+        datas, self.sse = split_sse(self.sse, b"".join(payload))
+        if datas:
+            self.deltas += self.count(datas)
+
+    def _finish(self) -> None:
+        fut, self.future = self.future, None
+        if fut is not None and not fut.done():
+            fut.set_result(self.deltas)
+
+    def send(self, request: bytes) -> asyncio.Future[int]:
+        assert self.transport is not None
+        self.future = asyncio.get_running_loop().create_future()
+        self.state, self.buf, self.sse, self.left, self.deltas = _HEAD, b"", b"", 0, 0
+        self.transport.write(request)
+        return self.future
+
+
+class _H1Pool:
+    """Keep-alive connections to one host: reuse an idle one, else open a new one."""
+
+    def __init__(self, host: str, port: int, count: Callable[[list[bytes]], int]) -> None:
+        self.host, self.port, self.count = host, port, count
+        self.idle: list[_H1Connection] = []
+
+    async def request(self, raw: bytes) -> int:
+        while self.idle:
+            conn = self.idle.pop()
+            if not conn.closed:
+                break
+        else:
+            loop = asyncio.get_running_loop()
+            _, conn = await loop.create_connection(
+                lambda: _H1Connection(self.count), self.host, self.port
+            )
+        try:
+            n = await conn.send(raw)
+        except BaseException:
+            if conn.transport is not None:
+                conn.transport.close()
+            raise
+        if conn.keep_alive and not conn.closed:
+            self.idle.append(conn)
+        elif conn.transport is not None:
+            conn.transport.close()
+        return n
+
+    async def aclose(self) -> None:
+        """Close every idle connection."""
+        idle, self.idle = self.idle, []
+        for conn in idle:
+            if conn.transport is not None:
+                conn.transport.close()
+        await asyncio.sleep(0)  # let the transports finish closing
+
+
+def _protocol_floor(
+    base: str, path: str, headers: dict[str, str], body: dict[str, Any]
+) -> RequestFn:
+    import orjson
+
+    url = urlsplit(base)
+    host, port = url.hostname or "127.0.0.1", url.port or 80
+    count = _count_openai(orjson.loads) if "chat" in path else _count_anthropic(orjson.loads)
+    pool = _H1Pool(host, port, count)
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    start = (
+        f"POST {path} HTTP/1.1\r\nhost: {host}:{port}\r\ncontent-type: application/json\r\n"
+        f"{head}content-length: "
+    ).encode()
+    dumps = orjson.dumps
+
+    async def one(body: dict[str, Any] = body) -> int:
+        data = dumps(body)  # encoded per request, as every other variant does
+        return await pool.request(b"%s%d\r\n\r\n%s" % (start, len(data), data))
+
+    one.aclose = pool.aclose  # type: ignore[attr-defined]
+    return one
+
+
+async def setup_floor_protocol_openai(base: str) -> RequestFn:
+    """The physical floor: an ``asyncio.Protocol`` HTTP/1.1 client, bytes SSE, ``orjson``."""
+    headers = {"authorization": "Bearer x", "accept": "text/event-stream"}
+    return _protocol_floor(base, "/v1/chat/completions", headers, _openai_body())
+
+
+async def setup_floor_protocol_anthropic(base: str) -> RequestFn:
+    """The physical floor on Anthropic's protocol."""
+    headers = {"x-api-key": "x", "anthropic-version": "2023-06-01"}
+    return _protocol_floor(base, "/v1/messages", headers, _anthropic_body())
+
+
+def _aiohttp_floor(
+    url: str, headers: dict[str, str], body: dict[str, Any], openai: bool
+) -> RequestFn:
+    import aiohttp
+
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=1000),
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=5.0, sock_read=600.0),
+    )
+    headers = {"content-type": "application/json", **headers}
+    count = _count_openai(json.loads) if openai else _count_anthropic(json.loads)
+    dumps = json.dumps
+
+    async def one(body: dict[str, Any] = body) -> int:
+        n = 0
+        rest = b""
+        async with session.post(url, data=dumps(body).encode(), headers=headers) as response:
+            response.raise_for_status()
+            async for data in response.content.iter_any():
+                datas, rest = split_sse(rest, data)
+                if datas:
+                    n += count(datas)
+        return n
+
+    one.aclose = session.close  # type: ignore[attr-defined]
+    return one
+
+
+async def setup_floor_aiohttp_openai(base: str) -> RequestFn:
+    """``aiohttp.ClientSession`` + SSE split on bytes + ``json.loads``."""
+    headers = {"authorization": "Bearer x", "accept": "text/event-stream"}
+    return _aiohttp_floor(f"{base}/v1/chat/completions", headers, _openai_body(), True)
+
+
+async def setup_floor_aiohttp_anthropic(base: str) -> RequestFn:
+    """The aiohttp floor on Anthropic's protocol."""
+    headers = {"x-api-key": "x", "anthropic-version": "2023-06-01"}
+    return _aiohttp_floor(f"{base}/v1/messages", headers, _anthropic_body(), False)
+
+
+def _httpx_aiohttp_client() -> Any:
+    import httpx
+    from httpx_aiohttp import AiohttpTransport
+
+    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=200)
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(connect=5.0, read=600.0, write=60.0, pool=60.0),
+        transport=AiohttpTransport(limits=limits),
+    )
+
+
+async def setup_floor_httpx_aiohttp_openai(base: str) -> RequestFn:
+    """The httpx floor over httpx-aiohttp's ``AiohttpTransport`` (aiohttp does the HTTP)."""
+    return await setup_floor_openai(base, _httpx_aiohttp_client())
+
+
+async def setup_floor_httpx_aiohttp_anthropic(base: str) -> RequestFn:
+    """The httpx-aiohttp floor on Anthropic's protocol."""
+    return await setup_floor_anthropic(base, _httpx_aiohttp_client())
 
 
 def _llmkit(base: str, protocol: str) -> RequestFn:
@@ -238,10 +581,16 @@ async def setup_anthropic_sdk_stream(base: str) -> RequestFn:
 
 VARIANTS: dict[str, tuple[str, Callable[[str], Awaitable[RequestFn]]]] = {
     # name: (protocol, setup)
+    "floor-protocol-openai": ("openai", setup_floor_protocol_openai),
     "floor-openai": ("openai", setup_floor_openai),
+    "floor-aiohttp-openai": ("openai", setup_floor_aiohttp_openai),
+    "floor-httpx-aiohttp-openai": ("openai", setup_floor_httpx_aiohttp_openai),
     "llmkit-openai": ("openai", setup_llmkit_openai),
     "openai-sdk": ("openai", setup_openai_sdk),
+    "floor-protocol-anthropic": ("anthropic", setup_floor_protocol_anthropic),
     "floor-anthropic": ("anthropic", setup_floor_anthropic),
+    "floor-aiohttp-anthropic": ("anthropic", setup_floor_aiohttp_anthropic),
+    "floor-httpx-aiohttp-anthropic": ("anthropic", setup_floor_httpx_aiohttp_anthropic),
     "llmkit-anthropic": ("anthropic", setup_llmkit_anthropic),
     "anthropic-sdk": ("anthropic", setup_anthropic_sdk),
     "anthropic-sdk-stream": ("anthropic", setup_anthropic_sdk_stream),

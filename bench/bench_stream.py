@@ -1,15 +1,18 @@
 """Streaming benchmark: client CPU per delta and peak RSS, llmkit vs the floor vs the SDKs.
 
     .venv/bin/python bench/bench_stream.py               # full run, about 3 minutes on 2 idle cores
-    .venv/bin/python bench/bench_stream.py --repeat 3    # floor and llmkit cells 3 times (median)
+    .venv/bin/python bench/bench_stream.py --repeat 3    # floors and llmkit 3 times (median)
     .venv/bin/python bench/bench_stream.py --quick       # smoke run (200-delta responses)
 
 A loopback server (``bench/_server.py``, its own process) streams 2,000-delta responses; each
 (variant, concurrency) pair runs in a fresh client process (``bench/_client.py``) that warms up
 once and then measures its own CPU time (user + sys) over all its requests. Variants, for each
-protocol: the floor of the stack (httpx + httpx-sse + ``json.loads``), llmkit ``stream_text``,
-and the official SDK. Concurrency levels run one after the other, with the variants interleaved
-inside each level so that drift hits them alike. On Linux with 2+ CPUs the server is pinned to
+protocol: the physical floor (an ``asyncio.Protocol`` HTTP/1.1 client, SSE split on bytes,
+``orjson``), the httpx floor (httpx + httpx-sse + ``json.loads``), the aiohttp floor, the
+httpx-over-aiohttp floor, llmkit ``stream_text``, and the official SDK. Every cell reports its
+ratio to the physical floor of the same protocol measured in the same run. Concurrency levels
+run one after the other, with the variants interleaved inside each level so that drift hits
+them alike. On Linux with 2+ CPUs the server is pinned to
 CPU 0 and each client to CPU 1 (``--no-pin`` to disable).
 
 Prints a Markdown report and writes it to ``bench/results/latest.md`` (raw numbers in
@@ -39,14 +42,37 @@ sys.path.insert(0, str(HERE))
 from _client import DEFAULT_VARIANTS, VARIANTS  # noqa: E402
 from _server import ServerProcess  # noqa: E402
 
+PHYSICAL = {"openai": "floor-protocol-openai", "anthropic": "floor-protocol-anthropic"}
+"""The physical floor: what a Python asyncio client cannot go below (the ``× floor`` column)."""
 FLOOR = {"openai": "floor-openai", "anthropic": "floor-anthropic"}
+"""The httpx floor: httpx + httpx-sse + ``json.loads`` (llmkit's stack until now)."""
 LLMKIT = {"openai": "llmkit-openai", "anthropic": "llmkit-anthropic"}
 SDK = {"openai": "openai-sdk", "anthropic": "anthropic-sdk"}
+
+STACKS = {
+    "floor-protocol": "physical floor: asyncio.Protocol HTTP/1.1 + bytes SSE + orjson",
+    "floor": "httpx floor: httpx + httpx-sse + json.loads",
+    "floor-aiohttp": "aiohttp floor: aiohttp + bytes SSE + json.loads",
+    "floor-httpx-aiohttp": "httpx-aiohttp floor: httpx over AiohttpTransport + httpx-sse",
+    "llmkit": "llmkit stream_text",
+    "openai-sdk": "official SDK",
+    "anthropic-sdk": "official SDK",
+    "anthropic-sdk-stream": "official SDK, messages.stream() helper",
+}
+
+
+def stack(variant: str) -> str:
+    """What a variant runs, in a few words (for the report)."""
+    for prefix in ("floor-httpx-aiohttp", "floor-aiohttp", "floor-protocol", "floor", "llmkit"):
+        if variant.startswith(prefix + "-"):
+            return STACKS[prefix]
+    return STACKS.get(variant, variant)
+
 
 FULL: dict[str, Any] = {
     "deltas": 2000,
     "concurrency": [1, 10, 100],
-    "requests": [30, 40, 100],  # floor and llmkit: the close comparison, measured longer
+    "requests": [60, 80, 200],  # floors and llmkit: the close comparison, measured longer
     "sdk_requests": [6, 10, 100],  # the SDKs: several times slower, wide margins
 }
 QUICK: dict[str, Any] = {
@@ -107,14 +133,40 @@ def _load() -> str:
         return "unknown"
 
 
+def git_commit() -> str:
+    """Short sha of HEAD, with ``+dirty`` when tracked files differ from it."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha + ("+dirty" if dirty else "")
+
+
 def environment() -> dict[str, str]:
     return {
         "date": dt.date.today().isoformat(),
+        "commit": git_commit(),
         "python": platform.python_version(),
         "cpus": str(os.cpu_count()),
         "cpu": _cpu_model(),
         "httpx": _version("httpx"),
         "httpx-sse": _version("httpx-sse"),
+        "aiohttp": _version("aiohttp"),
+        "httpx-aiohttp": _version("httpx-aiohttp"),
+        "orjson": _version("orjson"),
         "pydantic": _version("pydantic"),
         "openai": _version("openai"),
         "anthropic": _version("anthropic"),
@@ -126,29 +178,38 @@ def _median(values: list[float]) -> float:
 
 
 def summarize(raw: list[dict[str, Any]]) -> dict[tuple[str, int], dict[str, Any]]:
-    """(variant, concurrency) → medians over repeats, and the paired ratio to the floor.
+    """(variant, concurrency) → medians over repeats, and paired ratios to the floors.
 
-    The ratio is the median over repeats of (variant / floor of the same protocol in the same
-    repeat), so slow drift of the machine between repeats cancels out.
+    A ratio is the median over repeats of (variant / floor of the same protocol in the same
+    repeat), so slow drift of the machine between repeats cancels out. ``ratio`` is to the
+    physical floor, ``ratio_httpx`` to the httpx floor. An SDK cell run fewer times than the
+    floors pairs with the floors' runs of the same repeat index.
     """
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in raw:
         groups.setdefault((row["variant"], row["concurrency"]), []).append(row)
-    out: dict[tuple[str, int], dict[str, Any]] = {}
-    for (variant, c), rows in groups.items():
-        floor_rows = {r["repeat"]: r for r in groups.get((FLOOR[rows[0]["protocol"]], c), [])}
+
+    def paired(rows: list[dict[str, Any]], floor: str, c: int) -> float | None:
+        floor_rows = {r["repeat"]: r for r in groups.get((floor, c), [])}
         ratios = [
             r["us_per_delta"] / floor_rows[r["repeat"]]["us_per_delta"]
             for r in rows
             if r["repeat"] in floor_rows
         ]
+        return _median(ratios) if ratios else None
+
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for (variant, c), rows in groups.items():
+        protocol = rows[0]["protocol"]
         us = [r["us_per_delta"] for r in rows]
         out[(variant, c)] = {
-            "protocol": rows[0]["protocol"],
+            "protocol": protocol,
             "us_per_delta": _median(us),
             "us_min": min(us),
             "us_max": max(us),
-            "ratio": _median(ratios) if ratios else None,
+            "ratio": paired(rows, PHYSICAL[protocol], c),
+            "ratio_httpx": paired(rows, FLOOR[protocol], c),
+            "ratio_llmkit": paired(rows, LLMKIT[protocol], c),
             "wall_s": _median([r["wall_s"] for r in rows]),
             "requests": rows[0]["requests"],
             "deltas": rows[0]["deltas"],
@@ -182,16 +243,21 @@ def report(
     def us(cell: dict[str, Any]) -> str:
         text = f"{cell['us_per_delta']:.1f}"
         if cell["runs"] > 1:
-            text += f" ({cell['us_min']:.0f}-{cell['us_max']:.0f})"
+            text += f" ({cell['us_min']:.1f}-{cell['us_max']:.1f})"
         return text
+
+    def ratio(value: float | None) -> str:
+        return f"{value:.2f}" if value is not None else "-"
 
     floor_req = ", ".join(f"{r} at c={c}" for c, r in zip(levels, plan["requests"], strict=True))
     sdk_req = ", ".join(f"{r} at c={c}" for c, r in zip(levels, plan["sdk_requests"], strict=True))
     lines = [
+        f"Commit {env['commit']}; CPU: {env['cpu']} ({env['cpus']} CPUs); {env['date']}.",
+        "",
         "### Client CPU per text delta",
         "",
         f"Responses of {plan['deltas']:,} text deltas. Requests measured (after one warm-up "
-        f"request): floor and llmkit {floor_req}; SDKs {sdk_req}. "
+        f"request): floors and llmkit {floor_req}; SDKs {sdk_req}. "
         + (
             f"Median of {repeat} runs per floor and llmkit cell and {plan['repeat_sdk']} per "
             "SDK cell (range in brackets). "
@@ -199,20 +265,40 @@ def report(
             else "One run per cell. "
         )
         + "µs/delta = CPU time of the client process (user + sys) / text deltas received; "
-        "× floor = that over the bare httpx + httpx-sse + `json.loads` loop on the same "
-        "protocol (the median of per-run ratios).",
+        "× floor = that over the physical floor (`floor-protocol-*`: an `asyncio.Protocol` "
+        "HTTP/1.1 client, SSE split on bytes, `orjson.loads`) on the same protocol in the same "
+        "run (the median of per-run ratios).",
         "",
-        "| variant | " + " | ".join(f"c={c} µs/delta | c={c} × floor" for c in levels) + " |",
-        "|---|" + "---:|---:|" * len(levels),
+        "| variant | stack | "
+        + " | ".join(f"c={c} µs/delta | c={c} × floor" for c in levels)
+        + " |",
+        "|---|---|" + "---:|---:|" * len(levels),
     ]
     for v in variants:
         cells = []
         for c in levels:
             cell = summary.get((v, c))
             cells.append(us(cell) if cell else "-")
-            ratio = cell["ratio"] if cell else None
-            cells.append(f"{ratio:.2f}" if ratio is not None else "-")
-        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+            cells.append(ratio(cell["ratio"] if cell else None))
+        lines.append(f"| {v} | {stack(v)} | " + " | ".join(cells) + " |")
+
+    httpx_floor_run = any((FLOOR[p], c) in summary for p in FLOOR for c in levels)
+    if httpx_floor_run:
+        lines += [
+            "",
+            "### Ratio to the httpx floor",
+            "",
+            "The same cells over the httpx floor (`floor-openai` / `floor-anthropic`: httpx + "
+            "httpx-sse + `json.loads`), the median of per-run ratios.",
+            "",
+            "| variant | " + " | ".join(f"c={c} × httpx floor" for c in levels) + " |",
+            "|---|" + "---:|" * len(levels),
+        ]
+        for v in variants:
+            cells = [
+                ratio(summary[(v, c)]["ratio_httpx"]) if (v, c) in summary else "-" for c in levels
+            ]
+            lines.append(f"| {v} | " + " | ".join(cells) + " |")
 
     lines += [
         "",
@@ -236,20 +322,35 @@ def report(
             cells.append(f"{cell['wall_s']:.2f}" if cell else "-")
         lines.append(f"| {v} | " + " | ".join(cells) + " |")
 
+    lines += ["", "### llmkit and the official SDKs", ""]
+    for protocol in ("openai", "anthropic"):
+        lk, sdk = LLMKIT[protocol], SDK[protocol]
+        for c in levels:
+            a, b = summary.get((lk, c)), summary.get((sdk, c))
+            if a and b and b["ratio_llmkit"] is not None:
+                x = b["ratio_llmkit"]
+                word = "cheaper" if x >= 1 else "**more expensive**"
+                factor = x if x >= 1 else 1 / x
+                lines.append(
+                    f"- c={c}: llmkit is {factor:.2f}× {word} than the {protocol} SDK "
+                    f"({lk} {a['us_per_delta']:.1f} µs/delta, {sdk} {b['us_per_delta']:.1f})"
+                )
+
     lines += ["", "### Targets (measured, not asserted)", ""]
     for protocol in ("openai", "anthropic"):
         lk, sdk = LLMKIT[protocol], SDK[protocol]
         for c in levels:
             cell = summary.get((lk, c))
-            if cell and cell["ratio"] is not None:
-                verdict = "met" if cell["ratio"] <= 1.25 else "**missed**"
+            if cell and cell["ratio_httpx"] is not None:
+                verdict = "met" if cell["ratio_httpx"] <= 1.25 else "**missed**"
                 lines.append(
-                    f"- {lk}, c={c}: {cell['ratio']:.2f}× the floor (target ≤ 1.25×): {verdict}"
+                    f"- {lk}, c={c}: {cell['ratio_httpx']:.2f}× the httpx floor "
+                    f"(target ≤ 1.25×): {verdict}"
                 )
         for c in levels:
             a, b = summary.get((lk, c)), summary.get((sdk, c))
-            if a and b:
-                x = b["us_per_delta"] / a["us_per_delta"]
+            if a and b and b["ratio_llmkit"] is not None:
+                x = b["ratio_llmkit"]
                 ok = x >= 3.0 if protocol == "openai" else x > 1.0
                 target = "≥ 3×" if protocol == "openai" else "> 1×"
                 verdict = "met" if ok else "**missed**"
@@ -326,7 +427,7 @@ def main() -> None:
                     row["repeat"] = rep
                     raw.append(row)
                     print(
-                        f"  {v:<22} c={c:<4} {row['us_per_delta']:8.1f} µs/delta  "
+                        f"  {v:<30} c={c:<4} {row['us_per_delta']:8.1f} µs/delta  "
                         f"{row['peak_rss_mib']:6.1f} MiB  {row['wall_s']:6.2f} s wall",
                         file=sys.stderr,
                         flush=True,
