@@ -21,7 +21,7 @@ import asyncio
 import functools
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from llmkit.auth.manager import Credentials
     from llmkit.reliability.cache import ResponseCache
     from llmkit.transport.http import ErrorParser, HeadersHook
+    from llmkit.transport.sse import FrameDecoder
 
 __all__ = [
     "Connection",
@@ -392,15 +393,15 @@ async def _first_answer(
 
 
 # ---------------------------------------------------------------------------- streaming
-def _framing(framing: str) -> Callable[[httpx.Response], AsyncGenerator[ServerSentEvent, None]]:
-    """The decoder of a protocol's framing: server-sent events, or NDJSON lines."""
+def _decoder(framing: str) -> FrameDecoder:
+    """The sans-IO decoder of a protocol's framing: server-sent events, or NDJSON lines."""
     if framing == "ndjson":
-        from llmkit.transport.ndjson import iter_ndjson
+        from llmkit.transport.ndjson import NDJSONDecoder
 
-        return iter_ndjson
-    from llmkit.transport.sse import iter_sse
+        return NDJSONDecoder()
+    from llmkit.transport.sse import SSEDecoder
 
-    return iter_sse
+    return SSEDecoder()
 
 
 @dataclass(slots=True)
@@ -410,7 +411,12 @@ class _Opened:
     target: Target
     request: BuiltRequest
     stack: AsyncExitStack
-    sses: AsyncIterator[ServerSentEvent]
+    chunks: AsyncIterator[bytes]
+    """The rest of the body, network chunk by network chunk."""
+    decoder: FrameDecoder
+    pending: list[ServerSentEvent]
+    """Events of the last chunk read that come after the first content event: parsed only
+    once the attempt has answered (an error among them is not retried)."""
     state: Any
     buffered: list[StreamEvent]
     done: bool
@@ -426,7 +432,10 @@ async def _open_stream(
     watchdog: Watchdog,
 ) -> _Opened:
     """One attempt: send the request and read up to the first content event."""
-    from llmkit.transport.http import open_response
+    from httpx import HTTPError
+
+    from llmkit.transport.http import map_httpx_error, open_response
+    from llmkit.transport.sse import check_content_type
 
     protocol, provider = target.protocol, target.provider
     stack = AsyncExitStack()
@@ -440,20 +449,37 @@ async def _open_stream(
                 provider, creds, request, lambda req, auth: open_response(req, auth, **options)
             )
         )
-        sses = _framing(protocol.framing)(response)
-        stack.push_async_callback(sses.aclose)
+        decoder = _decoder(protocol.framing)
+        await check_content_type(response, decoder.CONTENT_TYPES, decoder.WHAT)
+        chunks = response.aiter_bytes()
+        stack.push_async_callback(chunks.aclose)  # type: ignore[attr-defined]
         state = protocol.new_state(provider)
         buffered: list[StreamEvent] = []
-        async for sse in sses:
-            events = protocol.parse_event(state, sse)
-            if events:
-                buffered += events
-                if any(e.type not in _PRELUDE for e in events):
-                    return _Opened(
-                        target, request, stack, sses, state, buffered, False, creds.headers
-                    )
+        parse = protocol.parse_event
+        opened = functools.partial(
+            _Opened, target, request, stack, chunks, decoder, state=state, buffered=buffered
+        )
+        try:
+            async for chunk in chunks:
+                sses = decoder.feed(chunk)
+                for index, sse in enumerate(sses):
+                    events = parse(state, sse)
+                    if events:
+                        buffered += events
+                        if any(e.type not in _PRELUDE for e in events):
+                            return opened(
+                                pending=sses[index + 1 :],
+                                done=False,
+                                credential_headers=creds.headers,
+                            )
+                if decoder.failure is not None:
+                    raise decoder.failure
+            for sse in decoder.end():
+                buffered += parse(state, sse)
+        except HTTPError as exc:
+            raise map_httpx_error(exc) from exc
         buffered += protocol.finish(state)
-        return _Opened(target, request, stack, sses, state, buffered, True, creds.headers)
+        return opened(pending=[], done=True, credential_headers=creds.headers)
     except BaseException as exc:
         if isinstance(exc, APIError) and creds is not None:
             _scrub(exc, creds.headers)
@@ -528,18 +554,36 @@ async def stream_step(
             yield event
         if not opened.done:
             watchdog.resume()
-            parse, state = protocol.parse_event, opened.state
+            from httpx import HTTPError
+
+            from llmkit.transport.http import map_httpx_error
+
+            parse, state, decoder = protocol.parse_event, opened.state, opened.decoder
+            feed, next_chunk = decoder.feed, opened.chunks.__anext__
+            sses, ended = opened.pending, False
             # the hot path: per event, ``Watchdog.resume`` inlined (a timestamp, the task, a flag)
             clock, current = watchdog.clock, watchdog.current
-            async for sse in opened.sses:
-                for event in parse(state, sse):
-                    watchdog.waiting = False
-                    if record is not None:
-                        record.append(event)
-                    yield event
-                    watchdog.since = clock()
-                    watchdog.task = current()
-                    watchdog.waiting = True
+            try:
+                while True:
+                    for sse in sses:
+                        for event in parse(state, sse):
+                            watchdog.waiting = False
+                            if record is not None:
+                                record.append(event)
+                            yield event
+                            watchdog.since = clock()
+                            watchdog.task = current()
+                            watchdog.waiting = True
+                    if decoder.failure is not None:
+                        raise decoder.failure
+                    if ended:
+                        break
+                    try:
+                        sses = feed(await next_chunk())
+                    except StopAsyncIteration:
+                        sses, ended = decoder.end(), True
+            except HTTPError as exc:
+                raise map_httpx_error(exc) from exc
             for event in protocol.finish(state):
                 watchdog.waiting = False
                 if record is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import warnings
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -123,15 +124,21 @@ class _Connector(aiohttp.TCPConnector):
                 self._close()
 
 
-class _Session(aiohttp.ClientSession):
-    """The shared client's session, which llmkit owns: ``asyncio.run`` closes it at loop
-    shutdown (:func:`llmkit._closing.at_shutdown`). A loop that ends without shutting down its
-    async generators (a daemon thread's loop at interpreter exit, a loop left to the garbage
-    collector) drops it unclosed: its connector then closes the pooled sockets, quietly, as
-    httpx's own pool does, instead of aiohttp's "Unclosed client session" error log."""
+with warnings.catch_warnings():
+    # aiohttp discourages subclassing ClientSession (its internals may change); this one only
+    # replaces ``__del__``, which is documented behaviour to override
+    warnings.simplefilter("ignore", DeprecationWarning)
 
-    def __del__(self, _warnings: Any = None) -> None:
-        pass
+    class _Session(aiohttp.ClientSession):
+        """The shared client's session, which llmkit owns: ``asyncio.run`` closes it at loop
+        shutdown (:func:`llmkit._closing.at_shutdown`). A loop that ends without shutting down
+        its async generators (a daemon thread's loop at interpreter exit, a loop left to the
+        garbage collector) drops it unclosed: its connector then closes the pooled sockets,
+        quietly, as httpx's own pool does, instead of aiohttp's "Unclosed client session"
+        error log."""
+
+        def __del__(self, _warnings: Any = None) -> None:
+            pass
 
 
 class LlmkitAiohttpTransport(AiohttpTransport):

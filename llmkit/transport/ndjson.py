@@ -20,15 +20,9 @@ import httpx
 from httpx_sse import ServerSentEvent
 
 from llmkit.errors import InvalidResponseError
-from llmkit.transport.http import map_httpx_error
-from llmkit.transport.sse import (
-    DEFAULT_MAX_EVENT_BYTES,
-    bad_utf8,
-    check_content_type,
-    valid_prefix,
-)
+from llmkit.transport.sse import DEFAULT_MAX_EVENT_BYTES, bad_utf8, iter_frames, valid_prefix
 
-__all__ = ["NDJSON_TYPES", "iter_ndjson"]
+__all__ = ["NDJSON_TYPES", "NDJSONDecoder", "iter_ndjson"]
 
 NDJSON_TYPES = (
     "application/x-ndjson",
@@ -41,7 +35,81 @@ NDJSON_TYPES = (
 """Content types accepted for an NDJSON stream (compared case-insensitively)."""
 
 
-async def iter_ndjson(
+class NDJSONDecoder:
+    """Sans-IO: the bytes of an NDJSON body in, each complete non-empty line out as
+    ``ServerSentEvent(data=line)``; the interface of :class:`~llmkit.transport.sse.SSEDecoder`
+    (:meth:`feed`, :meth:`end`, :attr:`failure`).
+
+    Args:
+        max_event_bytes: the size cap of one line (counted in characters of the decoded text,
+            which is at most its size in bytes).
+    """
+
+    CONTENT_TYPES = NDJSON_TYPES
+    """The media types of a body this decoder reads."""
+    WHAT = "an NDJSON (application/x-ndjson)"
+    """The body's kind, for the wrong-content-type error."""
+
+    __slots__ = ("_offset", "_pending", "_pending_bytes", "_text_of", "failure", "max_event_bytes")
+
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        self.max_event_bytes = max_event_bytes
+        self._text_of = codecs.getincrementaldecoder("utf-8")("strict").decode
+        self._pending: list[str] = []  # pieces of the line in progress, joined once
+        self._pending_bytes = 0
+        self._offset = 0
+        self.failure: InvalidResponseError | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """The lines completed by ``chunk`` (a ``\\r`` before the ``\\n`` dropped), in order."""
+        bad: UnicodeDecodeError | None = None
+        try:
+            text = self._text_of(chunk)
+        except UnicodeDecodeError as exc:
+            bad, text = exc, valid_prefix(exc)  # the lines before the bad byte count
+            head, newline, _ = text.rpartition("\n")
+            text = head + newline  # complete lines only
+        *complete, rest = text.split("\n")
+        lines: list[ServerSentEvent] = []
+        pending = self._pending
+        for piece in complete:
+            if self._pending_bytes + len(piece) > self.max_event_bytes:
+                self.failure = _too_long(self.max_event_bytes, chunk)
+                return lines
+            pending.append(piece)
+            line = "".join(pending).rstrip("\r")
+            pending.clear()
+            self._pending_bytes = 0
+            if line.strip():
+                lines.append(ServerSentEvent(data=line))
+        if bad is not None:
+            self.failure = bad_utf8(bad, chunk, self._offset)
+            return lines
+        self._offset += len(chunk)
+        if rest:
+            pending.append(rest)
+            self._pending_bytes += len(rest)
+            if self._pending_bytes > self.max_event_bytes:
+                self.failure = _too_long(self.max_event_bytes, chunk)
+        return lines
+
+    def end(self) -> list[ServerSentEvent]:
+        """After the last chunk: the last line if it had no newline (the protocol's JSON
+        parsing or its end-of-stream check rejects a cut one).
+
+        Raises:
+            InvalidResponseError: the body ended inside a UTF-8 character.
+        """
+        try:
+            self._text_of(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise bad_utf8(exc, b"", self._offset) from exc
+        line = "".join(self._pending).rstrip("\r")
+        self._pending.clear()
+        return [ServerSentEvent(data=line)] if line.strip() else []
+
+
+def iter_ndjson(
     response: httpx.Response, *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
 ) -> AsyncGenerator[ServerSentEvent, None]:
     """Yield each non-empty line of a 2xx NDJSON response as ``ServerSentEvent(data=line)``.
@@ -56,47 +124,7 @@ async def iter_ndjson(
             not valid UTF-8, or a line exceeds ``max_event_bytes``.
         APIConnectionError, APITimeoutError: the connection broke or stalled mid-stream.
     """
-    await check_content_type(response, NDJSON_TYPES, "an NDJSON (application/x-ndjson)")
-    text_of = codecs.getincrementaldecoder("utf-8")("strict").decode
-    pending: list[str] = []  # pieces of the line in progress, joined once
-    pending_bytes = 0
-    offset = 0
-    try:
-        async for chunk in response.aiter_bytes():
-            bad: UnicodeDecodeError | None = None
-            try:
-                text = text_of(chunk)
-            except UnicodeDecodeError as exc:
-                bad, text = exc, valid_prefix(exc)  # the lines before the bad byte count
-                rest_of_chunk = text.rpartition("\n")
-                text = rest_of_chunk[0] + rest_of_chunk[1]  # complete lines only
-            *complete, rest = text.split("\n")
-            for piece in complete:
-                if pending_bytes + len(piece) > max_event_bytes:
-                    raise _too_long(max_event_bytes, chunk)
-                pending.append(piece)
-                line = "".join(pending).rstrip("\r")
-                pending.clear()
-                pending_bytes = 0
-                if line.strip():
-                    yield ServerSentEvent(data=line)
-            if bad is not None:
-                raise bad_utf8(bad, chunk, offset) from bad
-            offset += len(chunk)
-            if rest:
-                pending.append(rest)
-                pending_bytes += len(rest)
-                if pending_bytes > max_event_bytes:
-                    raise _too_long(max_event_bytes, chunk)
-        try:
-            text_of(b"", final=True)
-        except UnicodeDecodeError as exc:
-            raise bad_utf8(exc, b"", offset) from exc
-        line = "".join(pending).rstrip("\r")
-        if line.strip():
-            yield ServerSentEvent(data=line)
-    except httpx.HTTPError as exc:
-        raise map_httpx_error(exc) from exc
+    return iter_frames(response, NDJSONDecoder(max_event_bytes))
 
 
 def _too_long(limit: int, chunk: bytes) -> InvalidResponseError:

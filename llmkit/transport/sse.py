@@ -1,4 +1,6 @@
-"""Server-sent events over an open httpx response.
+"""Server-sent events over an open httpx response: a sans-IO decoder (:class:`SSEDecoder`,
+bytes in, events out, which the driver calls inline per network chunk) and
+:func:`iter_sse`, an async iterator over a response built on it.
 
 The bytes are decoded here, not by ``httpx.Response.aiter_text``, so that:
 
@@ -17,18 +19,26 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, TypeAlias
 
 import httpx
 from httpx_sse import ServerSentEvent
-from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+from httpx_sse._decoders import SSEDecoder as _EventDecoder
+from httpx_sse._decoders import SSELineDecoder as _LineDecoder
 
 from llmkit.errors import InvalidResponseError
 from llmkit.transport.http import map_httpx_error
 
+if TYPE_CHECKING:
+    from llmkit.transport.ndjson import NDJSONDecoder
+
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
+    "FrameDecoder",
+    "SSEDecoder",
     "bad_utf8",
     "check_content_type",
+    "iter_frames",
     "iter_sse",
     "valid_prefix",
 ]
@@ -69,10 +79,119 @@ async def check_content_type(
         )
 
 
-async def iter_sse(
+class SSEDecoder:
+    """Sans-IO: the bytes of a ``text/event-stream`` body in, complete server-sent events out.
+
+    Feed each network chunk to :meth:`feed`; call :meth:`end` after the last one. After a
+    chunk that breaks the stream (invalid UTF-8, an event past ``max_event_bytes``),
+    :meth:`feed` still returns the complete events before the fault and sets :attr:`failure`:
+    the caller delivers those events, then raises it.
+
+    Args:
+        max_event_bytes: the size cap of one event (bytes since the previous event, checked
+            per chunk).
+
+    Attributes:
+        failure: the :class:`~llmkit.errors.InvalidResponseError` to raise once the events
+            :meth:`feed` returned are delivered, or None.
+    """
+
+    CONTENT_TYPES = ("text/event-stream",)
+    """The media types of a body this decoder reads."""
+    WHAT = "a text/event-stream"
+    """The body's kind, for the wrong-content-type error."""
+
+    __slots__ = (
+        "_event_of",
+        "_lines_of",
+        "_offset",
+        "_since_event",
+        "_text_of",
+        "failure",
+        "max_event_bytes",
+    )
+
+    def __init__(self, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
+        self.max_event_bytes = max_event_bytes
+        self._text_of = codecs.getincrementaldecoder("utf-8")("strict").decode
+        self._lines_of = _LineDecoder().decode
+        self._event_of = _EventDecoder().decode
+        self._offset = 0
+        self._since_event = 0
+        self.failure: InvalidResponseError | None = None
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """The events completed by ``chunk`` (a blank line ends each), in order."""
+        bad: UnicodeDecodeError | None = None
+        try:
+            text = self._text_of(chunk)
+        except UnicodeDecodeError as exc:
+            bad, text = exc, valid_prefix(exc)  # the events before the bad byte count
+        self._since_event += len(chunk)
+        event_of = self._event_of
+        events: list[ServerSentEvent] = []
+        for line in self._lines_of(text):
+            sse = event_of(line)
+            if sse is not None:
+                self._since_event = 0
+                events.append(sse)
+        if bad is not None:
+            self.failure = bad_utf8(bad, chunk, self._offset)
+        elif self._since_event > self.max_event_bytes:
+            self.failure = InvalidResponseError(
+                f"a server-sent event exceeded {self.max_event_bytes} bytes; the stream is not "
+                "what the provider normally sends (raise max_event_bytes if it is)",
+                raw=chunk[:200],
+            )
+        self._offset += len(chunk)
+        return events
+
+    def end(self) -> list[ServerSentEvent]:
+        """After the last chunk: nothing more (a last event not followed by a blank line is
+        incomplete, and dropped, as the spec says).
+
+        Raises:
+            InvalidResponseError: the body ended inside a UTF-8 character.
+        """
+        try:
+            self._text_of(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise bad_utf8(exc, b"", self._offset) from exc
+        return []
+
+
+FrameDecoder: TypeAlias = "SSEDecoder | NDJSONDecoder"
+
+
+async def iter_frames(
+    response: httpx.Response, decoder: FrameDecoder
+) -> AsyncGenerator[ServerSentEvent, None]:
+    """Yield what ``decoder`` reads from a 2xx streaming response, one event (or line) at a
+    time, after checking the response's content type.
+
+    Raises:
+        InvalidResponseError: the content type is not one the decoder reads (e.g. an HTML page
+            with status 200; ``.raw`` holds the start of the body), or the decoder's failure.
+        APIConnectionError, APITimeoutError: the connection broke or stalled mid-stream.
+    """
+    await check_content_type(response, decoder.CONTENT_TYPES, decoder.WHAT)
+    feed = decoder.feed
+    try:
+        async for chunk in response.aiter_bytes():
+            for sse in feed(chunk):
+                yield sse
+            if decoder.failure is not None:
+                raise decoder.failure
+        for sse in decoder.end():
+            yield sse
+    except httpx.HTTPError as exc:
+        raise map_httpx_error(exc) from exc
+
+
+def iter_sse(
     response: httpx.Response, *, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
 ) -> AsyncGenerator[ServerSentEvent, None]:
-    """Yield the server-sent events of a 2xx streaming response.
+    """Yield the server-sent events of a 2xx streaming response (see :class:`SSEDecoder`).
 
     Args:
         response: an open response (from :func:`llmkit.transport.http.open_response`).
@@ -85,41 +204,7 @@ async def iter_sse(
             exceeds ``max_event_bytes``.
         APIConnectionError, APITimeoutError: the connection broke or stalled mid-stream.
     """
-    await check_content_type(response, ("text/event-stream",), "a text/event-stream")
-    text_of = codecs.getincrementaldecoder("utf-8")("strict").decode
-    lines_of = SSELineDecoder().decode
-    event_of = SSEDecoder().decode
-    offset = 0
-    since_event = 0
-    try:
-        async for chunk in response.aiter_bytes():
-            bad: UnicodeDecodeError | None = None
-            try:
-                text = text_of(chunk)
-            except UnicodeDecodeError as exc:
-                bad, text = exc, valid_prefix(exc)  # the events before the bad byte count
-            since_event += len(chunk)
-            for line in lines_of(text):
-                sse = event_of(line)
-                if sse is not None:
-                    since_event = 0
-                    yield sse
-            if bad is not None:
-                raise bad_utf8(bad, chunk, offset) from bad
-            offset += len(chunk)
-            if since_event > max_event_bytes:
-                raise InvalidResponseError(
-                    f"a server-sent event exceeded {max_event_bytes} bytes; the stream is not "
-                    "what the provider normally sends (raise max_event_bytes if it is)",
-                    raw=chunk[:200],
-                )
-        try:
-            text_of(b"", final=True)
-        except UnicodeDecodeError as exc:
-            raise bad_utf8(exc, b"", offset) from exc
-        # a last event not followed by a blank line is incomplete: dropped, as the spec says
-    except httpx.HTTPError as exc:
-        raise map_httpx_error(exc) from exc
+    return iter_frames(response, SSEDecoder(max_event_bytes))
 
 
 def valid_prefix(exc: UnicodeDecodeError) -> str:
