@@ -393,9 +393,12 @@ def main() -> None:
     if args.deltas:
         plan["deltas"] = args.deltas
     if args.concurrency:
+        # A level of the plan keeps its request counts; another runs max(c, 10) (SDKs: 5).
+        base = dict(plan)
         plan["concurrency"] = [int(x) for x in args.concurrency.split(",")]
-        plan["requests"] = [max(c, 10) for c in plan["concurrency"]]
-        plan["sdk_requests"] = [max(c, 5) for c in plan["concurrency"]]
+        for key, least in (("requests", 10), ("sdk_requests", 5)):
+            known = dict(zip(base["concurrency"], base[key], strict=True))
+            plan[key] = [known.get(c, max(c, least)) for c in plan["concurrency"]]
     for key, given in (("requests", args.requests), ("sdk_requests", args.sdk_requests)):
         if given:
             plan[key] = [int(x) for x in given.split(",")]
