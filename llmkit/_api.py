@@ -1,25 +1,29 @@
-"""The public entry points: :func:`stream_text` and :func:`generate_text`."""
+"""The public entry points: :func:`stream_text` and :func:`generate_text`.
+
+Importing this module loads only the settings' names: the driver, the transport, the protocols
+and pydantic are imported by the first call (``from llmkit import stream_text`` stays fast;
+``tests/test_import_weight.py`` keeps it so).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from contextlib import aclosing
 from typing import TYPE_CHECKING
 
-from typing_extensions import Unpack
-
-from llmkit._driver import Target, build_stream_request, generate_step, resolve_target, stream_step
-from llmkit._loop import StepSource, ToolLoop
-from llmkit._result import GenerateTextResult, StreamTextResult
-from llmkit._settings import call_options, check_settings, connection, show_settings
-from llmkit.providers.inline import ModelLike
-from llmkit.tools._tool import Tool, tool_map
-from llmkit.types.events import StreamEvent
-from llmkit.types.options import CallOptions, ToolDefinition
+from llmkit._settings import check_settings, show_settings
 from llmkit.types.settings import TextCallSettings
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from llmkit._driver import Target
+    from llmkit._loop import StepSource, ToolLoop
+    from llmkit._result import GenerateTextResult, StreamTextResult
     from llmkit._sync import SyncStreamTextResult
+    from llmkit.providers.inline import ModelLike
+    from llmkit.tools._tool import Tool
+    from llmkit.types.events import StreamEvent
+    from llmkit.types.options import CallOptions, ToolDefinition
 
 __all__ = ["generate_text", "generate_text_sync", "stream_text", "stream_text_sync"]
 
@@ -35,6 +39,10 @@ def _prepare(
     function: str, model: ModelLike, settings: TextCallSettings
 ) -> tuple[Target, dict[str, Tool], CallOptions]:
     """The resolved model, the tools by name and the first step's call options."""
+    from llmkit._driver import resolve_target
+    from llmkit._settings import call_options
+    from llmkit.tools._tool import tool_map
+
     check_settings(function, settings, _SETTINGS)
     target = resolve_target(model, settings.get("registry"))
     toolset = tool_map(settings.get("tools"))
@@ -50,6 +58,8 @@ def _loop(
     settings: TextCallSettings,
 ) -> ToolLoop:
     """The tool loop around ``step`` with the loop settings."""
+    from llmkit._loop import ToolLoop
+
     return ToolLoop(
         call,
         toolset,
@@ -86,6 +96,10 @@ def stream_text(*, model: ModelLike, **settings: Unpack[TextCallSettings]) -> St
         APIConnectionError: from the iterator, when the connection fails or times out.
         StreamError: from the iterator, for an in-band error or a truncated stream.
     """
+    from llmkit._driver import build_stream_request, stream_step
+    from llmkit._result import StreamTextResult
+    from llmkit._settings import connection
+
     target, toolset, call = _prepare("stream_text", model, settings)
     request = build_stream_request(target, call)  # unsupported settings raise here, at once
     conn = connection(settings, settings.get("fallback_models"))
@@ -122,6 +136,12 @@ async def generate_text(
         APIConnectionError: the connection failed or timed out.
         InvalidResponseError: the body is not a usable response.
     """
+    from contextlib import aclosing
+
+    from llmkit._driver import generate_step
+    from llmkit._result import GenerateTextResult
+    from llmkit._settings import connection
+
     target, toolset, call = _prepare("generate_text", model, settings)
     conn = connection(settings, settings.get("fallback_models"))
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from llmkit._driver import Connection, build_call, make_connection
-from llmkit._validation import did_you_mean
 from llmkit.errors import UnknownSettingError
-from llmkit.providers.inline import ModelLike
-from llmkit.types.options import CallOptions
-from llmkit.types.settings import CallSettings
+
+if TYPE_CHECKING:
+    # imported by the functions that use them: ``from llmkit import stream_text`` must not load
+    # the driver, the transport, the protocols or pydantic (they load on the first call)
+    from llmkit._driver import Connection
+    from llmkit.providers.inline import ModelLike
+    from llmkit.types.options import CallOptions
+    from llmkit.types.settings import CallSettings
 
 __all__ = ["call_options", "check_settings", "connection", "show_settings"]
 
@@ -91,6 +95,8 @@ def _suggestion(function: str, name: str, known: frozenset[str]) -> tuple[str | 
         )
     if name in _ADVICE:
         return None, _ADVICE[name]
+    from llmkit._validation import did_you_mean
+
     alias = _ALIASES.get(name)
     guess = alias if alias in known else did_you_mean(name, known)
     if guess is None:
@@ -123,6 +129,8 @@ def call_options(settings: Mapping[str, object], **overrides: object) -> CallOpt
     Raises:
         ConfigurationError: an option is invalid; the message names it.
     """
+    from llmkit._driver import build_call
+
     return build_call({**{name: settings.get(name) for name in _CALL_FIELDS}, **overrides})
 
 
@@ -138,6 +146,8 @@ def connection(
     Raises:
         NoSuchProviderError: a fallback names an unknown provider.
     """
+    from llmkit._driver import make_connection
+
     return make_connection(
         settings.pop("api_key", None),
         settings.get("http_client"),

@@ -1,4 +1,4 @@
-"""Credential resolution for API keys: explicit → OS keychain → environment variable.
+"""Credential resolution for API keys: explicit → environment variable → OS keychain.
 
 These helpers read the keychain on every call. Requests resolve their credential through
 :class:`~llmkit.auth.manager.AuthManager` instead, which keeps the keychain's answer in a
@@ -10,11 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from llmkit.auth.secret import Secret
 from llmkit.auth.store import KeyStore
 from llmkit.errors import MissingCredentialError
-from llmkit.providers.config import ProviderConfig
+
+if TYPE_CHECKING:
+    from llmkit.providers.config import ProviderConfig
 
 __all__ = ["auth_headers", "env_api_key", "resolve_api_key", "resolve_api_key_sync"]
 
@@ -38,8 +41,9 @@ def resolve_api_key_sync(
 ) -> Secret | None:
     """Find the API key for a provider, blocking.
 
-    Order: ``explicit`` → OS keychain (service ``llmkit``, user = provider id) → the provider's
-    ``api_key_env`` variable (then its ``api_key_env_fallbacks``).
+    Order: ``explicit`` → the provider's ``api_key_env`` variable (then its
+    ``api_key_env_fallbacks``) → OS keychain (service ``llmkit``, user = provider id); the
+    keychain is not read when the environment has the key.
 
     Returns:
         The key, or None for providers with ``api_key_required=False`` that have none (or
@@ -54,12 +58,12 @@ def resolve_api_key_sync(
         return explicit if isinstance(explicit, Secret) else Secret(explicit)
     if provider.auth == "none":
         return None
-    stored = (store or KeyStore()).get(provider.id)
-    if stored:
-        return Secret(stored, "keychain")
     secret = env_api_key(provider, os.environ if environ is None else environ)
     if secret is not None:
         return secret
+    stored = (store or KeyStore()).get(provider.id)
+    if stored:
+        return Secret(stored, "keychain")
     if not provider.api_key_required:
         return None
     raise MissingCredentialError(provider.id, provider.api_key_env)
@@ -78,6 +82,9 @@ async def resolve_api_key(
     """
     if explicit is not None or provider.auth == "none":
         return resolve_api_key_sync(provider, explicit)
+    from_env = env_api_key(provider, os.environ)
+    if from_env is not None:  # no thread hop when the keychain is not read
+        return from_env
     return await asyncio.to_thread(resolve_api_key_sync, provider, None, store=store)
 
 

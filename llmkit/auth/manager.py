@@ -1,8 +1,15 @@
 """The credential manager: one place that answers "which credential does this request use?".
 
-Resolution per request: explicit ``api_key=`` → OAuth token (when the provider has an
-:class:`~llmkit.providers.config.OAuthConfig` and a login is stored) → keychain key → the
-provider's environment variable.
+Resolution per request: explicit ``api_key=`` → the provider's environment variable → OAuth
+token (when the provider has an :class:`~llmkit.providers.config.OAuthConfig` and a login is
+stored) → keychain key.
+
+The environment comes before the stored credentials, as in the gh CLI (``GH_TOKEN`` over a
+stored login), the AWS CLI and gcloud (environment variables over the credential files) and the
+official OpenAI and Anthropic SDKs (which read only ``api_key=`` and the environment): a variable
+is set for one shell, job or container on purpose, while the keychain holds the user's standing
+default. It also means that a call whose key is in the environment never touches the keychain:
+``keyring`` and its backends (D-Bus, Secret Service, ``cryptography``) are not even imported.
 
 The keychain's answer for an API key (the key, or "none stored") is kept for ``key_cache_ttl``
 seconds (default 60, ``LLMKIT_KEY_CACHE_TTL``) in a :class:`~llmkit.auth.store.KeyCache`, so a
@@ -30,23 +37,21 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from llmkit.auth.chatgpt import (
-    login_with_registration,
-    refresh_agent_token,
-    uses_agent_registration,
-)
-from llmkit.auth.copilot import ApiToken, exchange_copilot_token
 from llmkit.auth.keys import env_api_key
-from llmkit.auth.oauth import DeviceCodeCallback, device_code_login, pkce_login
-from llmkit.auth.oauth import refresh_access_token as _refresh
 from llmkit.auth.redact import install_log_redaction
 from llmkit.auth.secret import MaskedStr, Secret
 from llmkit.auth.store import SERVICE, KeyCache, SecretStore, default_store
-from llmkit.auth.tokens import OAuthToken, TokenStore
 from llmkit.errors import AuthError, MissingCredentialError, TokenRefreshError
-from llmkit.providers.config import ProviderConfig
+
+if TYPE_CHECKING:
+    # the OAuth machinery (and authlib) is imported by the methods that use it: a call with a
+    # key never loads it
+    from llmkit.auth.copilot import ApiToken
+    from llmkit.auth.oauth import DeviceCodeCallback
+    from llmkit.auth.tokens import OAuthToken, TokenStore
+    from llmkit.providers.config import ProviderConfig
 
 __all__ = ["AuthManager", "Credentials", "default_auth_manager", "set_default_auth_manager"]
 
@@ -134,8 +139,8 @@ class AuthManager:
         self._locks: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
         ] = weakref.WeakKeyDictionary()
-        self.token_requests = 0
         install_log_redaction()
+        self.token_requests = 0
         """How many token endpoint / exchange requests this manager sent (for tests and
         monitoring)."""
 
@@ -165,6 +170,8 @@ class AuthManager:
     @property
     def token_store(self) -> TokenStore:
         """OAuth tokens in :attr:`store` (service ``llmkit-oauth``)."""
+        from llmkit.auth.tokens import TokenStore
+
         return TokenStore(self.store)
 
     @staticmethod
@@ -181,7 +188,15 @@ class AuthManager:
         *,
         account: str | None = None,
     ) -> Credentials:
-        """The credential for one request to ``provider``.
+        """The credential for one request to ``provider``: ``explicit``, else the provider's
+        environment variable, else its OAuth login, else its keychain key (the module doc says
+        why the environment comes before what is stored).
+
+        Args:
+            provider: the provider the request goes to.
+            explicit: the call's ``api_key=`` (wins over everything).
+            account: an OAuth login other than the provider's default one; asking for one skips
+                the environment variable.
 
         Raises:
             MissingCredentialError: the provider needs a credential and none was found.
@@ -193,6 +208,11 @@ class AuthManager:
             return Credentials("explicit", secret, header_for(provider, secret))
         if provider.auth == "none":
             return Credentials("none", None, {})
+        if account is None:
+            environ = os.environ if self._environ is None else self._environ
+            from_env = env_api_key(provider, environ)
+            if from_env is not None:
+                return Credentials("env", from_env, header_for(provider, from_env))
         if provider.oauth is not None:
             oauth = await self._oauth_credentials(provider, account)
             if oauth is not None:
@@ -200,9 +220,6 @@ class AuthManager:
         stored = await self._keychain_key(provider)
         if stored is not None:
             return Credentials("keychain", stored, header_for(provider, stored))
-        from_env = env_api_key(provider, os.environ if self._environ is None else self._environ)
-        if from_env is not None:
-            return Credentials("env", from_env, header_for(provider, from_env))
         if not provider.api_key_required:
             return Credentials("none", None, {})
         raise MissingCredentialError(
@@ -362,6 +379,9 @@ class AuthManager:
                 return fresh
 
     async def _refresh(self, provider: ProviderConfig, key: str, refresh: Secret) -> OAuthToken:
+        from llmkit.auth.chatgpt import refresh_agent_token, uses_agent_registration
+        from llmkit.auth.oauth import refresh_access_token
+
         assert provider.oauth is not None
         if uses_agent_registration(provider.oauth):
             # Sign in with ChatGPT (llmkit/auth/chatgpt.py): the issued client id and the
@@ -375,13 +395,15 @@ class AuthManager:
                 provider_id=provider.id,
                 timeout=self.http_timeout,
             )
-        return await _refresh(
+        return await refresh_access_token(
             provider.oauth, refresh, provider_id=provider.id, timeout=self.http_timeout
         )
 
     async def _api_token(
         self, provider: ProviderConfig, key: str, login: Secret, rejected: Secret | None
     ) -> ApiToken:
+        from llmkit.auth.copilot import exchange_copilot_token
+
         assert provider.oauth is not None
         assert provider.oauth.exchange is not None
         now = time.time()
@@ -432,6 +454,9 @@ class AuthManager:
             OAuthFlowError: the login failed; TokenRefreshError: a token exchange failed.
             KeychainError: the token could not be stored.
         """
+        from llmkit.auth.chatgpt import login_with_registration, uses_agent_registration
+        from llmkit.auth.oauth import device_code_login, pkce_login
+
         config = provider.oauth
         if config is None:
             raise AuthError(f"provider {provider.id!r} has no OAuth login; use an API key")

@@ -12,19 +12,23 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from llmkit.auth.manager import AuthManager, Credentials, default_auth_manager
-from llmkit.auth.secret import Secret
 from llmkit.errors import AuthenticationError
-from llmkit.protocols.base import BuiltRequest
-from llmkit.providers.config import ProviderConfig
+
+if TYPE_CHECKING:
+    from llmkit.auth.secret import Secret
+    from llmkit.protocols.base import BuiltRequest
+    from llmkit.providers.config import ProviderConfig
 
 __all__ = ["open_authorized", "resolve_credentials", "send_authorized"]
 
 _T = TypeVar("_T")
 
-Opener = Callable[[BuiltRequest, Mapping[str, str]], contextlib.AbstractAsyncContextManager[_T]]
+Opener: TypeAlias = (
+    "Callable[[BuiltRequest, Mapping[str, str]], contextlib.AbstractAsyncContextManager[_T]]"
+)
 
 
 async def resolve_credentials(

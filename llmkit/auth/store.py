@@ -189,11 +189,10 @@ class KeyCache:
         self.ttl = _key_cache_ttl_default() if ttl is None else float(ttl)
         self._lock = threading.Lock()
         self._generation = 0
+        self._maxsize = maxsize
+        self._timer = timer
+        # made by the first put (cachetools is imported only when the keychain is read)
         self._entries: TTLCache[tuple[str, str], CachedKey] | None = None
-        if self.ttl > 0:
-            from cachetools import TTLCache
-
-            self._entries = TTLCache(maxsize, self.ttl, timer=timer)
         with _caches_lock:
             _caches.add(self)
 
@@ -219,11 +218,16 @@ class KeyCache:
     def put(self, service: str, account: str, secret: Secret | None, generation: int) -> None:
         """Remember the keychain's answer, unless an invalidation happened since
         ``generation`` was taken (the answer may be older than the write)."""
-        if self._entries is None:
+        if self.ttl <= 0:
             return
         with self._lock:
-            if generation == self._generation:
-                self._entries[(service, account)] = CachedKey(secret)
+            if generation != self._generation:
+                return
+            if self._entries is None:
+                from cachetools import TTLCache
+
+                self._entries = TTLCache(self._maxsize, self.ttl, timer=self._timer)
+            self._entries[(service, account)] = CachedKey(secret)
 
     def invalidate(self, service: str, account: str, *, only: Secret | None = None) -> None:
         """Drop one entry (with ``only``: only while it still holds that key)."""

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import TextIO
 
+from llmkit.auth.keys import env_api_key
 from llmkit.auth.secret import MaskedStr
 from llmkit.auth.store import NO_KEYCHAIN, KeyStore
 from llmkit.errors import KeychainError
@@ -52,7 +53,7 @@ def keys_set(
         KeychainError: no usable keychain.
     """
     out = out or sys.stdout
-    registry.get(provider_id)
+    provider = registry.get(provider_id)
     store = _usable(store)  # before asking for the key
     stdin = stdin or sys.stdin
     if stdin.isatty():
@@ -64,6 +65,13 @@ def keys_set(
         return 1
     store.set(provider_id, key)
     out.write(f"stored the key for {provider_id} in the OS keychain (service 'llmkit')\n")
+    shadow = env_api_key(provider, os.environ)
+    if shadow is not None:  # the environment comes first (docs/credentials.md)
+        variable = shadow.source.removeprefix("env:")
+        out.write(
+            f"note: {variable} is set in this environment and is used before the stored key; "
+            "unset it to use the stored one\n"
+        )
     return 0
 
 

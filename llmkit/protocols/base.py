@@ -51,7 +51,7 @@ newline-delimited JSON (one JSON value per line, ``application/x-ndjson``)."""
 class NoQuirks(BaseModel):
     """The quirks model of a protocol with no documented provider deviations (no flags)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 @dataclass(frozen=True, slots=True)

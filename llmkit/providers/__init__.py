@@ -1,8 +1,14 @@
 """Providers: configuration, built-ins and the registry."""
 
-from llmkit.protocols.openai_chat.quirks import Quirks
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from llmkit.providers.config import AuthScheme, ProviderConfig
 from llmkit.providers.registry import ProviderRegistry
+
+if TYPE_CHECKING:
+    from llmkit.protocols.openai_chat.quirks import Quirks
 
 __all__ = ["AuthScheme", "ProviderConfig", "ProviderRegistry", "Quirks", "default_registry"]
 
@@ -14,8 +20,20 @@ def default_registry() -> ProviderRegistry:
     read on first use."""
     global _default
     if _default is None:
-        from llmkit.providers.builtin import BUILTIN_PROVIDERS
+        from llmkit.providers.builtin import builtin_factories
         from llmkit.providers.registry import default_config_file
 
-        _default = ProviderRegistry(BUILTIN_PROVIDERS, config_file=default_config_file())
+        # each built-in is validated (and its protocol imported) when it is first used
+        _default = ProviderRegistry._lazy(builtin_factories(), config_file=default_config_file())
     return _default
+
+
+def __getattr__(name: str) -> object:
+    # ``Quirks`` lives with the openai-chat protocol: imported on first access, so resolving a
+    # provider of another protocol does not load that one
+    if name == "Quirks":
+        from llmkit.protocols.openai_chat.quirks import Quirks
+
+        globals()["Quirks"] = Quirks
+        return Quirks
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

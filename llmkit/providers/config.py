@@ -52,7 +52,7 @@ class TokenExchange(BaseModel):
         headers: headers sent with the exchange and with every API request.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     kind: Literal["github-copilot"] = "github-copilot"
     url: str
@@ -81,7 +81,7 @@ class OAuthConfig(BaseModel):
             see :mod:`llmkit.auth.chatgpt`).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     client_id: str
     client_secret: str | None = Field(default=None, repr=False)
@@ -141,7 +141,7 @@ class ProviderConfig(BaseModel):
         oauth: how to log in with OAuth (:class:`OAuthConfig`), or None.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
     name: str = ""

@@ -43,8 +43,8 @@ class Model:
         id: the model id sent to the provider (``"qwen3"``, ``"gpt-4o"``).
         api_key: the key for this endpoint (a plain string is wrapped in
             :class:`~llmkit.Secret` at once; never shown in ``repr``), or None to look it up
-            as for a registered provider (keychain, then ``provider.api_key_env``). It is used
-            for every call to this model; a call's ``api_key=`` applies only to models
+            as for a registered provider (``provider.api_key_env``, then the keychain). It is
+            used for every call to this model; a call's ``api_key=`` applies only to models
             without one.
     """
 

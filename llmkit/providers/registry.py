@@ -6,7 +6,7 @@ import difflib
 import os
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -113,11 +113,11 @@ def _named_by_environment(path: Path) -> bool:
 def default_config_file() -> Path:
     """The user's providers file: ``$LLMKIT_PROVIDERS_FILE`` if set, else
     ``<user config dir>/llmkit/providers.toml`` (platformdirs)."""
-    import platformdirs
-
     override = os.environ.get("LLMKIT_PROVIDERS_FILE")
     if override:
         return Path(override)
+    import platformdirs
+
     return Path(platformdirs.user_config_dir("llmkit")) / "providers.toml"
 
 
@@ -203,10 +203,45 @@ class ProviderRegistry:
     def __init__(
         self, providers: Iterable[ProviderConfig] = (), *, config_file: Path | None = None
     ) -> None:
-        self._providers: dict[str, ProviderConfig] = {p.id: p for p in providers}
+        self._providers: dict[str, ProviderConfig | Callable[[], ProviderConfig]] = {
+            p.id: p for p in providers
+        }
         self._config_file = config_file
         self._loaded = config_file is None
         self._lock = threading.RLock()
+
+    @classmethod
+    def _lazy(
+        cls, factories: Mapping[str, Callable[[], ProviderConfig]], *, config_file: Path | None
+    ) -> ProviderRegistry:
+        """A registry whose providers are built on first use (the default registry's built-ins:
+        resolving ``"openai:..."`` validates only ``openai`` and imports only its protocol)."""
+        registry = cls(config_file=config_file)
+        registry._providers.update(factories)
+        return registry
+
+    def _config(self, provider_id: str) -> ProviderConfig | None:
+        """The provider with this id, built now if it was registered lazily; None if unknown."""
+        entry = self._providers.get(provider_id)
+        if entry is None or isinstance(entry, ProviderConfig):
+            return entry
+        with self._lock:
+            entry = self._providers.get(provider_id)
+            if entry is None or isinstance(entry, ProviderConfig):
+                return entry
+            config = entry()
+            self._providers[provider_id] = config
+            return config
+
+    def _configs(self) -> dict[str, ProviderConfig]:
+        """Every provider by id, in registration order (lazy ones built now)."""
+        with self._lock:
+            out: dict[str, ProviderConfig] = {}
+            for provider_id in list(self._providers):
+                config = self._config(provider_id)
+                if config is not None:
+                    out[provider_id] = config
+            return out
 
     def _ensure_loaded(self) -> None:
         if self._loaded:
@@ -216,7 +251,7 @@ class ProviderRegistry:
                 return
             path = self._config_file
             if path is not None and path.is_file():
-                for provider in load_providers_file(path, self._providers):
+                for provider in load_providers_file(path, _Built(self)):
                     self._providers[provider.id] = provider
             elif path is not None and not path.exists() and _named_by_environment(path):
                 raise ProvidersFileNotFoundError(
@@ -258,13 +293,13 @@ class ProviderRegistry:
             NoSuchProviderError: unknown id; the error lists the known ids.
         """
         self._ensure_loaded()
-        try:
-            return self._providers[provider_id]
-        except KeyError:
+        provider = self._config(provider_id)
+        if provider is None:
             known = list(self._providers)
             close = difflib.get_close_matches(provider_id.lower(), known, n=1, cutoff=0.6)
             suggestion = close[0] if close else None
-            raise NoSuchProviderError(provider_id, known, suggestion=suggestion) from None
+            raise NoSuchProviderError(provider_id, known, suggestion=suggestion)
+        return provider
 
     def resolve(self, model: str) -> tuple[ProviderConfig, str]:
         """Split ``"provider:model"`` at the first ``:`` and look the provider up.
@@ -283,10 +318,10 @@ class ProviderRegistry:
         """
         provider_id, sep, model_id = model.partition(":")
         self._ensure_loaded()
-        provider = self._providers.get(provider_id)
+        provider = self._config(provider_id)
         if provider is None:
             known = list(self._providers)
-            suggestion = suggest_model(model, self._providers.values())
+            suggestion = suggest_model(model, self._configs().values())
             raise NoSuchProviderError(provider_id, known, suggestion=suggestion)
         if not sep or not model_id:
             if provider.default_model is None:
@@ -300,9 +335,32 @@ class ProviderRegistry:
     def list(self) -> list[ProviderConfig]:
         """Every provider, sorted by id."""
         self._ensure_loaded()
-        with self._lock:
-            return [self._providers[k] for k in sorted(self._providers)]
+        configs = self._configs()
+        return [configs[k] for k in sorted(configs)]
 
     def __contains__(self, provider_id: object) -> bool:
         self._ensure_loaded()
         return provider_id in self._providers
+
+
+class _Built(Mapping[str, ProviderConfig]):
+    """A registry's providers as a mapping that builds a lazily registered one when it is read
+    (the base of a providers file's overlays)."""
+
+    def __init__(self, registry: ProviderRegistry) -> None:
+        self._registry = registry
+
+    def __getitem__(self, provider_id: str) -> ProviderConfig:
+        config = self._registry._config(provider_id)
+        if config is None:
+            raise KeyError(provider_id)
+        return config
+
+    def __contains__(self, provider_id: object) -> bool:
+        return provider_id in self._registry._providers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._registry._providers))
+
+    def __len__(self) -> int:
+        return len(self._registry._providers)

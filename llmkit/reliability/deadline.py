@@ -59,7 +59,7 @@ class Timeouts(BaseModel):
         write: seconds to send the request body (httpx write timeout).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     connect: float = Field(default=5.0, gt=0)
     first_event: float | None = Field(default=600.0, gt=0)

@@ -1,7 +1,8 @@
 """Retry policy: what is retried, how long to wait, and the retry loop (tenacity).
 
 The decision of *what* is retryable is llmkit's (:meth:`RetryPolicy.is_retryable`); tenacity only
-runs the loop (attempt counting, stop condition, sleeping). A call is retried only before its
+runs the loop (attempt counting, stop condition, sleeping), and is imported on a first retry: a
+first attempt that succeeds never loads it. A call is retried only before its
 first content event was delivered: the driver runs everything up to that point inside
 :func:`call_with_retries` and nothing after it.
 
@@ -86,7 +87,9 @@ class RetryPolicy(BaseModel):
             fake clock's. Not part of equality or the TOML form.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
+    )
 
     max_retries: int = Field(default=2, ge=0, le=100)
     initial_delay: float = Field(default=0.5, ge=0)
@@ -153,8 +156,6 @@ async def call_with_retries(
         The last attempt's error, with ``attempts`` set to the number of tries, when it is not
         retryable or the retries are used up. ``asyncio.CancelledError`` is never retried.
     """
-    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
-
     tries = 0
 
     async def counted() -> T:
@@ -162,9 +163,26 @@ async def call_with_retries(
         tries += 1
         return await attempt()
 
-    def wait(state: RetryCallState) -> float:
+    sleep = policy.sleep or asyncio.sleep
+    try:  # the first attempt runs without the retry machinery: tenacity loads on a first retry
+        return await counted()
+    except Exception as exc:
+        if policy.max_retries < 1 or not policy.is_retryable(exc):
+            if isinstance(exc, APIError):
+                exc.attempts = tries
+            raise
+        first = exc
+    delay = policy.delay(first, 1)
+    if on_retry is not None:
+        on_retry(first, delay)
+    await sleep(delay)
+    del first
+
+    from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
+    def wait(state: RetryCallState) -> float:  # state.attempt_number counts from the 2nd try
         exc = state.outcome.exception() if state.outcome is not None else None
-        return policy.delay(exc, state.attempt_number)
+        return policy.delay(exc, state.attempt_number + 1)
 
     def before_sleep(state: RetryCallState) -> None:
         if on_retry is not None and state.outcome is not None and state.next_action is not None:
@@ -173,10 +191,10 @@ async def call_with_retries(
                 on_retry(exc, state.next_action.sleep)
 
     retrying = AsyncRetrying(
-        stop=stop_after_attempt(policy.max_retries + 1),
+        stop=stop_after_attempt(policy.max_retries),
         retry=retry_if_exception(policy.is_retryable),
         wait=wait,
-        sleep=policy.sleep or asyncio.sleep,
+        sleep=sleep,
         before_sleep=before_sleep,
         reraise=True,
     )

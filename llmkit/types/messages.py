@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import mimetypes
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Literal, TypeAlias
-from urllib.parse import urlparse
-from urllib.request import url2pathname
 
 from pydantic import (
     BaseModel,
@@ -49,7 +47,9 @@ __all__ = [
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: the validator is built on first use, not at import (``import llmkit`` and
+    # ``from llmkit import stream_text`` stay fast)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class TextPart(_Value):
@@ -99,6 +99,9 @@ def _local_path(value: object) -> Path | None:
     if isinstance(value, os.PathLike):
         return Path(value)
     if isinstance(value, str) and value.startswith("file://"):
+        from urllib.parse import urlparse
+        from urllib.request import url2pathname
+
         return Path(url2pathname(urlparse(value).path))
     return None
 
@@ -118,6 +121,8 @@ def _load_local_file(data: object, key: str, *, filename: bool) -> object:
     out = dict(data)
     out[key] = raw
     if not out.get("media_type"):
+        import mimetypes
+
         media_type = mimetypes.guess_type(path.name)[0] or _sniff(raw)
         if media_type:
             out["media_type"] = media_type
@@ -395,7 +400,11 @@ MessageLike: TypeAlias = (
     SystemMessage | UserMessage | AssistantMessage | ToolMessage | Mapping[str, object]
 )
 
-_MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
+
+@functools.cache
+def _messages_adapter() -> TypeAdapter[list[Message]]:
+    """The validator of a message list, built on first use (not at import)."""
+    return TypeAdapter(list[Message])
 
 
 def to_messages(messages: Sequence[MessageLike]) -> list[Message]:
@@ -415,7 +424,7 @@ def to_messages(messages: Sequence[MessageLike]) -> list[Message]:
         )
         raise InvalidArgumentError(line, problems=[line])
     try:
-        return _MESSAGES.validate_python(list(messages))
+        return _messages_adapter().validate_python(list(messages))
     except ValidationError as exc:
         lines = problem_lines(exc, model=_AnyMessage, prefix="messages")
         raise InvalidArgumentError(explain("invalid messages", lines), problems=lines) from None
@@ -424,4 +433,5 @@ def to_messages(messages: Sequence[MessageLike]) -> list[Message]:
 class _AnyMessage(BaseModel):
     """Every message type, for :func:`to_messages`' did-you-mean of field names."""
 
+    model_config = ConfigDict(defer_build=True)
     messages: list[Message]

@@ -20,7 +20,8 @@ __all__ = [
 
 
 class _Value(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: the validator is built on first use, not at import
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 def _empty_object_schema() -> dict[str, JsonValue]:

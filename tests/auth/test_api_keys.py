@@ -23,15 +23,18 @@ PROVIDER = ProviderConfig(
 )
 
 
-def test_order_explicit_then_keychain_then_env(
+def test_order_explicit_then_env_then_keychain(
     memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ACME_KEY", "from-env")
-    assert resolve_api_key_sync(PROVIDER).reveal() == "from-env"
+    monkeypatch.delenv("ACME_KEY", raising=False)
     KeyStore().set("acme", "from-keychain")
     key = resolve_api_key_sync(PROVIDER)
     assert key is not None
     assert (key.reveal(), key.source) == ("from-keychain", "keychain")
+    monkeypatch.setenv("ACME_KEY", "from-env")  # the environment wins over the keychain
+    key = resolve_api_key_sync(PROVIDER)
+    assert key is not None
+    assert (key.reveal(), key.source) == ("from-env", "env:ACME_KEY")
     assert resolve_api_key_sync(PROVIDER, "explicit").reveal() == "explicit"
     assert memory_keyring.items[("llmkit", "acme")] == "from-keychain"
 
@@ -102,3 +105,25 @@ def test_keystore_delete(memory_keyring: MemoryKeyring) -> None:
     store.set("acme", "x")
     assert store.delete("acme") is True
     assert store.delete("acme") is False
+
+
+def test_keys_set_says_when_the_environment_shadows_the_stored_key(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from llmkit.cli.keys import keys_set
+    from llmkit.providers import ProviderRegistry
+
+    registry = ProviderRegistry([PROVIDER])
+    monkeypatch.delenv("ACME_KEY", raising=False)
+    out = io.StringIO()
+    assert keys_set("acme", registry, stdin=io.StringIO("sk-1\n"), out=out) == 0
+    assert "note:" not in out.getvalue()
+    monkeypatch.setenv("ACME_KEY", "from-env")
+    out = io.StringIO()
+    assert keys_set("acme", registry, stdin=io.StringIO("sk-2\n"), out=out) == 0
+    assert "note: ACME_KEY is set in this environment and is used before the stored key" in (
+        out.getvalue()
+    )
+    assert "from-env" not in out.getvalue()

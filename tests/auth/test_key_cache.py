@@ -95,14 +95,26 @@ async def test_concurrent_first_calls_read_the_keychain_once(
 async def test_no_key_stored_is_cached_too(
     counting: CountingKeyring, lock_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ACME_KEY", "from-env")
+    monkeypatch.delenv("ACME_KEY", raising=False)
+    local = PROVIDER.model_copy(update={"api_key_required": False})
     auth = manager(lock_dir)
     for _ in range(5):
-        assert (await auth.credentials(PROVIDER)).kind == "env"
+        assert (await auth.credentials(local)).kind == "none"
     assert counting.reads == 1
     KeyStore().set("acme", KEY)  # llmkit's own write: seen by the next call
-    assert (await auth.credentials(PROVIDER)).kind == "keychain"
+    assert (await auth.credentials(local)).kind == "keychain"
     assert counting.reads == 2
+
+
+async def test_a_key_in_the_environment_skips_the_keychain(
+    counting: CountingKeyring, lock_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting.items[(SERVICE, "acme")] = "sk-stored"
+    monkeypatch.setenv("ACME_KEY", "from-env")
+    auth = manager(lock_dir)
+    for _ in range(3):
+        assert (await auth.credentials(PROVIDER)).kind == "env"
+    assert counting.reads == 0
 
 
 async def test_each_provider_has_its_own_entry(counting: CountingKeyring, lock_dir: Path) -> None:
@@ -259,7 +271,7 @@ def test_a_read_older_than_an_invalidation_is_not_cached() -> None:
 
 def test_the_keychain_stack_is_imported_only_when_consulted() -> None:
     code = """if True:
-        import asyncio, json, sys
+        import asyncio, json, os, sys
         from llmkit.auth.manager import AuthManager
         from llmkit.providers.config import ProviderConfig
         p = ProviderConfig(id="acme", protocol="openai-chat", base_url="https://a.example/v1",
@@ -270,8 +282,10 @@ def test_the_keychain_stack_is_imported_only_when_consulted() -> None:
             return sorted(m for m in stack if m in sys.modules)
         asyncio.run(auth.credentials(p, "sk-explicit"))
         asyncio.run(auth.credentials(p.model_copy(update={"auth": "none"})))
+        asyncio.run(auth.credentials(p))  # ACME_KEY is set: the keychain is not consulted
         before = loaded()
-        asyncio.run(auth.credentials(p))
+        del os.environ["ACME_KEY"]
+        asyncio.run(auth.credentials(p.model_copy(update={"api_key_required": False})))
         print(json.dumps([before, "keyring" in sys.modules]))
     """
     env = {

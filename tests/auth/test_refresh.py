@@ -235,14 +235,18 @@ async def test_resolution_order(
     lock_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # explicit -> environment -> OAuth login -> keychain key
     provider = provider_for(oauth_server)
     auth = manager(lock_dir)
-    monkeypatch.setenv("ACME_OAUTH_KEY", "from-env")
-    assert (await auth.credentials(provider)).kind == "env"
+    monkeypatch.delenv("ACME_OAUTH_KEY", raising=False)
     KeyringStore().set("llmkit", "acme-oauth", "from-keychain")
     assert (await auth.credentials(provider)).kind == "keychain"
     _seed(oauth_server, KeyringStore(), expires_in=3000)
     assert (await auth.credentials(provider)).kind == "oauth"
+    monkeypatch.setenv("ACME_OAUTH_KEY", "from-env")  # the environment wins over stored ones
+    assert (await auth.credentials(provider)).kind == "env"
+    # naming an OAuth account asks for that login: the environment is skipped
+    assert (await auth.credentials(provider, account="other")).kind == "keychain"
     explicit = await auth.credentials(provider, "sk-explicit")
     assert explicit.kind == "explicit"
     assert explicit.headers["authorization"] == "Bearer sk-explicit"

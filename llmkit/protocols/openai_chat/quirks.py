@@ -50,7 +50,7 @@ class OpenAIChatQuirks(BaseModel):
             calls); it ignores it on other turns, so llmkit sends it only with tool calls.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     system_role: Literal["system", "developer"] = "system"
     max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"

@@ -44,7 +44,7 @@ class OpenAIResponsesQuirks(BaseModel):
             ``provider_options["openai"]["tools"]`` are dropped with a warning.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     system_role: Literal["system", "developer"] = "system"
     store: bool | None = False
