@@ -456,56 +456,59 @@ def test_no_model_means_the_default() -> None:
     assert served.model == ""
 
 
+RICH_BODY = body(
+    user({"type": "text", "text": "Weather in Paris and the time?"}),
+    assistant(
+        {"type": "step-start"},
+        {
+            "type": "reasoning",
+            "text": "Two tools.",
+            "state": "done",
+            "providerMetadata": {
+                "anthropic": {"signature": "sig"},
+                "openai": {"item_id": "rs_1"},
+            },
+        },
+        {
+            "type": "reasoning",
+            "text": "",
+            "providerMetadata": {"anthropic": {"redactedData": "opaque"}},
+        },
+        {
+            "type": "tool-weather",
+            "toolCallId": "c1",
+            "state": "output-available",
+            "input": {"city": "Paris"},
+            "output": {"temp_c": 21},
+            "callProviderMetadata": {"openai": {"item_id": "fc_1"}},
+        },
+        {
+            "type": "dynamic-tool",
+            "toolName": "clock",
+            "toolCallId": "c2",
+            "state": "output-error",
+            "input": '{"tz": ',
+            "errorText": "bad arguments",
+        },
+        {
+            "type": "tool-delete",
+            "toolCallId": "c3",
+            "state": "output-denied",
+            "input": {},
+            "approval": {"id": "ap1", "approved": False, "reason": "no"},
+        },
+        {"type": "step-start"},
+        {"type": "source-url", "sourceId": "s", "url": "https://example.com"},
+        {"type": "text", "text": "", "state": "done"},
+        {"type": "text", "text": "21 °C.", "state": "done"},
+    ),
+)
+"""A useChat body with a finished two-step assistant turn: reasoning (signed, redacted),
+tool parts in each finished state, a source, an empty text part."""
+
+
 def test_assistant_steps_become_calls_then_results() -> None:
-    served = CODEC.parse_request(
-        body(
-            user({"type": "text", "text": "Weather in Paris and the time?"}),
-            assistant(
-                {"type": "step-start"},
-                {
-                    "type": "reasoning",
-                    "text": "Two tools.",
-                    "state": "done",
-                    "providerMetadata": {
-                        "anthropic": {"signature": "sig"},
-                        "openai": {"item_id": "rs_1"},
-                    },
-                },
-                {
-                    "type": "reasoning",
-                    "text": "",
-                    "providerMetadata": {"anthropic": {"redactedData": "opaque"}},
-                },
-                {
-                    "type": "tool-weather",
-                    "toolCallId": "c1",
-                    "state": "output-available",
-                    "input": {"city": "Paris"},
-                    "output": {"temp_c": 21},
-                    "callProviderMetadata": {"openai": {"item_id": "fc_1"}},
-                },
-                {
-                    "type": "dynamic-tool",
-                    "toolName": "clock",
-                    "toolCallId": "c2",
-                    "state": "output-error",
-                    "input": '{"tz": ',
-                    "errorText": "bad arguments",
-                },
-                {
-                    "type": "tool-delete",
-                    "toolCallId": "c3",
-                    "state": "output-denied",
-                    "input": {},
-                    "approval": {"id": "ap1", "approved": False, "reason": "no"},
-                },
-                {"type": "step-start"},
-                {"type": "source-url", "sourceId": "s", "url": "https://example.com"},
-                {"type": "text", "text": "", "state": "done"},
-                {"type": "text", "text": "21 °C.", "state": "done"},
-            ),
-        )
-    )
+    served = CODEC.parse_request(RICH_BODY)
     assert served.warnings == ()
     assert served.call.messages[1:] == [
         AssistantMessage(
@@ -537,6 +540,38 @@ def test_assistant_steps_become_calls_then_results() -> None:
         ),
         AssistantMessage(content=[TextPart(text="21 °C.")]),
     ]
+
+
+def test_the_ai_sdk_reads_the_same_body_in_the_same_order(ai_sdk: Path, tmp_path: Path) -> None:
+    """The AI SDK accepts the body (validateUIMessages) and its convertToModelMessages gives
+    the same message sequence, tool calls and tool results as parse_request."""
+    path = tmp_path / "body.json"
+    path.write_bytes(RICH_BODY)
+    done = subprocess.run(
+        ["node", str(NODE_DIR / "convert-ui-messages.mjs"), str(path)],
+        cwd=ai_sdk,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["error"] is None
+    sdk = result["modelMessages"]
+    ours = CODEC.parse_request(RICH_BODY).call.messages
+    assert [m["role"] for m in sdk] == [m.role for m in ours]
+    for theirs, mine in zip(sdk, ours, strict=True):
+        if mine.role in ("assistant", "tool"):
+            assert isinstance(mine.content, list)
+            assert [
+                (p["toolCallId"], p["toolName"])
+                for p in theirs["content"]
+                if p["type"] in ("tool-call", "tool-result")
+            ] == [
+                (p.tool_call_id, p.tool_name)
+                for p in mine.content
+                if isinstance(p, (ToolCallPart, ToolResultPart))
+            ]
 
 
 @pytest.mark.parametrize(
@@ -659,7 +694,7 @@ def test_a_streamed_answer_round_trips(readings: dict[str, Any]) -> None:
         (body(), "messages"),
         (json.dumps({"id": "x"}).encode(), "messages"),
         (body(user({"type": "text", "text": "Hi"}), model=3), "model"),
-        (body("hello"), "messages[0]"),
+        (body("hello"), "messages[0]"),  # type: ignore[arg-type]
         (body({"role": "tool", "parts": []}), "messages[0].role"),
         (body({"role": "user", "content": "Hi"}), "messages[0].parts"),
         (body(user({"text": "Hi"})), "messages[0].parts[0]"),
