@@ -1,5 +1,5 @@
 """The ``llmkit`` command line: ``demo``, ``chat``, ``providers``, ``models``, ``keys``,
-``auth``."""
+``auth``, ``serve``, ``gateway``."""
 
 from __future__ import annotations
 
@@ -83,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     logout.add_argument("provider")
     status = auth_sub.add_parser("status", help="show stored logins (never the tokens)")
     status.add_argument("provider", nargs="?")
+
+    from llmkit.cli.gateway import add_gateway_parser
+    from llmkit.cli.serve import add_serve_parser
+
+    add_serve_parser(sub)
+    add_gateway_parser(sub)
     return parser
 
 
@@ -183,6 +189,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_models(args))
         if args.command == "auth":
             return _auth(args)
+        if args.command == "serve":
+            from llmkit.cli.serve import run_serve
+
+            return run_serve(args)
+        if args.command == "gateway":
+            from llmkit.cli.gateway import run_gateway
+
+            return run_gateway(args)
         return _keys(args)
     except LLMKitError as exc:
         print(f"llmkit: {type(exc).__name__}: {exc}", file=sys.stderr)
