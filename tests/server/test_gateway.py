@@ -1,6 +1,7 @@
 """The gateway end to end over real sockets: the app on uvicorn (a background thread), the
 upstreams replaying recorded provider streams (Claude thinking + tool use, an OpenAI chat tool
-call, Gemini), the official ``openai`` and ``anthropic`` SDKs as clients."""
+call, Gemini), the official ``openai`` and ``anthropic`` SDKs as clients (and plain HTTP for the
+AI SDK's UI message stream, whose own reader the codec's tests run)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from llmkit.providers.registry import ProviderRegistry
 from llmkit.reliability.ratelimit import RateLimit
 from llmkit.server import BackgroundServer, GatewayConfig, KeysFile, create_app
 from llmkit.testing import RecordedRequest, ReplayResponse, ReplayServer
-from server.test_gateway_stub import gateway_codecs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CLAUDE_SSE = FIXTURES / "sse/anthropic-anthropic-messages-haiku45-thinking-tool-use.sse"
@@ -88,6 +88,9 @@ class Gateway:
             "slow": ReplayServer(
                 [ReplayResponse.from_file(OPENAI_LONG, chunking=40, delay=0.05)]
             ).start(),
+            "cut": ReplayServer(
+                [ReplayResponse.from_file(OPENAI_LONG, chunking=500, close_after=3000)]
+            ).start(),
             "e429": ReplayServer(handler=_error(429, "rate limited upstream")).start(),
             "e500": ReplayServer(handler=_error(500, "upstream broke")).start(),
             "e401": ReplayServer(
@@ -107,6 +110,7 @@ class Gateway:
                 ),
                 u["gem"].provider("gem", "google-generative"),
                 u["slow"].provider("slow", "openai-chat"),
+                u["cut"].provider("cut", "openai-chat", **no_retry),
                 u["e429"].provider("e429", "openai-chat", **no_retry),
                 u["e500"].provider("e500", "openai-chat", **no_retry),
                 u["e401"].provider(
@@ -129,13 +133,16 @@ class Gateway:
             "claude": ["claude:claude-haiku-4-5"],
             "gemini": ["gem:gemini-2.0-flash"],
         }
-        settings: dict[str, Any] = {"aliases": aliases, "rate_limit_wait": 0.2}
+        settings: dict[str, Any] = {
+            "aliases": aliases,
+            "rate_limit_wait": 0.2,
+            "default_model": "gemini",
+        }
         settings.update(config)
         app = create_app(
             GatewayConfig(**settings),
             registry=self.registry,
             keys=self.keys,
-            codecs=gateway_codecs(),
         )
         self.server = BackgroundServer(app).start()
         self.url = self.server.url
@@ -456,9 +463,62 @@ def test_open_gateway_without_keys(tmp_path: Path) -> None:
         app = create_app(
             GatewayConfig(keys_file=tmp_path / "none.json"),
             registry=registry,
-            codecs=gateway_codecs(),
         )
         with BackgroundServer(app) as server:
             client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="anything")
             completion = client.chat.completions.create(model="oai:gpt-4o-mini", messages=HI)
             assert completion.choices
+
+
+# ---------------------------------------------------------------------------- /api/chat
+def _ui_chunks(text: str) -> list[dict[str, Any]]:
+    datas = [line[6:] for line in text.splitlines() if line.startswith("data: ")]
+    assert datas[-1] == "[DONE]"
+    return [json.loads(d) for d in datas[:-1]]
+
+
+def test_ui_message_stream(gateway: Gateway) -> None:
+    message = {"id": "m1", "role": "user", "parts": [{"type": "text", "text": "Hi"}]}
+    body = {"id": "chat1", "trigger": "submit-message", "messages": [message]}
+    headers = {"authorization": f"Bearer {gateway.key}"}
+    response = httpx.post(
+        f"{gateway.url}/api/chat", json={**body, "model": "claude"}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    chunks = _ui_chunks(response.text)
+    assert chunks[0]["type"] == "start"
+    tools = [c["toolName"] for c in chunks if c["type"] == "tool-input-available"]
+    assert tools == ["fixed_version"]
+    assert chunks[-1]["type"] == "finish"
+    # no model in the body: the config's default_model (gemini)
+    response = httpx.post(f"{gateway.url}/api/chat", json=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert any(c["type"] == "text-delta" for c in _ui_chunks(response.text))
+    assert "streamGenerateContent" in gateway.upstreams["gem"].requests[-1].path
+    refused = httpx.post(f"{gateway.url}/api/chat", json=body)
+    assert refused.status_code == 401
+
+
+def test_error_after_the_first_byte_is_in_band(gateway: Gateway) -> None:
+    headers = {"authorization": f"Bearer {gateway.key}"}
+    response = httpx.post(
+        f"{gateway.url}/v1/chat/completions",
+        json={"model": "cut:gpt-3.5-turbo", "messages": HI, "stream": True},
+        headers=headers,
+    )
+    assert response.status_code == 200
+    events = [line for line in response.text.splitlines() if line.startswith("data: ")]
+    assert '"error"' in events[-1] or '"error"' in events[-2]
+    with pytest.raises(openai.APIError):
+        for _ in gateway.openai().chat.completions.create(
+            model="cut:gpt-3.5-turbo", messages=HI, stream=True
+        ):
+            pass
+    with (
+        pytest.raises(anthropic.APIError),
+        gateway.anthropic().messages.stream(
+            model="cut:gpt-3.5-turbo", max_tokens=64, messages=HI
+        ) as stream,
+    ):
+        stream.get_final_message()
