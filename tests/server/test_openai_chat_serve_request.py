@@ -82,12 +82,18 @@ MEDIA: list[dict[str, Any]] = [
         "content": [
             {"type": "text", "text": "What is in these?"},
             {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
-            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "high"}},
+            {
+                "type": "image_url",
+                "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "high"},
+            },
             {"type": "input_audio", "input_audio": {"data": WAV, "format": "wav"}},
-            {"type": "file", "file": {"filename": "a.pdf", "file_data": f"data:application/pdf;base64,{PDF}"}},
+            {
+                "type": "file",
+                "file": {"filename": "a.pdf", "file_data": f"data:application/pdf;base64,{PDF}"},
+            },
         ],
     }
-]  # fmt: skip
+]
 
 CASES: dict[str, dict[str, Any]] = {
     "plain": {"messages": [{"role": "user", "content": "Hi"}]},
@@ -119,7 +125,12 @@ CASES: dict[str, dict[str, Any]] = {
         "messages": [{"role": "user", "content": "Plan a trip"}],
         "response_format": {
             "type": "json_schema",
-            "json_schema": {"name": "trip", "description": "A trip", "schema": SCHEMA, "strict": True},
+            "json_schema": {
+                "name": "trip",
+                "description": "A trip",
+                "schema": SCHEMA,
+                "strict": True,
+            },
         },
     },
     "json-schema-loose": {
@@ -135,7 +146,7 @@ CASES: dict[str, dict[str, Any]] = {
         "stream": True,
         "stream_options": {"include_usage": True},
     },
-}  # fmt: skip
+}
 
 
 def sdk_request(kwargs: dict[str, Any]) -> bytes:
@@ -280,12 +291,22 @@ def test_broken_replayed_arguments_are_a_warning() -> None:
         "messages": [
             {
                 "role": "assistant",
-                "tool_calls": [{"id": "c", "type": "function", "function": {"name": "f", "arguments": "{oops"}}],
+                "tool_calls": [
+                    {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{oops"}}
+                ],
             }
         ],
-    }  # fmt: skip
+    }
     served = CODEC.parse_request(json.dumps(body).encode())
     assert [w.setting for w in served.warnings] == ["messages[0].tool_calls[0].function.arguments"]
+
+
+def _body(**fields: Any) -> dict[str, Any]:
+    return {"model": "m", "messages": [{"role": "user", "content": "x"}], **fields}
+
+
+def _msgs(messages: list[Any]) -> dict[str, Any]:
+    return {"model": "m", "messages": messages}
 
 
 BAD: list[tuple[str, bytes | dict[str, Any], str]] = [
@@ -293,38 +314,116 @@ BAD: list[tuple[str, bytes | dict[str, Any], str]] = [
     ("not-object", b"[1, 2]", ""),
     ("no-model", {"messages": [{"role": "user", "content": "x"}]}, "model"),
     ("no-messages", {"model": "m"}, "messages"),
-    ("empty-messages", {"model": "m", "messages": []}, "messages"),
+    ("empty-messages", _msgs([]), "messages"),
     ("messages-string", {"model": "m", "messages": "hi"}, "messages"),
-    ("message-not-object", {"model": "m", "messages": ["hi"]}, "messages[0]"),
-    ("no-role", {"model": "m", "messages": [{"content": "x"}]}, "messages[0].role"),
-    ("bad-role", {"model": "m", "messages": [{"role": "bot", "content": "x"}]}, "messages[0].role"),
-    ("content-number", {"model": "m", "messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
-    ("user-no-content", {"model": "m", "messages": [{"role": "user"}]}, "messages[0].content"),
-    ("part-type", {"model": "m", "messages": [{"role": "user", "content": [{"type": "video"}]}]}, "messages[0].content[0].type"),
-    ("text-not-string", {"model": "m", "messages": [{"role": "user", "content": [{"type": "text", "text": 1}]}]}, "messages[0].content[0].text"),
-    ("image-url", {"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "ftp://x"}}]}]}, "messages[0].content[0].image_url.url"),
-    ("image-base64", {"model": "m", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "data:image/png;base64,@@@"}}]}]}, "messages[0].content[0].image_url.url"),
-    ("audio-format", {"model": "m", "messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": WAV, "format": "ogg"}}]}]}, "messages[0].content[0].input_audio.format"),
-    ("file-id", {"model": "m", "messages": [{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-1"}}]}]}, "messages[0].content[0].file.file_id"),
-    ("system-image", {"model": "m", "messages": [{"role": "system", "content": [{"type": "image_url"}]}]}, "messages[0].content[0].type"),
-    ("tool-no-id", {"model": "m", "messages": [{"role": "tool", "content": "x"}]}, "messages[0].tool_call_id"),
-    ("call-no-function", {"model": "m", "messages": [{"role": "assistant", "tool_calls": [{"id": "c", "type": "function"}]}]}, "messages[0].tool_calls[0].function"),
-    ("tools-object", {"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": {"a": 1}}, "tools"),
-    ("tool-type", {"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "web_search"}]}, "tools[0].type"),
-    ("tool-no-name", {"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function", "function": {"parameters": {}}}]}, "tools[0].function.name"),
-    ("tool-schema-list", {"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": []}}]}, "tools[0].function.parameters"),
-    ("tool-schema-type", {"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "string"}}}]}, "tools[0].function.parameters.type"),
-    ("tool-choice-unknown", {"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": [WEATHER], "tool_choice": {"type": "function", "function": {"name": "nope"}}}, "tool_choice.function.name"),
-    ("tool-choice-word", {"model": "m", "messages": [{"role": "user", "content": "x"}], "tool_choice": "any"}, "tool_choice"),
-    ("temperature", {"model": "m", "messages": [{"role": "user", "content": "x"}], "temperature": 3}, "temperature"),
-    ("top-p-string", {"model": "m", "messages": [{"role": "user", "content": "x"}], "top_p": "1"}, "top_p"),
-    ("max-tokens", {"model": "m", "messages": [{"role": "user", "content": "x"}], "max_tokens": 0}, "max_tokens"),
-    ("stop-number", {"model": "m", "messages": [{"role": "user", "content": "x"}], "stop": 5}, "stop"),
-    ("effort", {"model": "m", "messages": [{"role": "user", "content": "x"}], "reasoning_effort": "max"}, "reasoning_effort"),
-    ("format-type", {"model": "m", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "yaml"}}, "response_format.type"),
-    ("schema-name", {"model": "m", "messages": [{"role": "user", "content": "x"}], "response_format": {"type": "json_schema", "json_schema": {"name": "a b", "schema": {}}}}, "response_format.json_schema.name"),
-    ("stream-string", {"model": "m", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}, "stream"),
-]  # fmt: skip
+    ("message-not-object", _msgs(["hi"]), "messages[0]"),
+    ("no-role", _msgs([{"content": "x"}]), "messages[0].role"),
+    ("bad-role", _msgs([{"role": "bot", "content": "x"}]), "messages[0].role"),
+    ("content-number", _msgs([{"role": "user", "content": 5}]), "messages[0].content"),
+    ("user-no-content", _msgs([{"role": "user"}]), "messages[0].content"),
+    (
+        "part-type",
+        _msgs([{"role": "user", "content": [{"type": "video"}]}]),
+        "messages[0].content[0].type",
+    ),
+    (
+        "text-not-string",
+        _msgs([{"role": "user", "content": [{"type": "text", "text": 1}]}]),
+        "messages[0].content[0].text",
+    ),
+    (
+        "image-url",
+        _msgs(
+            [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "ftp://x"}}]}]
+        ),
+        "messages[0].content[0].image_url.url",
+    ),
+    (
+        "image-base64",
+        _msgs(
+            [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "image_url", "image_url": {"url": "data:image/png;base64,@@@"}}
+                    ],
+                }
+            ]
+        ),
+        "messages[0].content[0].image_url.url",
+    ),
+    (
+        "audio-format",
+        _msgs(
+            [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "input_audio", "input_audio": {"data": WAV, "format": "ogg"}}
+                    ],
+                }
+            ]
+        ),
+        "messages[0].content[0].input_audio.format",
+    ),
+    (
+        "file-id",
+        _msgs([{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-1"}}]}]),
+        "messages[0].content[0].file.file_id",
+    ),
+    (
+        "system-image",
+        _msgs([{"role": "system", "content": [{"type": "image_url"}]}]),
+        "messages[0].content[0].type",
+    ),
+    ("tool-no-id", _msgs([{"role": "tool", "content": "x"}]), "messages[0].tool_call_id"),
+    (
+        "call-no-function",
+        _msgs([{"role": "assistant", "tool_calls": [{"id": "c", "type": "function"}]}]),
+        "messages[0].tool_calls[0].function",
+    ),
+    ("tools-object", _body(tools={"a": 1}), "tools"),
+    ("tool-type", _body(tools=[{"type": "web_search"}]), "tools[0].type"),
+    (
+        "tool-no-name",
+        _body(tools=[{"type": "function", "function": {"parameters": {}}}]),
+        "tools[0].function.name",
+    ),
+    (
+        "tool-schema-list",
+        _body(tools=[{"type": "function", "function": {"name": "f", "parameters": []}}]),
+        "tools[0].function.parameters",
+    ),
+    (
+        "tool-schema-type",
+        _body(
+            tools=[
+                {"type": "function", "function": {"name": "f", "parameters": {"type": "string"}}}
+            ]
+        ),
+        "tools[0].function.parameters.type",
+    ),
+    (
+        "tool-choice-unknown",
+        _body(tools=[WEATHER], tool_choice={"type": "function", "function": {"name": "nope"}}),
+        "tool_choice.function.name",
+    ),
+    ("tool-choice-word", _body(tool_choice="any"), "tool_choice"),
+    ("temperature", _body(temperature=3), "temperature"),
+    ("top-p-string", _body(top_p="1"), "top_p"),
+    ("max-tokens", _body(max_tokens=0), "max_tokens"),
+    ("stop-number", _body(stop=5), "stop"),
+    ("effort", _body(reasoning_effort="max"), "reasoning_effort"),
+    ("format-type", _body(response_format={"type": "yaml"}), "response_format.type"),
+    (
+        "schema-name",
+        _body(
+            response_format={"type": "json_schema", "json_schema": {"name": "a b", "schema": {}}}
+        ),
+        "response_format.json_schema.name",
+    ),
+    ("stream-string", _body(stream="yes"), "stream"),
+]
 
 
 @pytest.mark.parametrize(("body", "field"), [(b, f) for _, b, f in BAD], ids=[n for n, _, _ in BAD])
@@ -366,8 +465,18 @@ def test_error_read_by_the_sdk() -> None:
 @pytest.mark.parametrize(
     ("error", "status", "kind", "code"),
     [
-        (NotFoundError("no model", status_code=404, error_code="model_not_found"), 404, "not_found_error", "model_not_found"),
-        (InternalServerError("boom", status_code=500, error_type="api_error"), 500, "server_error", "api_error"),
+        (
+            NotFoundError("no model", status_code=404, error_code="model_not_found"),
+            404,
+            "not_found_error",
+            "model_not_found",
+        ),
+        (
+            InternalServerError("boom", status_code=500, error_type="api_error"),
+            500,
+            "server_error",
+            "api_error",
+        ),
         (InternalServerError("bad gw", status_code=502), 502, "server_error", None),
         (NoSuchProviderError("nope", ["openai"]), 404, "invalid_request_error", "model_not_found"),
         (UnsupportedFeatureError("no pdf by URL"), 400, "invalid_request_error", None),
@@ -376,7 +485,7 @@ def test_error_read_by_the_sdk() -> None:
         (StreamError("cut"), 502, "server_error", "upstream_error"),
         (MissingCredentialError("openai", "OPENAI_API_KEY"), 500, "server_error", None),
     ],
-)  # fmt: skip
+)
 def test_encode_error_statuses(error: Exception, status: int, kind: str, code: str | None) -> None:
     got_status, payload = CODEC.encode_error(error)  # type: ignore[arg-type]
     assert got_status == status
