@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,6 +33,7 @@ from llmkit.server.keys import GatewayKey, KeysFile
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
     from starlette.requests import Request
     from starlette.responses import Response, StreamingResponse
     from starlette.types import Receive, Scope, Send
@@ -341,14 +342,27 @@ class _Gateway:
                 if tail:
                     yield tail
             finally:
-                try:
-                    await events.aclose()
-                finally:
-                    release()
+                await cleanup()
 
-        return _closing_stream_response()(
+        closed = False
+
+        async def cleanup() -> None:
+            """Close the upstream stream and give back the key's slot, once (from the body's
+            end, or from the response's end when the body never started)."""
+            nonlocal closed
+            if closed:
+                return
+            closed = True
+            try:
+                await events.aclose()
+            finally:
+                release()
+
+        response = _closing_stream_response()(
             body(), media_type=encoder.content_type, headers=encoder.headers()
         )
+        response.background = _cleanup_task(cleanup)
+        return response
 
     def _upstream_error(self, endpoint: _Endpoint, exc: LLMKitError) -> Response:
         error = client_error(exc)
@@ -437,12 +451,20 @@ def _closing_stream_response() -> type[StreamingResponse]:
             try:
                 await super().__call__(scope, receive, send)
             finally:
-                close = getattr(self.body_iterator, "aclose", None)
-                if close is not None:
-                    with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                    close = getattr(self.body_iterator, "aclose", None)
+                    if close is not None:
                         await close()
+                    if self.background is not None:  # the upstream, if the body never ran
+                        await self.background()
 
     return ClosingStreamingResponse
+
+
+def _cleanup_task(cleanup: Callable[[], Awaitable[None]]) -> BackgroundTask:
+    from starlette.background import BackgroundTask
+
+    return BackgroundTask(cleanup)
 
 
 def create_app(
