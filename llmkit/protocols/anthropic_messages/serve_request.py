@@ -113,8 +113,11 @@ def _number(
     value = body.get(key)
     if value is None:
         return None
-    kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (integer and not isinstance(value, int))
+    ):
         raise _fail(key, f"is {_type_name(value)}; send {'an integer' if integer else 'a number'}")
     number = float(value)
     if number < low or (high is not None and number > high):

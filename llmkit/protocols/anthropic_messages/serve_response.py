@@ -102,6 +102,10 @@ def encode_message(events: Sequence[StreamEvent], model: str) -> bytes:
         "content": content,
         "stop_reason": stop_reason(finish) if finish is not None else "end_turn",
         "stop_sequence": stop_sequence(finish.provider_metadata) if finish else None,
-        "usage": wire_usage(finish.usage if finish else None, delta=False),
+        "usage": wire_usage(
+            finish.usage if finish else None,
+            finish.provider_metadata if finish else None,
+            delta=False,
+        ),
     }
     return dumps(body).encode()

@@ -242,7 +242,7 @@ class AnthropicStreamEncoder:
                 "stop_reason": stop_reason(event),
                 "stop_sequence": stop_sequence(event.provider_metadata),
             },
-            "usage": wire_usage(event.usage, delta=True),
+            "usage": wire_usage(event.usage, event.provider_metadata, delta=True),
         }
         out.append(sse_event("message_delta", delta))
         out.append(b'event: message_stop\ndata: {"type":"message_stop"}\n\n')

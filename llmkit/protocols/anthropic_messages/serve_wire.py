@@ -92,12 +92,16 @@ def stop_sequence(metadata: ProviderMetadata | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def wire_usage(usage: Usage | None, *, delta: bool) -> dict[str, object]:
+def wire_usage(
+    usage: Usage | None, metadata: ProviderMetadata | None = None, *, delta: bool
+) -> dict[str, object]:
     """An Anthropic ``usage`` object (counts in tokens) for unified usage.
 
     ``input_tokens`` is Anthropic's: the unified ``input_tokens`` minus cache reads and writes
     (never below 0); ``cache_read_input_tokens`` / ``cache_creation_input_tokens`` and
     ``output_tokens_details.thinking_tokens`` (from ``reasoning_tokens``) only when reported.
+    ``server_tool_use`` (server tool request counts) is copied from
+    ``provider_metadata["anthropic"]`` when an Anthropic upstream reported it.
     Anthropic's schema requires integer ``input_tokens`` (message) and ``output_tokens``: a count
     the upstream did not report is sent as 0 there; in a ``message_delta`` (``delta=True``),
     where ``input_tokens`` is optional, an unknown one is left out.
@@ -119,6 +123,10 @@ def wire_usage(usage: Usage | None, *, delta: bool) -> dict[str, object]:
     reasoning = usage.reasoning_tokens if usage else None
     if reasoning is not None:
         out["output_tokens_details"] = {"thinking_tokens": reasoning}
+    anthropic = metadata.get("anthropic") if metadata else None
+    server_tool_use = anthropic.get("server_tool_use") if anthropic else None
+    if server_tool_use:
+        out["server_tool_use"] = server_tool_use
     return out
 
 
