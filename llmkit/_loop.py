@@ -31,7 +31,7 @@ import asyncio
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import TypeAlias
+from typing import Literal, Protocol, TypeAlias
 
 from llmkit._steps import (
     FinishInfo,
@@ -41,7 +41,7 @@ from llmkit._steps import (
     StopCondition,
     step_count_is,
 )
-from llmkit.errors import ConfigurationError
+from llmkit.errors import ConfigurationError, LLMKitError
 from llmkit.tools._execute import run_tool_call
 from llmkit.tools._tool import Tool
 from llmkit.types.events import (
@@ -136,6 +136,24 @@ class _Renamer:
         return new
 
 
+class LoopObserver(Protocol):
+    """Who watches a run's events as :meth:`ToolLoop.events` yields them: the stream result,
+    which folds them into its fields without a generator layer of its own (so an event passes
+    through two llmkit generators: the driver's and the loop's)."""
+
+    def add(self, event: StreamEvent) -> None:
+        """Fold a non-delta event (deltas are kept by the step builders only)."""
+
+    def failed(self, error: LLMKitError, delivered: int) -> None:
+        """The run failed after ``delivered`` events."""
+
+    def stopped(self, reason: Literal["closed", "cancelled"]) -> None:
+        """The run was stopped before its end (before ``on_finish`` runs)."""
+
+    def ended(self) -> None:
+        """The run is over, whichever way (its source is being closed)."""
+
+
 class ToolLoop:
     """Runs steps until a stop condition; iterate :meth:`events` once.
 
@@ -195,13 +213,21 @@ class ToolLoop:
         self._finish_called = False
         self._current: StepBuilder | None = None
 
-    async def events(self) -> AsyncGenerator[StreamEvent, None]:
+    async def events(
+        self, observer: LoopObserver | None = None
+    ) -> AsyncGenerator[StreamEvent, None]:
         """The events of every step, then one ``finish`` with the total usage.
+
+        Args:
+            observer: told of each non-delta event before it is yielded, and of how the run
+                ends (see :class:`LoopObserver`).
 
         Raises:
             The errors of the step source (provider, transport, request building), and
             whatever a callback or a stop condition raises.
         """
+        add = observer.add if observer is not None else _ignore
+        delivered = 0
         try:
             call = self._call
             renamer = _Renamer()
@@ -224,6 +250,7 @@ class ToolLoop:
                                 block.parts.append(event.delta)
                             else:
                                 builder.add(event)  # a delta without a start opens its block
+                            delivered += 1
                             yield event
                             continue
                         if event.type == "stream_start":
@@ -243,10 +270,14 @@ class ToolLoop:
                                 tasks[event.tool_call_id] = asyncio.ensure_future(
                                     run_tool_call(event, self._tools)
                                 )
+                        add(event)
+                        delivered += 1
                         yield event
                     for next_done in asyncio.as_completed(list(tasks.values())):
                         result = await next_done
                         results[result.tool_call_id] = result
+                        add(result)
+                        delivered += 1
                         yield result
                 finally:
                     _cancel(tasks.values())
@@ -261,9 +292,12 @@ class ToolLoop:
                 self.response_messages.extend(step.messages)
                 if self._on_step_finish is not None:
                     await _maybe_await(self._on_step_finish(step))
-                yield StepFinishEvent(
+                step_finish = StepFinishEvent(
                     step.finish_reason, step.raw_finish_reason, step.usage, step.provider_metadata
                 )
+                add(step_finish)
+                delivered += 1
+                yield step_finish
                 if not step.tool_calls or waiting_on_client or await self._should_stop():
                     break
                 index += 1
@@ -275,13 +309,25 @@ class ToolLoop:
             await self._call_on_finish(
                 last.text, usage, last.finish_reason, last.raw_finish_reason, False
             )
-            yield FinishEvent(
+            finish = FinishEvent(
                 last.finish_reason, last.raw_finish_reason, usage, last.provider_metadata
             )
-        except (GeneratorExit, asyncio.CancelledError):
+            add(finish)
+            delivered += 1
+            yield finish
+        except LLMKitError as exc:
+            if observer is not None:
+                observer.failed(exc, delivered)
+            raise
+        except (GeneratorExit, asyncio.CancelledError) as exc:
+            if observer is not None:
+                observer.stopped("closed" if isinstance(exc, GeneratorExit) else "cancelled")
             partial = self._current.text() if self._current is not None else ""
             await self._call_on_finish(partial, _total_usage(self.steps), "other", None, True)
             raise
+        finally:
+            if observer is not None:
+                observer.ended()
 
     async def _call_on_finish(
         self,
@@ -312,6 +358,10 @@ class ToolLoop:
             if await _maybe_await(condition(steps)):
                 return True
         return False
+
+
+def _ignore(event: StreamEvent) -> None:
+    """The fold of a run without an observer."""
 
 
 def _total_usage(steps: Sequence[StepResult]) -> Usage:

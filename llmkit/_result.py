@@ -192,6 +192,29 @@ def _text_delta(event: StreamEvent) -> str | None:
     return event.delta if event.type == "text_delta" else None
 
 
+class _ResultObserver:
+    """Folds a tool loop's events into its :class:`StreamTextResult` (see
+    :class:`~llmkit._loop.LoopObserver`)."""
+
+    __slots__ = ("add", "result")
+
+    def __init__(self, result: StreamTextResult) -> None:
+        self.result = result
+        self.add = result._acc.add
+
+    def failed(self, error: LLMKitError, delivered: int) -> None:
+        result = self.result
+        result._acc.error = error
+        if isinstance(error, APIError) and error.partial is None and delivered:
+            error.partial = result._partial(delivered)
+
+    def stopped(self, reason: Literal["closed", "cancelled"]) -> None:
+        self.result._record_abort(reason)
+
+    def ended(self) -> None:
+        self.result._done = True
+
+
 class StreamTextResult(StreamResultBase[_Accumulator]):
     """A streaming call, returned at once by :func:`llmkit.stream_text`.
 
@@ -234,7 +257,14 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
         )
 
     # ------------------------------------------------------------------ iteration
-    async def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
+    def _iterate(self) -> AsyncGenerator[StreamEvent, None]:
+        if self._run is not None:
+            # the loop's own generator, folding into this result as it goes: no layer here
+            return self._run.events(_ResultObserver(self))
+        return self._iterate_source()
+
+    async def _iterate_source(self) -> AsyncGenerator[StreamEvent, None]:
+        """Without a tool loop: pull the source's events, fold each and yield it."""
         source = self._source()
         add = self._acc.add
         # with a tool loop, the deltas are kept by its step builders only (see _Accumulator)

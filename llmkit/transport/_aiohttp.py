@@ -22,7 +22,6 @@ Cancellation closes the socket: leaving the response unread releases its connect
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import warnings
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -120,8 +119,11 @@ class _Connector(aiohttp.TCPConnector):
 
     def __del__(self, _warnings: Any = None) -> None:
         if not self._closed and self._conns:
-            with contextlib.suppress(Exception):  # its loop may be closed already
+            # no module globals here (contextlib): at interpreter exit they may be gone already
+            try:  # noqa: SIM105
                 self._close()
+            except Exception:  # its loop may be closed already
+                pass
 
 
 with warnings.catch_warnings():
