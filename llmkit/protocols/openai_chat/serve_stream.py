@@ -92,6 +92,9 @@ class OpenAIChatStreamEncoder:
         )
         self._head = "data: {" + self._base + ',"choices":[{"index":0,"delta":'
         self._tail = ',"logprobs":null,"finish_reason":null}]}\n\n'
+        self._text_head = self._head + '{"content":'
+        self._reasoning_head = self._head + '{"reasoning_content":'
+        self._delta_tail = "}" + self._tail
         self._include_usage = include_usage
         self._started = False
         self._calls: dict[str, int] = {}
@@ -113,9 +116,20 @@ class OpenAIChatStreamEncoder:
     def encode(self, event: StreamEvent) -> bytes:
         """The chunk(s) for one event (table in the module docstring); ``b""`` for events
         OpenAI chat has no place for."""
+        kind = event.type
+        if kind == "text_delta" and self._started:  # the hot path: one concatenation, encode
+            text = self._text_head + encode_basestring(event.delta) + self._delta_tail  # type: ignore[union-attr]
+            try:
+                return text.encode()
+            except UnicodeEncodeError:
+                return utf8(text)
         if event.type == "text_delta":
             return self._chunk('{"content":' + encode_basestring(event.delta) + "}")
         if event.type == "reasoning_delta":
+            if self._started:
+                return utf8(
+                    self._reasoning_head + encode_basestring(event.delta) + self._delta_tail
+                )
             return self._chunk('{"reasoning_content":' + encode_basestring(event.delta) + "}")
         if event.type == "tool_input_delta":
             index = self._calls.get(event.id)
