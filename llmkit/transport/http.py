@@ -20,6 +20,7 @@ that queues requests instead of failing them (:func:`concurrency_gate`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -195,6 +196,14 @@ def check_url(url: str, *, allow_http: bool = False) -> None:
         raise ConfigurationError(f"refusing to send a request to {url!r}: {problem}")
 
 
+@functools.lru_cache(maxsize=512)
+def _parsed_url(url: str) -> httpx.URL:
+    """``httpx.URL(url)``, parsed once per URL: httpx's pure-Python parser costs about 0.1 ms
+    a call (a tenth of a request's client CPU), and a process sends to a handful of URLs.
+    ``httpx.URL`` is immutable, so the parsed value is shared safely."""
+    return httpx.URL(url)
+
+
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)
 
@@ -304,7 +313,7 @@ async def open_response(
     try:
         for hop in range(_MAX_REDIRECTS + 1):
             http_request = http.build_request(
-                method, url, headers=headers, content=content, timeout=http_timeout
+                method, _parsed_url(url), headers=headers, content=content, timeout=http_timeout
             )
             response = await http.send(http_request, stream=True, follow_redirects=False)
             location = response.headers.get("location")
