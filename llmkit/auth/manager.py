@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import time
@@ -91,6 +92,17 @@ def header_for(provider: ProviderConfig, secret: Secret | None) -> dict[str, str
     return {"api-key": secret.reveal()}
 
 
+def _read_done(
+    reads: dict[str, asyncio.Task[Secret | None]], key: str, task: asyncio.Task[Secret | None]
+) -> None:
+    """A shared keychain read ended: forget it (the next miss reads again), and retrieve its
+    error so that asyncio does not report it when every caller was cancelled meanwhile."""
+    if reads.get(key) is task:
+        del reads[key]
+    if not task.cancelled():
+        task.exception()
+
+
 def _lock_dir() -> Path:
     override = os.environ.get("LLMKIT_LOCK_DIR")
     if override:
@@ -138,6 +150,9 @@ class AuthManager:
         self._api_tokens: dict[str, ApiToken] = {}
         self._locks: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[str, asyncio.Lock]
+        ] = weakref.WeakKeyDictionary()
+        self._key_reads: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[str, asyncio.Task[Secret | None]]
         ] = weakref.WeakKeyDictionary()
         install_log_redaction()
         self.token_requests = 0
@@ -227,21 +242,34 @@ class AuthManager:
         )
 
     async def _keychain_key(self, provider: ProviderConfig) -> Secret | None:
-        """The provider's key in the keychain, from the key cache when it is fresh."""
+        """The provider's key in the keychain, from the key cache when it is fresh.
+
+        Concurrent first calls share one keychain read and all resume when it is done. (A
+        lock around the read handed itself from waiter to waiter, one per event-loop turn:
+        10,000 streams starting together queued behind it for tens of seconds.)
+        """
+        hit = self._key_cache.get(SERVICE, provider.id)
+        if hit is not None:
+            return hit.secret
+        loop = asyncio.get_running_loop()
+        reads = self._key_reads.setdefault(loop, {})
+        read = reads.get(provider.id)
+        if read is None:
+            read = reads[provider.id] = loop.create_task(self._read_keychain_key(provider))
+            read.add_done_callback(functools.partial(_read_done, reads, provider.id))
+        return await asyncio.shield(read)  # a cancelled caller leaves the read to the others
+
+    async def _read_keychain_key(self, provider: ProviderConfig) -> Secret | None:
         cache = self._key_cache
         hit = cache.get(SERVICE, provider.id)
         if hit is not None:
             return hit.secret
-        async with self._lock(f"{provider.id}#key"):  # concurrent first calls: one read
-            hit = cache.get(SERVICE, provider.id)
-            if hit is not None:
-                return hit.secret
-            generation = cache.generation
-            stored = await asyncio.to_thread(self.store.get, SERVICE, provider.id)
-            secret = Secret(stored, "keychain") if stored else None
-            del stored
-            cache.put(SERVICE, provider.id, secret, generation)
-            return secret
+        generation = cache.generation
+        stored = await asyncio.to_thread(self.store.get, SERVICE, provider.id)
+        secret = Secret(stored, "keychain") if stored else None
+        del stored
+        cache.put(SERVICE, provider.id, secret, generation)
+        return secret
 
     async def after_unauthorized(
         self, provider: ProviderConfig, rejected: Credentials

@@ -319,3 +319,57 @@ async def test_real_keychain_out_of_band_change(
     auth.clear_key_cache()
     assert await _key(auth) == "sk-real-2"
     assert KeyStore().delete("acme")
+
+
+async def test_concurrent_first_calls_resume_together(
+    counting: CountingKeyring, lock_dir: Path
+) -> None:
+    """1,000 calls waiting on the first keychain read all resume within a few loop turns of it
+    (a lock handed from waiter to waiter took one turn each: 10,000 streams queued for tens of
+    seconds). Counted in loop turns, not time."""
+    counting.items[(SERVICE, "acme")] = KEY
+    auth = manager(lock_dir)
+    calls = [asyncio.ensure_future(_key(auth)) for _ in range(1000)]
+    turns = 0
+    while not all(c.done() for c in calls):
+        if any(c.done() for c in calls):
+            turns += 1  # turns between the first caller's return and the last one's
+        await asyncio.sleep(0)
+    assert {c.result() for c in calls} == {KEY}
+    assert counting.reads == 1
+    assert turns < 10
+
+
+async def test_a_cancelled_caller_leaves_the_shared_read_to_the_others(
+    counting: CountingKeyring, lock_dir: Path
+) -> None:
+    counting.items[(SERVICE, "acme")] = KEY
+    auth = manager(lock_dir)
+    first, second = asyncio.ensure_future(_key(auth)), asyncio.ensure_future(_key(auth))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await second == KEY
+    assert first.cancelled()
+    assert counting.reads == 1
+
+
+async def test_a_failed_shared_read_reaches_every_caller_and_is_not_cached(
+    counting: CountingKeyring, lock_dir: Path
+) -> None:
+    counting.items[(SERVICE, "acme")] = KEY
+    auth = manager(lock_dir)
+    failures = 0
+
+    def locked(service: str, account: str) -> str | None:
+        nonlocal failures
+        failures += 1
+        raise llmkit.errors.KeychainError("the keychain is locked; unlock it and retry")
+
+    auth.store.get = locked  # type: ignore[method-assign]
+    try:
+        results = await asyncio.gather(*(_key(auth) for _ in range(5)), return_exceptions=True)
+    finally:
+        del auth.store.get
+    assert all(isinstance(r, llmkit.errors.KeychainError) for r in results)
+    assert failures == 1
+    assert await _key(auth) == KEY  # the next call reads again
