@@ -24,9 +24,9 @@ Rules every codec keeps:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from llmkit.errors import LLMKitError
@@ -70,12 +70,16 @@ class ServedRequest:
         call: the unified call options (messages with every content part, tools and tool
             choice, reasoning, sampling, stop sequences, response format).
         warnings: request fields that were dropped (no unified equivalent), for logs.
+        stream_options: how the client asked the stream to be written, passed as keyword
+            arguments to :meth:`ServingCodec.stream_encoder` (OpenAI chat:
+            ``{"include_usage": bool}`` from ``stream_options.include_usage``).
     """
 
     model: str
     stream: bool
     call: CallOptions
     warnings: tuple[CallWarning, ...] = field(default=())
+    stream_options: Mapping[str, object] = field(default_factory=dict)
 
 
 class StreamEncoder(Protocol):
@@ -116,8 +120,10 @@ class ServingCodec(Protocol):
         """
         ...
 
-    def stream_encoder(self, model: str) -> StreamEncoder:
-        """A new encoder for one streamed response; ``model`` is echoed in the response."""
+    def stream_encoder(self, model: str, **options: Any) -> StreamEncoder:
+        """A new encoder for one streamed response; ``model`` is echoed in the response;
+        ``options`` are the request's :attr:`ServedRequest.stream_options` (a codec ignores
+        none it does not know: the server passes only what its own ``parse_request`` set)."""
         ...
 
     def encode_response(self, events: Sequence[StreamEvent], model: str) -> bytes:

@@ -320,7 +320,7 @@ class _Gateway:
         except BaseException:
             await events.aclose()
             raise
-        encoder = codec.stream_encoder(served.model)
+        encoder = codec.stream_encoder(served.model, **served.stream_options)
 
         async def body() -> AsyncIterator[bytes]:
             try:

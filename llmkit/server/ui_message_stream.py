@@ -72,7 +72,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from llmkit.protocols.serving import RequestFieldError, ServedRequest
 from llmkit.types.warnings import CallWarning
@@ -775,7 +775,7 @@ class Codec:
             model=model or "", stream=True, call=call, warnings=tuple(reader.warnings)
         )
 
-    def stream_encoder(self, model: str) -> UIMessageStreamEncoder:
+    def stream_encoder(self, model: str, **options: Any) -> UIMessageStreamEncoder:
         """A new :class:`UIMessageStreamEncoder` (``model`` is not echoed: the protocol has no
         place for it)."""
         return UIMessageStreamEncoder(error_text=self._error_text)

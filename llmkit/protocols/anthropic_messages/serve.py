@@ -102,7 +102,7 @@ an unusable upstream stream 502 ``api_error``; an unsupported feature or invalid
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmkit.protocols.anthropic_messages.serve_request import parse_messages_request
 from llmkit.protocols.anthropic_messages.serve_response import encode_message
@@ -134,7 +134,7 @@ class Codec:
         """
         return parse_messages_request(body)
 
-    def stream_encoder(self, model: str) -> AnthropicStreamEncoder:
+    def stream_encoder(self, model: str, **options: Any) -> AnthropicStreamEncoder:
         """A new encoder for one streamed response (``model`` echoed in ``message_start``)."""
         return AnthropicStreamEncoder(model)
 

@@ -33,7 +33,7 @@ Drop rules (what an OpenAI chat completion cannot express; details in each modul
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmkit.protocols.openai_chat.serve_errors import encode_error
 from llmkit.protocols.openai_chat.serve_request import include_usage, parse_request
@@ -60,17 +60,18 @@ class Codec:
         """
         return parse_request(body)
 
-    def stream_encoder(self, model: str, *, include_usage: bool = True) -> OpenAIChatStreamEncoder:
+    def stream_encoder(self, model: str, **options: Any) -> OpenAIChatStreamEncoder:
         """A new encoder for one streamed response (see :mod:`.serve_stream`).
 
         Args:
             model: the model name echoed in every chunk.
-            include_usage: write the final usage chunk. OpenAI writes it only when the
-                request asked with ``stream_options.include_usage``
-                (:func:`include_usage` reads that from a request body); the default is True
-                because :class:`~llmkit.protocols.serving.ServedRequest` does not carry the
-                option yet, and every OpenAI SDK accepts the extra ``choices: []`` chunk.
+            options: the request's ``stream_options`` as :meth:`parse_request` read them:
+                ``include_usage`` (bool) writes the final usage chunk, which OpenAI writes
+                only when the request asked with ``stream_options.include_usage``
+                (:func:`include_usage`). Without the option (a direct use of the codec) the
+                chunk is written: every OpenAI SDK accepts the extra ``choices: []`` chunk.
         """
+        include_usage = bool(options.get("include_usage", True))
         return OpenAIChatStreamEncoder(model, include_usage=include_usage)
 
     def encode_response(self, events: Sequence[StreamEvent], model: str) -> bytes:

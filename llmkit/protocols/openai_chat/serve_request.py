@@ -647,5 +647,9 @@ def parse_request(body: bytes) -> ServedRequest:
         where = ".".join(str(p) for p in first.get("loc", ()))
         raise RequestFieldError(where, str(first.get("msg", "invalid value"))) from exc
     return ServedRequest(
-        model=model, stream=bool(stream), call=call, warnings=tuple(reader.warnings)
+        model=model,
+        stream=bool(stream),
+        call=call,
+        warnings=tuple(reader.warnings),
+        stream_options={"include_usage": include_usage(data)},
     )
