@@ -139,6 +139,7 @@ class ServingCodec(Protocol):
 SERVED: dict[str, str] = {
     "openai-chat": "llmkit.protocols.openai_chat.serve",
     "anthropic-messages": "llmkit.protocols.anthropic_messages.serve",
+    "openai-responses": "llmkit.protocols.openai_responses.serve",
 }
 """Protocol name → the module whose ``Codec`` class serves it (one line per protocol)."""
 

@@ -56,6 +56,7 @@ UI_MESSAGE_STREAM = "ui-message-stream"
 _ROUTES = (
     ("/v1/chat/completions", "openai-chat"),
     ("/v1/messages", "anthropic-messages"),
+    ("/v1/responses", "openai-responses"),
     ("/api/chat", UI_MESSAGE_STREAM),
 )
 _CREDENTIAL_HEADERS = frozenset(
