@@ -43,6 +43,7 @@ from llmkit.errors import (
 )
 from llmkit.protocols.base import BuiltRequest
 from llmkit.reliability.urls import url_problem
+from llmkit.transport.pacing import start_pacer
 
 if TYPE_CHECKING:
     from llmkit.reliability.deadline import Timeouts
@@ -310,6 +311,7 @@ async def open_response(
     credential_names = _CREDENTIAL_HEADERS | {k.lower() for k in auth}
     method, url, content = request.method, request.url, _content(request)
     http_timeout = _httpx_timeout(timeout, http.timeout)
+    await start_pacer().wait()  # a burst of starts must not starve the connect timers
     try:
         for hop in range(_MAX_REDIRECTS + 1):
             http_request = http.build_request(
