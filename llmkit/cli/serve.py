@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,8 +64,25 @@ def run_serve(args: argparse.Namespace) -> int:
         print('llmkit: the gateway needs: pip install "llmkit[server]"', file=sys.stderr)
         return 1
     app = create_app(config, keys=keys)
+    _raise_open_file_limit()
     count = len(keys.keys())
     access = f"{count} gateway key(s) from {keys.path}" if count else "no keys: open to local use"
     print(f"llmkit gateway on http://{host}:{port} ({access})", file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
+
+
+def _raise_open_file_limit() -> None:
+    """Raise the soft open-file limit to the hard one: each streamed request holds two sockets
+    (client and upstream), and a common default soft limit of 1,024 failed 866 of 1,000
+    concurrent streams (``bench/bench_gateway.py``). No-op where the ``resource`` module or the
+    permission is missing."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        with contextlib.suppress(ValueError, OSError):  # not permitted: keep the soft limit
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))

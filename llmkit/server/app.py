@@ -500,6 +500,10 @@ def create_app(
         raise ImportError(
             'the gateway needs starlette and uvicorn: pip install "llmkit[server]"'
         ) from exc
+    # loaded now, not on the first retry: a gateway out of file descriptors under load could
+    # not import it then, and answered with a bare 500 (bench/bench_gateway.py)
+    import tenacity  # noqa: F401
+
     from llmkit._driver import resolve_target
     from llmkit.auth.redact import install_log_redaction
 
