@@ -63,19 +63,31 @@ of the field (``input[2].content[0].image_url``) and what to send instead.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
-from pydantic import JsonValue, ValidationError
+from pydantic import JsonValue
 
-from llmkit.protocols.openai_chat.serve_request import (
-    _check_base64,
-    _data_url,
-    _integer,
-    _number,
-    _object,
-    _string,
-    _type_name,
+from llmkit.protocols._serve_fields import (
+    FieldReader,
+    add_tool_result,
+    call_options,
+    content_parts,
+    decode_body,
+    file_data_part,
+    function_tool,
+    image_part,
+    integer_field,
+    number_field,
+    object_field,
+    optional_string,
+    reasoning_effort,
+    response_format,
+    stored_file_error,
+    stream_flag,
+    string_field,
+    text_parts,
+    type_name,
 )
 from llmkit.protocols.serving import RequestFieldError, ServedRequest
 from llmkit.types.messages import (
@@ -88,23 +100,19 @@ from llmkit.types.messages import (
     SystemMessage,
     TextPart,
     ToolCallPart,
-    ToolMessage,
     ToolResultPart,
     UserMessage,
 )
 from llmkit.types.options import (
-    CallOptions,
     JsonSchemaFormat,
     NamedToolChoice,
     ReasoningOptions,
     ToolChoice,
     ToolDefinition,
 )
-from llmkit.types.warnings import CallWarning
 
 __all__ = ["parse_request"]
 
-_EFFORTS = ("minimal", "low", "medium", "high")
 _ENCRYPTED = "reasoning.encrypted_content"
 _HANDLED = frozenset(
     {
@@ -126,6 +134,7 @@ _HANDLED = frozenset(
     }
 )
 _ROLES = "user, assistant, system or developer"
+_PART = 'a content part such as {"type": "input_text", "text"}'
 _STATELESS = (
     "this gateway is stateless and keeps no responses or conversations; send the whole "
     "conversation as input (every earlier message, reasoning item, function_call and "
@@ -133,113 +142,65 @@ _STATELESS = (
 )
 
 
-class _Reader:
+_UserPart = TextPart | ImagePart | FilePart
+
+
+def _text_part(part: dict[str, Any], where: str) -> TextPart:
+    return TextPart(text=string_field(part.get("text"), f"{where}.text"))
+
+
+def _image(part: dict[str, Any], where: str) -> ImagePart:
+    url = part.get("image_url")
+    if url is None:
+        if part.get("file_id") is not None:
+            raise stored_file_error(
+                f"{where}.file_id", "the image as image_url (an https:// URL or a data: URL)"
+            )
+        raise RequestFieldError(f"{where}.image_url", "missing; send an https:// or data: URL")
+    url = string_field(url, f"{where}.image_url", "a URL string")
+    detail = part.get("detail")
+    detail = None if detail == "auto" else optional_string(detail, f"{where}.detail")
+    return image_part(url, f"{where}.image_url", detail)
+
+
+def _file(part: dict[str, Any], where: str) -> FilePart:
+    filename = optional_string(part.get("filename"), f"{where}.filename")
+    url = part.get("file_url")
+    if url is not None:
+        url = string_field(url, f"{where}.file_url", "a URL string")
+        if not url.startswith(("https://", "http://")):
+            raise RequestFieldError(f"{where}.file_url", "send an https:// URL")
+        return FilePart(data=url, media_type="application/pdf", filename=filename)
+    return file_data_part(part, where, filename)
+
+
+_USER_PARTS: dict[str, Callable[[dict[str, Any], str], _UserPart]] = {
+    "input_text": _text_part,
+    "input_image": _image,
+    "input_file": _file,
+}
+
+
+class _Reader(FieldReader):
     """One request's conversion state: warnings, tool names by call id, the messages so far."""
 
     def __init__(self) -> None:
-        self.warnings: list[CallWarning] = []
-        self.tool_names: dict[str, str] = {}
+        super().__init__()
         self.out: list[Message] = []
-
-    def warn(self, setting: str, message: str, kind: str = "unsupported_setting") -> None:
-        self.warnings.append(CallWarning(kind, setting, message))  # type: ignore[arg-type]
 
     # -------------------------------------------------------------- content
     def text_parts(self, content: object, path: str, kinds: tuple[str, ...]) -> str:
         """A string, or a list of text parts (of the given types) joined."""
-        if isinstance(content, str):
-            return content
-        if not isinstance(content, list):
-            raise RequestFieldError(
-                path, f"expected a string or an array of text parts, got {_type_name(content)}"
-            )
-        texts: list[str] = []
-        for j, raw in enumerate(content):
-            where = f"{path}[{j}]"
-            part = _object(raw, where, 'a content part such as {"type": "input_text", "text"}')
-            kind = part.get("type")
-            if kind not in kinds:
-                raise RequestFieldError(
-                    f"{where}.type", f"expected one of {', '.join(kinds)} here, got {kind!r}"
-                )
-            key = "refusal" if kind == "refusal" else "text"
-            texts.append(_string(part.get(key), f"{where}.{key}"))
-        return "".join(texts)
+        return text_parts(
+            content,
+            path,
+            kinds,
+            _PART,
+            lambda kind: f"expected one of {', '.join(kinds)} here, got {kind!r}",
+        )
 
-    def image(self, part: dict[str, Any], where: str) -> ImagePart:
-        url = part.get("image_url")
-        if url is None:
-            if part.get("file_id") is not None:
-                raise RequestFieldError(
-                    f"{where}.file_id",
-                    "files uploaded to OpenAI cannot be read by this server; send the image as "
-                    "image_url (an https:// URL or a data: URL)",
-                )
-            raise RequestFieldError(f"{where}.image_url", "missing; send an https:// or data: URL")
-        url = _string(url, f"{where}.image_url", "a URL string")
-        options: dict[str, dict[str, JsonValue]] | None = None
-        detail = part.get("detail")
-        if detail is not None and detail != "auto":
-            options = {"openai": {"detail": _string(detail, f"{where}.detail")}}
-        if url.startswith(("https://", "http://")):
-            return ImagePart(image=url, provider_options=options)
-        media_type, _ = _data_url(url, f"{where}.image_url", "image")
-        return ImagePart(image=url, media_type=media_type, provider_options=options)
-
-    def file(self, part: dict[str, Any], where: str) -> FilePart:
-        filename = part.get("filename")
-        if filename is not None:
-            filename = _string(filename, f"{where}.filename")
-        url = part.get("file_url")
-        if url is not None:
-            url = _string(url, f"{where}.file_url", "a URL string")
-            if not url.startswith(("https://", "http://")):
-                raise RequestFieldError(f"{where}.file_url", "send an https:// URL")
-            return FilePart(data=url, media_type="application/pdf", filename=filename)
-        data = part.get("file_data")
-        if data is None:
-            if part.get("file_id") is not None:
-                raise RequestFieldError(
-                    f"{where}.file_id",
-                    "files uploaded to OpenAI cannot be read by this server; send the file's "
-                    "content as file_data (a data:application/pdf;base64,... URL)",
-                )
-            raise RequestFieldError(f"{where}.file_data", "missing; send the file as a data URL")
-        data = _string(data, f"{where}.file_data", "a data URL or base64 text")
-        if data.startswith("data:"):
-            media_type, _ = _data_url(data, f"{where}.file_data", "file")
-        else:
-            _check_base64(data, f"{where}.file_data")
-            media_type = "application/pdf"
-        return FilePart(data=data, media_type=media_type, filename=filename)
-
-    def user_content(
-        self, content: object, path: str
-    ) -> str | list[TextPart | ImagePart | FilePart]:
-        if isinstance(content, str):
-            return content
-        if not isinstance(content, list):
-            raise RequestFieldError(
-                path, f"expected a string or an array of content parts, got {_type_name(content)}"
-            )
-        parts: list[TextPart | ImagePart | FilePart] = []
-        for j, raw in enumerate(content):
-            where = f"{path}[{j}]"
-            part = _object(raw, where, 'a content part such as {"type": "input_text", "text"}')
-            kind = part.get("type")
-            if kind == "input_text":
-                parts.append(TextPart(text=_string(part.get("text"), f"{where}.text")))
-            elif kind == "input_image":
-                parts.append(self.image(part, where))
-            elif kind == "input_file":
-                parts.append(self.file(part, where))
-            else:
-                raise RequestFieldError(
-                    f"{where}.type",
-                    f"unknown content part type {kind!r}; send input_text, input_image or "
-                    "input_file",
-                )
-        return parts
+    def user_content(self, content: object, path: str) -> str | list[_UserPart]:
+        return content_parts(content, path, _USER_PARTS, _PART)
 
     # -------------------------------------------------------------- items
     def assistant_part(self, part: AssistantPart) -> None:
@@ -279,7 +240,7 @@ class _Reader:
         data: dict[str, JsonValue] = {}
         item_id = item.get("id")
         if item_id is not None:
-            data["item_id"] = _string(item_id, f"{path}.id", "the reasoning item's id")
+            data["item_id"] = string_field(item_id, f"{path}.id", "the reasoning item's id")
         texts: list[str] = []
         for key, kind in (("summary", "summary_text"), ("content", "reasoning_text")):
             raw = item.get(key)
@@ -290,56 +251,35 @@ class _Reader:
             pieces = []
             for j, part in enumerate(raw):
                 where = f"{path}.{key}[{j}]"
-                part = _object(part, where, f'a part {{"type": "{kind}", "text"}}')
+                part = object_field(part, where, f'a part {{"type": "{kind}", "text"}}')
                 if part.get("type") != kind:
                     raise RequestFieldError(f"{where}.type", f'send "{kind}"')
-                pieces.append(_string(part.get("text"), f"{where}.text"))
+                pieces.append(string_field(part.get("text"), f"{where}.text"))
             texts.extend(pieces)
             if pieces:
                 data[key] = list(pieces)
         encrypted = item.get("encrypted_content")
         if encrypted is not None:
-            data["encrypted_content"] = _string(encrypted, f"{path}.encrypted_content")
+            data["encrypted_content"] = string_field(encrypted, f"{path}.encrypted_content")
         options = {"openai": data} if data else None
         self.assistant_part(ReasoningPart(text="".join(texts), provider_options=options))
 
     def function_call(self, item: dict[str, Any], path: str) -> None:
-        call_id = _string(item.get("call_id"), f"{path}.call_id", "the call's id (a string)")
-        name = _string(item.get("name"), f"{path}.name", "the function's name")
-        arguments = item.get("arguments")
-        args: object = {}
-        if isinstance(arguments, str) and arguments.strip():
-            try:
-                args = json.loads(arguments)
-            except ValueError:
-                args = None
-        elif arguments is not None and not isinstance(arguments, str):
-            raise RequestFieldError(
-                f"{path}.arguments", "expected the arguments as JSON text (a string)"
-            )
-        if not isinstance(args, dict):
-            self.warn(
-                f"{path}.arguments",
-                "the arguments are not a JSON object; replayed as {}",
-                "changed_setting",
-            )
-            args = {}
+        call_id = string_field(item.get("call_id"), f"{path}.call_id", "the call's id (a string)")
+        name = string_field(item.get("name"), f"{path}.name", "the function's name")
+        args = self.tool_arguments(item.get("arguments"), f"{path}.arguments")
         self.tool_names[call_id] = name
         self.assistant_part(ToolCallPart(tool_call_id=call_id, tool_name=name, args=args))
 
     def function_output(self, item: dict[str, Any], path: str) -> None:
-        call_id = _string(
+        call_id = string_field(
             item.get("call_id"), f"{path}.call_id", "the call_id of the function call answered"
         )
         output = self.text_parts(item.get("output"), f"{path}.output", ("input_text",))
         part = ToolResultPart(
             tool_call_id=call_id, tool_name=self.tool_names.get(call_id, ""), result=output
         )
-        last = self.out[-1] if self.out else None
-        if isinstance(last, ToolMessage):
-            self.out[-1] = ToolMessage(content=[*last.content, part])
-        else:
-            self.out.append(ToolMessage(content=[part]))
+        add_tool_result(self.out, part)
 
     def input(self, raw: object, instructions: str | None) -> tuple[str | None, list[Message]]:
         if isinstance(raw, str):
@@ -350,14 +290,14 @@ class _Reader:
                 "missing; send a string or a list of items such as "
                 '[{"role": "user", "content": "Hi"}]'
                 if raw is None
-                else f"expected a string or an array of items, got {_type_name(raw)}",
+                else f"expected a string or an array of items, got {type_name(raw)}",
             )
         if not raw:
             raise RequestFieldError("input", "empty; send at least one message")
         system: list[str] = []
         for i, entry in enumerate(raw):
             path = f"input[{i}]"
-            item = _object(entry, path, 'an item such as {"role": "user", "content": "Hi"}')
+            item = object_field(entry, path, 'an item such as {"role": "user", "content": "Hi"}')
             kind = item.get("type", "message")
             if kind == "message":
                 first = instructions is None and not self.out and not system
@@ -386,40 +326,18 @@ class _Reader:
         if raw is None:
             return None
         if not isinstance(raw, list):
-            raise RequestFieldError("tools", f"expected an array of tools, got {_type_name(raw)}")
+            raise RequestFieldError("tools", f"expected an array of tools, got {type_name(raw)}")
         out: list[ToolDefinition] = []
         for i, item in enumerate(raw):
             path = f"tools[{i}]"
-            tool = _object(item, path, 'a tool {"type": "function", "name", "parameters"}')
+            tool = object_field(item, path, 'a tool {"type": "function", "name", "parameters"}')
             kind = tool.get("type")
             if kind != "function":
                 if not isinstance(kind, str):
                     raise RequestFieldError(f"{path}.type", 'send "function"')
                 self.warn(path, f"{kind!r} tools are not available through this gateway; dropped")
                 continue
-            name = _string(tool.get("name"), f"{path}.name", "the tool's name")
-            if not name:
-                raise RequestFieldError(f"{path}.name", "empty; send the tool's name")
-            description = tool.get("description")
-            if description is not None:
-                description = _string(description, f"{path}.description")
-            parameters = tool.get("parameters")
-            if parameters is None:
-                parameters = {"type": "object", "properties": {}}
-            parameters = _object(parameters, f"{path}.parameters", "a JSON Schema object")
-            if parameters.get("type", "object") != "object":
-                raise RequestFieldError(
-                    f"{path}.parameters.type",
-                    'the arguments are a JSON object; send a schema with "type": "object"',
-                )
-            strict = tool.get("strict")
-            if strict is not None and not isinstance(strict, bool):
-                raise RequestFieldError(f"{path}.strict", "expected true, false or null")
-            out.append(
-                ToolDefinition(
-                    name=name, description=description, parameters=parameters, strict=strict
-                )
-            )
+            out.append(function_tool(tool, path))
         return out or None
 
     def tool_choice(self, raw: object, tools: list[ToolDefinition] | None) -> ToolChoice | None:
@@ -428,7 +346,7 @@ class _Reader:
         if raw in ("auto", "none", "required"):
             return raw
         if isinstance(raw, dict) and raw.get("type") == "function":
-            name = _string(raw.get("name"), "tool_choice.name", "a tool's name")
+            name = string_field(raw.get("name"), "tool_choice.name", "a tool's name")
             if not tools or all(t.name != name for t in tools):
                 raise RequestFieldError(
                     "tool_choice.name", f"{name!r} is not one of the request's function tools"
@@ -445,7 +363,7 @@ class _Reader:
     def reasoning_options(self, raw: object) -> ReasoningOptions | None:
         if raw is None:
             return None
-        spec = _object(raw, "reasoning", 'an object {"effort", "summary"}')
+        spec = object_field(raw, "reasoning", 'an object {"effort", "summary"}')
         summary = spec.get("summary")
         if summary is not None and summary != "auto":
             self.warn(
@@ -460,73 +378,20 @@ class _Reader:
         effort = spec.get("effort")
         if effort is None:
             return ReasoningOptions()
-        effort = _string(effort, "reasoning.effort")
-        if effort in _EFFORTS:
-            return ReasoningOptions(effort=effort)
-        if effort == "xhigh":
-            self.warn(
-                "reasoning.effort", 'reasoning effort "xhigh" was sent as "high"', "changed_setting"
-            )
-            return ReasoningOptions(effort="high")
-        if effort == "none":
-            self.warn(
-                "reasoning.effort",
-                'reasoning effort "none" has no unified equivalent; dropped (the model default '
-                "applies)",
-            )
-            return None
-        raise RequestFieldError(
-            "reasoning.effort", f"unknown value {effort!r}; send minimal, low, medium or high"
-        )
+        return reasoning_effort(effort, "reasoning.effort", "reasoning effort", self.warn)
 
     def text_format(self, raw: object) -> JsonSchemaFormat | None:
         if raw is None:
             return None
-        text = _object(raw, "text", 'an object such as {"format": {"type": "json_schema"}}')
+        text = object_field(raw, "text", 'an object such as {"format": {"type": "json_schema"}}')
         for key in text:
             if key != "format":
                 self.warn(f"text.{key}", f"text.{key} has no unified equivalent; dropped")
         fmt = text.get("format")
         if fmt is None:
             return None
-        fmt = _object(fmt, "text.format", 'an object such as {"type": "json_schema", ...}')
-        kind = fmt.get("type")
-        if kind == "text":
-            return None
-        if kind == "json_object":
-            self.warn(
-                "text.format",
-                'text.format json_object was sent as a non-strict JSON schema {"type": "object"}',
-                "changed_setting",
-            )
-            return JsonSchemaFormat(
-                name="json_object", json_schema={"type": "object"}, strict=False
-            )
-        if kind != "json_schema":
-            raise RequestFieldError(
-                "text.format.type", 'send "text", "json_object" or "json_schema"'
-            )
-        name = _string(fmt.get("name"), "text.format.name", "the schema's name")
-        schema = fmt.get("schema")
-        schema = _object(
-            {"type": "object"} if schema is None else schema,
-            "text.format.schema",
-            "a JSON Schema object",
-        )
-        description = fmt.get("description")
-        if description is not None:
-            description = _string(description, "text.format.description")
-        strict = fmt.get("strict")
-        if strict is not None and not isinstance(strict, bool):
-            raise RequestFieldError("text.format.strict", "expected true or false")
-        try:
-            return JsonSchemaFormat(
-                name=name, json_schema=schema, description=description, strict=bool(strict)
-            )
-        except ValidationError as exc:
-            raise RequestFieldError(
-                "text.format.name", "use 1 to 64 letters, digits, underscores or dashes"
-            ) from exc
+        fmt = object_field(fmt, "text.format", 'an object such as {"type": "json_schema", ...}')
+        return response_format(fmt, "text.format", None, self.warn)
 
     def stateless(self, data: dict[str, Any]) -> None:
         for key in ("previous_response_id", "conversation"):
@@ -547,18 +412,6 @@ class _Reader:
                 self.warn("include", f"include {entry!r} is not available; dropped")
 
 
-def _decode(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise RequestFieldError(
-            "", "the request body is not valid JSON; send a JSON object (OpenAI Responses)"
-        ) from exc
-    if not isinstance(data, dict):
-        raise RequestFieldError("", f"the request body is {_type_name(data)}, not a JSON object")
-    return data
-
-
 def parse_request(body: bytes) -> ServedRequest:
     """Read an OpenAI Responses request body (mapping in the module docstring).
 
@@ -575,7 +428,7 @@ def parse_request(body: bytes) -> ServedRequest:
             it refers to stored state (``previous_response_id``, ``conversation``,
             ``item_reference``).
     """
-    data = _decode(body)
+    data = decode_body(body, "OpenAI Responses")
     model = data.get("model")
     if not isinstance(model, str) or not model:
         raise RequestFieldError("model", "missing or not a string; send the model's name")
@@ -593,21 +446,13 @@ def parse_request(body: bytes) -> ServedRequest:
     options["response_format"] = reader.text_format(data.get("text"))
     for name, low, high in (("temperature", 0.0, 2.0), ("top_p", 0.0, 1.0)):
         if data.get(name) is not None:
-            options[name] = _number(data[name], name, low, high)
+            options[name] = number_field(data[name], name, low, high)
     if data.get("max_output_tokens") is not None:
-        options["max_output_tokens"] = _integer(data["max_output_tokens"], "max_output_tokens", 1)
-    stream = data.get("stream")
-    if stream is not None and not isinstance(stream, bool):
-        raise RequestFieldError("stream", "expected true or false")
-    for key, value in data.items():
-        if key not in _HANDLED and value is not None:
-            reader.warn(key, f"{key} has no unified equivalent; dropped")
-    try:
-        call = CallOptions(**options)
-    except ValidationError as exc:  # a value the checks above let through
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        raise RequestFieldError(where, str(first.get("msg", "invalid value"))) from exc
+        options["max_output_tokens"] = integer_field(
+            data["max_output_tokens"], "max_output_tokens", 1
+        )
+    stream = stream_flag(data)
+    reader.warn_unhandled(data, _HANDLED)
     return ServedRequest(
-        model=model, stream=bool(stream), call=call, warnings=tuple(reader.warnings)
+        model=model, stream=stream, call=call_options(options), warnings=tuple(reader.warnings)
     )
