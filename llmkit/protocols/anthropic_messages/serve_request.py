@@ -11,13 +11,14 @@ how, and what becomes a warning) are documented on
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import JsonValue, ValidationError
 
+from llmkit.protocols._serve_fields import check_base64
+from llmkit.protocols._serve_fields import type_name as _type_name
 from llmkit.protocols.anthropic_messages.convert_messages import IMAGE_MEDIA_TYPES
 from llmkit.protocols.serving import RequestFieldError, ServedRequest
 from llmkit.types.messages import (
@@ -73,19 +74,6 @@ def _fail(path: str, message: str) -> RequestFieldError:
     return RequestFieldError(path, message)
 
 
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    return {
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        list: "an array",
-        dict: "an object",
-    }.get(type(value), type(value).__name__)
-
-
 def _string(obj: Mapping[str, Any], key: str, path: str, *, required: bool = True) -> str | None:
     value = obj.get(key)
     if value is None and not required:
@@ -130,10 +118,7 @@ def _number(
 def _base64(data: object, path: str) -> str:
     if not isinstance(data, str):
         raise _fail(path, f"is {_type_name(data)}; send base64 text")
-    try:
-        base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise _fail(path, "is not valid base64; send the data as standard base64") from None
+    check_base64(data, path, "is not valid base64; send the data as standard base64")
     return data
 
 
