@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import JsonValue, ValidationError
@@ -180,6 +180,14 @@ def _document(block: Mapping[str, Any], path: str) -> FilePart:
     )
 
 
+def _blocks(content: list[Any], path: str) -> Iterator[tuple[str, Mapping[str, Any], object]]:
+    """``(path, block, type)`` of each content block of an array at ``path``."""
+    for n, item in enumerate(content):
+        where = f"{path}[{n}]"
+        block = _object(item, where, "a content block")
+        yield where, block, block.get("type")
+
+
 def _text(block: Mapping[str, Any], path: str) -> TextPart:
     return TextPart(text=_string(block, "text", path) or "", provider_options=_options(block))
 
@@ -196,10 +204,7 @@ def _tool_result_content(
     if not isinstance(value, list):
         raise _fail(path, f"is {_type_name(value)}; send a string or an array of content blocks")
     texts: list[str] = []
-    for n, item in enumerate(value):
-        where = f"{path}[{n}]"
-        block = _object(item, where, "a content block")
-        kind = block.get("type")
+    for where, block, kind in _blocks(value, path):
         if kind == "text":
             texts.append(_string(block, "text", where) or "")
         elif kind == "image":
@@ -226,10 +231,7 @@ def _user_message(
     results: list[ToolResultPart] = []
     parts: list[UserPart] = []
     hoisted: list[UserPart] = []
-    for n, item in enumerate(content):
-        where = f"{path}[{n}]"
-        block = _object(item, where, "a content block")
-        kind = block.get("type")
+    for where, block, kind in _blocks(content, path):
         if kind == "text":
             parts.append(_text(block, where))
         elif kind == "image":
@@ -278,10 +280,7 @@ def _assistant_message(
     content: list[Any], path: str, names: dict[str, str], warnings: list[CallWarning]
 ) -> list[Message]:
     parts: list[AssistantPart] = []
-    for n, item in enumerate(content):
-        where = f"{path}[{n}]"
-        block = _object(item, where, "a content block")
-        kind = block.get("type")
+    for where, block, kind in _blocks(content, path):
         if kind == "text":
             parts.append(_text(block, where))
         elif kind == "tool_use":
