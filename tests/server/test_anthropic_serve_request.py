@@ -5,7 +5,6 @@ encoded in Anthropic's shape."""
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -29,14 +28,13 @@ from llmkit.protocols.anthropic_messages.serve import Codec
 from llmkit.protocols.serving import RequestFieldError, get_codec
 from llmkit.providers.config import ProviderConfig
 from llmkit.types.messages import ReasoningPart, ToolMessage, UserMessage
+from server._serving_helpers import PDF, PNG, anthropic_client, anthropic_replying
 
 CODEC = Codec()
 PROTOCOL = AnthropicMessagesProtocol()
 PROVIDER = ProviderConfig(
     id="anthropic-up", protocol="anthropic-messages", base_url="https://x.invalid/v1"
 )
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
-PDF = base64.b64encode(b"%PDF-1.4 tiny").decode()
 WEATHER = {
     "name": "get_weather",
     "description": "Weather for a city",
@@ -64,13 +62,7 @@ def sdk_body(**kwargs: Any) -> bytes:
             },
         )
 
-    client = anthropic.Anthropic(
-        base_url="http://127.0.0.1:9",
-        api_key="x",
-        max_retries=0,
-        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
-    )
-    with client:
+    with anthropic_client(handler) as client:
         client.messages.create(**kwargs)
     return captured[0]
 
@@ -503,18 +495,7 @@ def test_encode_error(error: Exception, status: int, kind: str) -> None:
     assert payload["type"] == "error" and payload["error"]["type"] == kind
     assert payload["error"]["message"]
     # the official SDK reads it as the exception of that status, with the message
-    sdk = anthropic.Anthropic(
-        base_url="http://127.0.0.1:9",
-        api_key="x",
-        max_retries=0,
-        http_client=httpx2.Client(
-            transport=httpx2.MockTransport(
-                lambda request: httpx2.Response(
-                    status, content=body, headers={"content-type": "application/json"}
-                )
-            )
-        ),
-    )
+    sdk = anthropic_replying(body, "application/json", status)
     with sdk, pytest.raises(anthropic.APIStatusError) as caught:
         sdk.messages.create(model="m", max_tokens=1, messages=HI)  # type: ignore[arg-type]
     assert caught.value.status_code == status

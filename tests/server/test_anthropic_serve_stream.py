@@ -11,24 +11,29 @@ from typing import Any
 
 import anthropic
 import fixture_util
-import httpx2
 import pytest
 
 from llmkit.errors import LLMKitError, StreamError
 from llmkit.protocols.anthropic_messages import AnthropicMessagesProtocol
 from llmkit.protocols.anthropic_messages.serve import Codec
 from llmkit.protocols.base import run_sse
-from llmkit.protocols.registry import get_protocol
 from llmkit.providers.config import ProviderConfig
 from llmkit.types.events import StreamEvent, StreamStartEvent
+from server._serving_helpers import (
+    PROTOCOLS,
+    USAGE_FIELDS,
+    anthropic_replying,
+    encode_with,
+    read_recorded,
+    recorded,
+)
 
 CODEC = Codec()
 READER = AnthropicMessagesProtocol()
 ANTHROPIC = ProviderConfig(
     id="anthropic-gw", protocol="anthropic-messages", base_url="https://gw.invalid/v1"
 )
-PROTOCOLS = ("openai-chat", "anthropic-messages", "google-generative", "openai-responses")
-ENTRIES = [e for p in PROTOCOLS for e in fixture_util.entries(p, "sse")]
+ENTRIES = recorded("sse")
 
 # unified finish reason → Anthropic stop_reason (Anthropic API reference, "Handling stop reasons")
 STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
@@ -46,24 +51,11 @@ ANTHROPIC_RAW = {
 
 def read_source(entry: dict[str, Any]) -> tuple[list[StreamEvent], LLMKitError | None]:
     """The fixture's events with its own protocol, and the error it ends with (if any)."""
-    protocol = get_protocol(entry["protocol"])
-    provider = fixture_util.provider_for(entry)
-    state = protocol.new_state(provider)
-    out: list[StreamEvent] = []
-    try:
-        for sse in fixture_util.decode_sse(fixture_util.body(entry)):
-            out.extend(protocol.parse_event(state, sse))
-        out.extend(protocol.finish(state))
-    except LLMKitError as exc:
-        return out, exc
-    return out, None
+    return read_recorded(entry)
 
 
 def encode_stream(events: list[StreamEvent], error: LLMKitError | None = None) -> bytes:
-    encoder = CODEC.stream_encoder("claude-gw")
-    out = [encoder.encode(e) for e in [StreamStartEvent(), *events]]
-    out.append(encoder.error(error) if error is not None else encoder.end())
-    return b"".join(out)
+    return encode_with(CODEC.stream_encoder("claude-gw"), [StreamStartEvent(), *events], error)
 
 
 def summary(events: list[StreamEvent]) -> dict[str, Any]:
@@ -118,30 +110,12 @@ def usage_dict(summary_: dict[str, Any]) -> dict[str, Any]:
     u = summary_["usage"]
     return {
         **summary_,
-        "usage": {
-            k: getattr(u, k)
-            for k in (
-                "input_tokens",
-                "output_tokens",
-                "cache_read_tokens",
-                "cache_write_tokens",
-                "reasoning_tokens",
-                "total_tokens",
-            )
-        },
+        "usage": {k: getattr(u, k) for k in USAGE_FIELDS},
     }
 
 
 def sdk_client(body: bytes, content_type: str) -> anthropic.Anthropic:
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers={"content-type": content_type}, content=body)
-
-    return anthropic.Anthropic(
-        base_url="http://127.0.0.1:9",
-        api_key="x",
-        max_retries=0,
-        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
-    )
+    return anthropic_replying(body, content_type)
 
 
 def sdk_summary(message: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import base64
 import json
 from typing import Any
 
-import httpx
 import openai
 import pytest
 
@@ -29,20 +28,13 @@ from llmkit.protocols.serving import RequestFieldError
 from llmkit.providers.config import ProviderConfig
 from llmkit.types.messages import FilePart, ImagePart, ToolMessage
 from llmkit.types.options import NamedToolChoice
+from server._serving_helpers import PDF, PNG, SCHEMA, openai_client, openai_request, replying
 
 CODEC = Codec()
 PROTOCOL = OpenAIChatProtocol()
 TARGET = ProviderConfig(id="target", protocol="openai-chat", base_url="http://127.0.0.1/v1")
 
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
-PDF = base64.b64encode(b"%PDF-1.4 tiny").decode()
 WAV = base64.b64encode(b"RIFF....WAVEfmt ").decode()
-SCHEMA = {
-    "type": "object",
-    "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
-    "required": ["city", "days"],
-    "additionalProperties": False,
-}
 WEATHER = {
     "type": "function",
     "function": {"name": "get_weather", "description": "Weather by city", "parameters": SCHEMA},
@@ -151,27 +143,12 @@ CASES: dict[str, dict[str, Any]] = {
 
 def sdk_request(kwargs: dict[str, Any]) -> bytes:
     """The body the official SDK sends for ``client.chat.completions.create(**kwargs)``."""
-    captured: list[bytes] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        captured.append(request.content)
-        if kwargs.get("stream"):
-            return httpx.Response(
-                200, headers={"content-type": "text/event-stream"}, content=b"data: [DONE]\n\n"
-            )
-        return httpx.Response(200, content=CODEC.encode_response([], "m"))
-
-    client = openai.OpenAI(
-        base_url="http://127.0.0.1/v1",
-        api_key="x",
-        max_retries=0,
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    return openai_request(
+        lambda client: client.chat.completions.create(model="gpt-test", **kwargs),
+        stream=bool(kwargs.get("stream")),
+        stream_body=b"data: [DONE]\n\n",
+        body=CODEC.encode_response([], "m"),
     )
-    with client:
-        result = client.chat.completions.create(model="gpt-test", **kwargs)
-        if kwargs.get("stream"):
-            list(result)  # type: ignore[arg-type]
-    return captured[0]
 
 
 def normalise(body: dict[str, Any]) -> dict[str, Any]:
@@ -446,16 +423,7 @@ def test_malformed_request(body: bytes | dict[str, Any], field: str) -> None:
 
 def test_error_read_by_the_sdk() -> None:
     status, payload = CODEC.encode_error(RequestFieldError("messages[0].role", "missing"))
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=payload)
-
-    client = openai.OpenAI(
-        base_url="http://127.0.0.1/v1",
-        api_key="x",
-        max_retries=0,
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
-    )
+    client = openai_client(replying(payload, status=status))
     with client, pytest.raises(openai.BadRequestError) as info:
         client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
     assert info.value.param == "messages[0].role"

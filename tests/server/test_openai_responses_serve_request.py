@@ -6,11 +6,9 @@ equivalences); malformed bodies raise ``RequestFieldError`` naming the field, an
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
-import httpx
 import openai
 import pytest
 
@@ -28,19 +26,12 @@ from llmkit.types.messages import (
     ToolMessage,
 )
 from llmkit.types.options import NamedToolChoice
+from server._serving_helpers import PDF, PNG, SCHEMA, openai_client, openai_request, replying
 
 CODEC = Codec()
 PROTOCOL = OpenAIResponsesProtocol()
 TARGET = ProviderConfig(id="target", protocol="openai-responses", base_url="http://127.0.0.1/v1")
 
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
-PDF = base64.b64encode(b"%PDF-1.4 tiny").decode()
-SCHEMA = {
-    "type": "object",
-    "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
-    "required": ["city", "days"],
-    "additionalProperties": False,
-}
 WEATHER = {
     "type": "function",
     "name": "get_weather",
@@ -159,27 +150,12 @@ def _sse_empty() -> bytes:
 
 def sdk_request(kwargs: dict[str, Any]) -> bytes:
     """The body the official SDK sends for ``client.responses.create(**kwargs)``."""
-    captured: list[bytes] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        captured.append(request.content)
-        if kwargs.get("stream"):
-            return httpx.Response(
-                200, headers={"content-type": "text/event-stream"}, content=_sse_empty()
-            )
-        return httpx.Response(200, content=CODEC.encode_response([], "m"))
-
-    client = openai.OpenAI(
-        base_url="http://127.0.0.1/v1",
-        api_key="x",
-        max_retries=0,
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    return openai_request(
+        lambda client: client.responses.create(model="gpt-test", **kwargs),
+        stream=bool(kwargs.get("stream")),
+        stream_body=_sse_empty(),
+        body=CODEC.encode_response([], "m"),
     )
-    with client:
-        result = client.responses.create(model="gpt-test", **kwargs)
-        if kwargs.get("stream"):
-            list(result)  # type: ignore[call-overload]
-    return captured[0]
 
 
 def normalise(body: dict[str, Any]) -> dict[str, Any]:
@@ -478,15 +454,7 @@ def test_previous_response_id_says_to_send_the_full_input() -> None:
 
 
 def _sdk_error(status: int, body: bytes) -> openai.APIStatusError:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, headers={"content-type": "application/json"}, content=body)
-
-    client = openai.OpenAI(
-        base_url="http://127.0.0.1/v1",
-        api_key="x",
-        max_retries=0,
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
-    )
+    client = openai_client(replying(body, "application/json", status))
     with client, pytest.raises(openai.APIStatusError) as info:
         client.responses.create(model="m", input="hi")
     return info.value

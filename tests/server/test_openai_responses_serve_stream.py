@@ -12,17 +12,14 @@ import json
 from typing import Any
 
 import fixture_util
-import httpx
 import openai
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from llmkit.errors import InBandRateLimitError, LLMKitError, RateLimitError, StreamError
 from llmkit.protocols.base import run_sse
 from llmkit.protocols.openai_responses import OpenAIResponsesProtocol
 from llmkit.protocols.openai_responses.serve import Codec
-from llmkit.protocols.registry import get_protocol
 from llmkit.protocols.serving import get_codec
 from llmkit.providers.config import ProviderConfig
 from llmkit.types.events import (
@@ -42,21 +39,28 @@ from llmkit.types.events import (
     ToolResultEvent,
 )
 from llmkit.types.usage import Usage
+from server._serving_helpers import (
+    CALLS,
+    PIECES,
+    PROTOCOLS,
+    REFUSAL,
+    SURROGATE_TEXT,
+    UNSTREAMED_CALL,
+    USAGE_FIELDS,
+    async_openai,
+    client_calls,
+    encode_with,
+    read_recorded,
+    read_recorded_body,
+    recorded,
+    split_events,
+)
 
 CODEC = Codec()
 READER = OpenAIResponsesProtocol()
 GATEWAY = ProviderConfig(id="gateway", protocol="openai-responses", base_url="http://127.0.0.1/v1")
-PROTOCOLS = ("openai-chat", "anthropic-messages", "google-generative", "openai-responses")
-STREAMS = [e for name in PROTOCOLS for e in fixture_util.entries(name, "sse")]
-BODIES = [e for name in PROTOCOLS for e in fixture_util.entries(name, "json")]
-_USAGE_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "total_tokens",
-)
+STREAMS = recorded("sse")
+BODIES = recorded("json")
 
 
 def test_every_protocol_has_fixtures() -> None:
@@ -69,21 +73,7 @@ def test_every_protocol_has_fixtures() -> None:
 # ------------------------------------------------------------------ reading the originals
 def read_original(entry: dict[str, Any]) -> tuple[list[StreamEvent], LLMKitError | None]:
     """The fixture through its own protocol's reader (events before an error are kept)."""
-    protocol = get_protocol(entry["protocol"])
-    provider = fixture_util.provider_for(entry)
-    state = protocol.new_state(provider)
-    out: list[StreamEvent] = []
-    try:
-        for sse in fixture_util.decode_sse(fixture_util.body(entry)):
-            out.extend(protocol.parse_event(state, sse))
-        out.extend(protocol.finish(state))
-    except LLMKitError as exc:
-        return out, exc
-    return out, None
-
-
-def client_calls(events: list[StreamEvent]) -> list[ToolCallEvent]:
-    return [e for e in events if isinstance(e, ToolCallEvent) and not e.provider_executed]
+    return read_recorded(entry)
 
 
 def _finish(events: list[StreamEvent]) -> FinishEvent | None:
@@ -114,7 +104,7 @@ def expected_usage(events: list[StreamEvent]) -> dict[str, int | None]:
     finish = _finish(events)
     u = finish.usage if finish else Usage()
     if u.input_tokens is None and u.output_tokens is None and u.total_tokens is None:
-        return dict.fromkeys(_USAGE_FIELDS)
+        return dict.fromkeys(USAGE_FIELDS)
     inp, out = u.input_tokens or 0, u.output_tokens or 0
     return {
         "input_tokens": inp,
@@ -146,15 +136,12 @@ def summary(events: list[StreamEvent]) -> dict[str, Any]:
         "reasoning": "".join(e.delta for e in events if isinstance(e, ReasoningDeltaEvent)),
         "calls": [(c.tool_call_id, c.tool_name, dict(c.args)) for c in client_calls(events)],
         "finish": finish.finish_reason,
-        "usage": {name: getattr(u, name) for name in _USAGE_FIELDS},
+        "usage": {name: getattr(u, name) for name in USAGE_FIELDS},
     }
 
 
 def encode_stream(events: list[StreamEvent], error: LLMKitError | None = None) -> bytes:
-    encoder = CODEC.stream_encoder("gw-model")
-    out = [encoder.encode(e) for e in [StreamStartEvent(), *events]]
-    out.append(encoder.error(error) if error is not None else encoder.end())
-    return b"".join(out)
+    return encode_with(CODEC.stream_encoder("gw-model"), [StreamStartEvent(), *events], error)
 
 
 def reread(data: bytes) -> list[StreamEvent]:
@@ -162,21 +149,9 @@ def reread(data: bytes) -> list[StreamEvent]:
 
 
 # ------------------------------------------------------------------ the official SDK
-def _client(body: bytes, content_type: str) -> openai.AsyncOpenAI:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": content_type}, content=body)
-
-    return openai.AsyncOpenAI(
-        base_url="http://127.0.0.1/v1",
-        api_key="x",
-        max_retries=0,
-        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
-    )
-
-
 def _sdk_usage(usage: Any) -> dict[str, int | None]:
     if usage is None:
-        return dict.fromkeys(_USAGE_FIELDS)
+        return dict.fromkeys(USAGE_FIELDS)
     return {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
@@ -228,7 +203,7 @@ async def sdk_stream(data: bytes) -> dict[str, Any]:
     calls = []
     final: Any = None
     sequence: list[int] = []
-    async with _client(data, "text/event-stream") as client:
+    async with async_openai(data, "text/event-stream") as client:
         stream = await client.responses.create(model="m", input="hi", stream=True)
         async for event in stream:
             sequence.append(event.sequence_number)
@@ -258,7 +233,7 @@ async def sdk_stream_helper(data: bytes) -> dict[str, Any]:
     answer, the ``response.incomplete`` event's response otherwise."""
     incomplete: Any = None
     async with (
-        _client(data, "text/event-stream") as client,
+        async_openai(data, "text/event-stream") as client,
         client.responses.stream(model="m", input="hi") as stream,
     ):
         async for event in stream:
@@ -455,23 +430,14 @@ def test_dropped_events_and_provider_executed_calls() -> None:
 
 
 def test_tool_call_without_streamed_input_gets_its_arguments() -> None:
-    events: list[StreamEvent] = [
-        ToolCallEvent("call_a", "f", {"x": 1}, '{"x":1}'),
-        ToolInputStartEvent("call_b", "g"),
-        ToolInputEndEvent("call_b"),
-        ToolCallEvent("call_b", "g", {}, ""),
-        FinishEvent("tool_calls", "tool_calls", Usage(1, 1)),
-    ]
-    data = encode_stream(events)
+    data = encode_stream(UNSTREAMED_CALL)
     assert summary(reread(data))["calls"] == [("call_a", "f", {"x": 1}), ("call_b", "g", {})]
     final = _sses(data)[-1][1]["response"]
     assert [item["arguments"] for item in final["output"]] == ['{"x":1}', "{}"]
 
 
 def test_refusal_round_trips() -> None:
-    events: list[StreamEvent] = [
-        FinishEvent("content_filter", "content_filter", Usage(1, 1), {"openai": {"refusal": "No."}})
-    ]
+    events = REFUSAL
     data = encode_stream(events)
     back = reread(data)
     assert back[-1].provider_metadata == {"openai": {"refusal": "No."}}
@@ -484,13 +450,7 @@ def test_refusal_round_trips() -> None:
 
 
 def test_lone_surrogate_is_escaped_not_fatal() -> None:
-    events: list[StreamEvent] = [
-        TextStartEvent("t"),
-        TextDeltaEvent("t", "a\ud83db"),
-        TextEndEvent("t"),
-        FinishEvent("stop", "stop", Usage()),
-    ]
-    data = encode_stream(events)
+    data = encode_stream(SURROGATE_TEXT)
     data.decode("utf-8")  # valid UTF-8
     assert summary(reread(data))["text"] == "a\ud83db"
 
@@ -519,54 +479,20 @@ def test_in_band_error_keeps_its_class() -> None:
 
 
 # ------------------------------------------------------------------ any chunking
-_pieces = st.lists(st.text(min_size=1, max_size=8), max_size=6)
-
-
 @settings(max_examples=60, deadline=None)
-@given(
-    text=_pieces,
-    reasoning=_pieces,
-    calls=st.lists(
-        st.tuples(
-            st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3),
-            st.integers(min_value=1, max_value=7),
-        ),
-        max_size=3,
-    ),
-)
+@given(text=PIECES, reasoning=PIECES, calls=CALLS)
 def test_any_split_round_trips(
     text: list[str], reasoning: list[str], calls: list[tuple[dict[str, Any], int]]
 ) -> None:
-    events: list[StreamEvent] = []
-    if reasoning:
-        events += [ReasoningStartEvent("r")]
-        events += [ReasoningDeltaEvent("r", p) for p in reasoning]
-        events += [ReasoningEndEvent("r")]
-    if text:
-        events += [TextStartEvent("t"), *(TextDeltaEvent("t", p) for p in text), TextEndEvent("t")]
-    for n, (args, size) in enumerate(calls):
-        args_json = json.dumps(args, ensure_ascii=n % 2 == 0)
-        call_id = f"call_{n}"
-        events.append(ToolInputStartEvent(call_id, f"tool_{n}"))
-        events += [
-            ToolInputDeltaEvent(call_id, args_json[i : i + size])
-            for i in range(0, len(args_json), size)
-        ]
-        events += [ToolInputEndEvent(call_id), ToolCallEvent(call_id, f"tool_{n}", args, args_json)]
-    events.append(FinishEvent("tool_calls" if calls else "stop", None, Usage(5, 6, 0, None, 2)))
+    events = split_events(text, reasoning, calls)
     assert summary(reread(encode_stream(events))) == expected(events)
     body = CODEC.encode_response(events, "gw-model")
     assert summary(READER.parse_response(body, GATEWAY)) == expected(events)
 
 
 # ------------------------------------------------------------------ non-streamed bodies
-def _original_body_events(entry: dict[str, Any]) -> list[StreamEvent]:
-    protocol = get_protocol(entry["protocol"])
-    return protocol.parse_response(fixture_util.body(entry), fixture_util.provider_for(entry))
-
-
 async def sdk_body(body: bytes) -> dict[str, Any]:
-    async with _client(body, "application/json") as client:
+    async with async_openai(body, "application/json") as client:
         response = await client.responses.create(model="m", input="hi")
     return sdk_response_summary(response)
 
@@ -575,7 +501,7 @@ async def sdk_body(body: bytes) -> dict[str, Any]:
 async def test_body_round_trip(entry: dict[str, Any]) -> None:
     """Recorded bodies, and recorded streams folded into one body."""
     if entry["kind"] == "json":
-        events = _original_body_events(entry)
+        events = read_recorded_body(entry)
     else:
         events, error = read_original(entry)
         if error is not None:

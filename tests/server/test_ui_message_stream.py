@@ -65,18 +65,14 @@ from llmkit.types.messages import (
     UserMessage,
 )
 from llmkit.types.usage import Usage
+from server._serving_helpers import encode_with, recorded
 
 NODE_DIR = Path(__file__).parent / "node"
 READER = NODE_DIR / "read-ui-message-stream.mjs"
 CODEC = Codec()
 
 PROTOCOLS = ("anthropic-messages", "openai-chat", "openai-responses", "google-generative")
-RECORDED = [
-    e
-    for protocol in PROTOCOLS
-    for e in fixture_util.entries(protocol, "sse")
-    if "errors" not in e["expected"]
-]
+RECORDED = [e for e in recorded("sse", PROTOCOLS) if "errors" not in e["expected"]]
 REQUIRED = (
     "anthropic-anthropic-messages-haiku45-thinking-tool-use",  # Anthropic thinking + tool_use
     "openai-openai-chat-gpt4o-parallel-tool-calls",  # OpenAI chat tool calls
@@ -94,9 +90,7 @@ def events_of(entry: dict[str, Any]) -> list[StreamEvent]:
 
 
 def encode(events: Sequence[StreamEvent], *, error: Exception | None = None) -> bytes:
-    encoder = CODEC.stream_encoder("test:model")
-    out = b"".join(encoder.encode(e) for e in events)
-    return out + (encoder.error(error) if error is not None else encoder.end())  # type: ignore[arg-type]
+    return encode_with(CODEC.stream_encoder("test:model"), events, error)
 
 
 def _usage() -> Usage:
