@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import AsyncGenerator
+from typing import ClassVar
 
 import httpx
 from httpx_sse import ServerSentEvent
@@ -45,9 +46,9 @@ class NDJSONDecoder:
             which is at most its size in bytes).
     """
 
-    CONTENT_TYPES = NDJSON_TYPES
+    CONTENT_TYPES: ClassVar[tuple[str, ...]] = NDJSON_TYPES
     """The media types of a body this decoder reads."""
-    WHAT = "an NDJSON (application/x-ndjson)"
+    WHAT: ClassVar[str] = "an NDJSON (application/x-ndjson)"
     """The body's kind, for the wrong-content-type error."""
 
     __slots__ = ("_offset", "_pending", "_pending_bytes", "_text_of", "failure", "max_event_bytes")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, TypeAlias
+from typing import ClassVar, Protocol
 
 import httpx
 from httpx_sse import ServerSentEvent
@@ -28,9 +28,6 @@ from httpx_sse._decoders import SSELineDecoder as _LineDecoder
 
 from llmkit.errors import InvalidResponseError
 from llmkit.transport.http import map_httpx_error
-
-if TYPE_CHECKING:
-    from llmkit.transport.ndjson import NDJSONDecoder
 
 __all__ = [
     "DEFAULT_MAX_EVENT_BYTES",
@@ -96,9 +93,9 @@ class SSEDecoder:
             :meth:`feed` returned are delivered, or None.
     """
 
-    CONTENT_TYPES = ("text/event-stream",)
+    CONTENT_TYPES: ClassVar[tuple[str, ...]] = ("text/event-stream",)
     """The media types of a body this decoder reads."""
-    WHAT = "a text/event-stream"
+    WHAT: ClassVar[str] = "a text/event-stream"
     """The body's kind, for the wrong-content-type error."""
 
     __slots__ = (
@@ -160,7 +157,24 @@ class SSEDecoder:
         return []
 
 
-FrameDecoder: TypeAlias = "SSEDecoder | NDJSONDecoder"
+class FrameDecoder(Protocol):
+    """What a framing's sans-IO decoder offers (:class:`SSEDecoder`,
+    :class:`~llmkit.transport.ndjson.NDJSONDecoder`): bytes in, events out."""
+
+    CONTENT_TYPES: ClassVar[tuple[str, ...]]
+    """The media types of a body the decoder reads."""
+    WHAT: ClassVar[str]
+    """The body's kind, for the wrong-content-type error."""
+    failure: InvalidResponseError | None
+    """Set by :meth:`feed` when a chunk broke the stream (raise it after its events)."""
+
+    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
+        """The events (or lines) completed by ``chunk``."""
+        ...
+
+    def end(self) -> list[ServerSentEvent]:
+        """What the end of the body completes; raises for a cut UTF-8 character."""
+        ...
 
 
 async def iter_frames(
