@@ -60,6 +60,7 @@ __all__ = [
     "generate_step",
     "make_connection",
     "resolve_target",
+    "send_request",
     "stream_step",
 ]
 
@@ -241,10 +242,13 @@ def _limiter(connection: Connection, target: Target) -> Limiter | None:
     return get_limiter(limit, target.provider.id, target.model_id) if limit else None
 
 
-def _tokens(request: BuiltRequest, call: CallOptions) -> int:
-    """Estimated tokens of a request for a tokens-per-minute limit: body chars / 4 + output."""
+def _tokens(request: BuiltRequest, call: CallOptions | None) -> int:
+    """Estimated tokens of a request for a tokens-per-minute limit: body chars / 4 + output
+    (a raw body, e.g. an audio upload, counts nothing: it is not tokens)."""
+    if request.content is not None:
+        return 0
     body = json.dumps(request.body, ensure_ascii=False, separators=(",", ":"))
-    return len(body) // 4 + (call.max_output_tokens or 0)
+    return len(body) // 4 + ((call.max_output_tokens or 0) if call is not None else 0)
 
 
 async def _cached(
@@ -266,7 +270,10 @@ def _fallback_worthy(exc: APIError, policy: RetryPolicy) -> bool:
 
 
 async def _admit(
-    stack: AsyncExitStack, limiter: Limiter | None, request: BuiltRequest, call: CallOptions
+    stack: AsyncExitStack,
+    limiter: Limiter | None,
+    request: BuiltRequest,
+    call: CallOptions | None,
 ) -> None:
     """Take a slot of the loop's concurrency gate and the rate limiter (released by ``stack``)."""
     from llmkit.transport.http import concurrency_gate
@@ -306,7 +313,7 @@ async def _start_attempt(
     stack: AsyncExitStack,
     target: Target,
     request: BuiltRequest,
-    call: CallOptions,
+    call: CallOptions | None,
     connection: Connection,
     timeouts: Timeouts,
     watchdog: Watchdog,
@@ -639,6 +646,84 @@ async def _generate_once(
         _scrub(exc, creds.headers)
         raise
     return [StreamStartEvent(request.warnings, target.name), *events]
+
+
+async def _send_once(
+    target: Target,
+    request: BuiltRequest,
+    connection: Connection,
+    timeouts: Timeouts,
+    watchdog: Watchdog,
+) -> bytes:
+    from llmkit.transport.http import post_json
+
+    try:
+        async with AsyncExitStack() as stack:
+            creds, options = await _start_attempt(
+                stack, target, request, None, connection, timeouts, watchdog
+            )
+            return await send_authorized(
+                target.provider, creds, request, lambda req, auth: post_json(req, auth, **options)
+            )
+    except asyncio.CancelledError as exc:
+        timeout = watchdog.claim(exc)
+        if timeout is None:
+            raise
+        raise timeout from None
+
+
+async def send_request(
+    target: Target,
+    build: Callable[[Target], BuiltRequest],
+    connection: Connection,
+    *,
+    timeouts: Timeouts | None = None,
+) -> tuple[bytes, Target, int]:
+    """One non-streamed request that is not a chat call (embeddings, images, speech,
+    transcription), through what every call gets: the credential lookup (and one OAuth refresh
+    after a 401), the concurrency gate and rate limiter, retries and fallback models (each
+    candidate's request built by ``build`` when its turn comes), and the time limits
+    (``first_event`` covers the whole response).
+
+    Args:
+        target: the resolved model; its protocol's ``parse_error`` reads error bodies.
+        build: the request for a candidate (``target`` first, then ``connection.fallbacks``).
+        connection: the call's I/O settings.
+        timeouts: the call's limits (else the connection's, the provider's, the defaults).
+
+    Returns:
+        The 2xx response body (bytes), the target that answered, and the requests sent
+        (retries and fallbacks included).
+
+    Raises:
+        APIStatusError, APIConnectionError, APITimeoutError: after retries, labelled with the
+            provider and model ids; ``attempts`` says how many requests were sent.
+        MissingCredentialError, KeychainError, TokenRefreshError: no usable credential.
+    """
+    limits = timeouts or connection.timeouts or target.provider.timeouts or DEFAULT_TIMEOUTS
+    watchdog = Watchdog(limits)
+    candidates: list[tuple[Target, BuiltRequest | None]] = [(target, None)]
+    candidates += [(fallback, None) for fallback in connection.fallbacks]
+    answering = target
+
+    async def send(candidate: Target, built: BuiltRequest) -> tuple[bytes, Target]:
+        nonlocal answering
+        answering = candidate
+        return await _send_once(candidate, built, connection, limits, watchdog), candidate
+
+    try:
+        (body, answered), attempts = await _first_answer(
+            candidates, build, send, connection, watchdog
+        )
+        return body, answered, attempts
+    except asyncio.CancelledError as exc:
+        error = watchdog.claim(exc)
+        if error is None:
+            raise
+        _label(error, answering)
+        raise error from None
+    finally:
+        watchdog.close()
 
 
 async def generate_step(

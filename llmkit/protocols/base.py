@@ -65,6 +65,8 @@ class BuiltRequest:
         stream: True when the response will be ``text/event-stream``.
         method: the HTTP method, ``POST`` (calls) or ``GET`` (model lists).
         warnings: settings that could not be honoured (reported in ``stream_start``).
+        content: a raw body sent as is instead of ``body`` as JSON (a ``multipart/form-data``
+            upload, with its ``content-type`` in ``headers``), or None.
     """
 
     url: str
@@ -73,6 +75,7 @@ class BuiltRequest:
     stream: bool
     method: str = "POST"
     warnings: tuple[CallWarning, ...] = ()
+    content: bytes | None = None
 
 
 @dataclass(slots=True)

@@ -260,6 +260,8 @@ def _httpx_timeout(timeout: float | Timeouts | None, default: httpx.Timeout) -> 
 
 
 def _content(request: BuiltRequest) -> bytes:
+    if request.content is not None:
+        return request.content  # a raw body (multipart upload): its content-type is in headers
     if request.method in ("GET", "HEAD") and not request.body:
         return b""  # no body and no content-length
     return json.dumps(request.body, ensure_ascii=False, separators=(",", ":")).encode()
