@@ -139,6 +139,13 @@ class ProviderConfig(BaseModel):
             network); link-local and cloud metadata addresses are refused regardless.
         supports_oauth: the provider can be logged into with OAuth instead of a key.
         oauth: how to log in with OAuth (:class:`OAuthConfig`), or None.
+        kind_protocols: the protocol of each endpoint kind beside chat, by kind
+            (``"embedding"``, ``"image"``, ``"speech"``, ``"transcription"``): e.g.
+            ``{"embedding": "ollama-embeddings"}``. A kind not listed uses the default its
+            registry names for the chat ``protocol`` (``openai-chat`` → the OpenAI-compatible
+            endpoints).
+        default_models: the model used for a kind when the model string names only the
+            provider, by kind (``{"embedding": "text-embedding-3-small"}``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
@@ -162,6 +169,8 @@ class ProviderConfig(BaseModel):
     allow_insecure_http: bool = False
     supports_oauth: bool = False
     oauth: OAuthConfig | None = None
+    kind_protocols: dict[str, str] = Field(default_factory=dict)
+    default_models: dict[str, str] = Field(default_factory=dict)
 
     _quirks: BaseModel | None = PrivateAttr(default=None)
     """The quirks validated against the protocol's model (set by ``Protocol.quirks_of``)."""
