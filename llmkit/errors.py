@@ -28,6 +28,7 @@ Every failure llmkit reports is an instance of :class:`LLMKitError`; no ``httpx`
         │   └── InternalServerError       other 5xx
         ├── StreamError           in-band error event, truncated stream
         │   └── InvalidResponseError      .raw: a body or chunk llmkit cannot use
+        ├── EmbeddingBatchError   .not_embedded .failed_batch: embed_many lost a batch
         └── InBandStatusError     (APIStatusError, StreamError): an in-band error with a status
             └── InBandBadRequestError, InBandAuthenticationError, InBandPermissionDeniedError,
                 InBandNotFoundError, InBandRateLimitError, InBandOverloadedError,
@@ -71,6 +72,7 @@ __all__ = [
     "BadRequestError",
     "ConfigurationError",
     "ConnectTimeoutError",
+    "EmbeddingBatchError",
     "FirstEventTimeoutError",
     "IdleTimeoutError",
     "InBandAuthenticationError",
@@ -494,6 +496,25 @@ class InvalidResponseError(StreamError):
         elif isinstance(raw, str):
             raw = raw[:2000]
         self.raw = raw
+
+
+class EmbeddingBatchError(APIError):
+    """A batch of :func:`llmkit.embeddings.embed_many` failed, so the call failed.
+
+    The batch's own error (an :class:`APIStatusError`, :class:`APIConnectionError`,
+    :class:`InvalidResponseError`...) is chained as ``__cause__``; the batches not yet finished
+    were cancelled.
+
+    Attributes:
+        not_embedded: every input index (0-based, into ``values``) with no vector: the failed
+            batch's and those of batches cancelled or not started; sorted.
+        failed_batch: the input indexes of the batch that failed.
+        status_code: the failed batch's HTTP status, or None (not an HTTP error).
+    """
+
+    not_embedded: tuple[int, ...] = ()
+    failed_batch: tuple[int, ...] = ()
+    status_code: int | None = None
 
 
 # ---------------------------------------------------------------------------- structured output
