@@ -216,7 +216,7 @@ def multipart_body(
         )
     out.append(
         (
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"{_quote(file_field)}\"; "
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(file_field)}"; '
             f'filename="{_quote(filename)}"\r\nContent-Type: {file_type}\r\n\r\n'
         ).encode()
         + data
@@ -344,9 +344,7 @@ class TranscriptionProtocol(abc.ABC):
             UnsupportedFeatureError: a setting the provider cannot honour."""
 
     @abc.abstractmethod
-    def parse_response(
-        self, body: bytes, options: TranscriptionOptions
-    ) -> TranscriptionParsed:
+    def parse_response(self, body: bytes, options: TranscriptionOptions) -> TranscriptionParsed:
         """Read a 2xx non-streamed body.
 
         Raises:
