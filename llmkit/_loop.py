@@ -240,6 +240,7 @@ class ToolLoop:
                 waiting_on_client = False
                 source = self._step(call, index)
                 blocks = builder.by_id
+                answered_by: str | None = None
                 try:
                     async for event in source:
                         if index:
@@ -255,6 +256,7 @@ class ToolLoop:
                             continue
                         if event.type == "stream_start":
                             builder.warnings = event.warnings
+                            answered_by = event.model  # prices this step's usage
                             if index:
                                 continue
                         elif event.type == "finish":
@@ -287,6 +289,8 @@ class ToolLoop:
                 ordered = [
                     results[c.tool_call_id] for c in builder.calls if c.tool_call_id in results
                 ]
+                if builder.finish is not None:  # priced once the step's tools have run
+                    builder.finish = _priced(builder.finish, answered_by)
                 step = builder.result(index, ordered)
                 self.steps.append(step)
                 self.response_messages.extend(step.messages)
@@ -362,6 +366,13 @@ class ToolLoop:
 
 def _ignore(event: StreamEvent) -> None:
     """The fold of a run without an observer."""
+
+
+def _priced(event: FinishEvent, model: str | None) -> FinishEvent:
+    """The step's ``finish`` with ``usage.cost`` for the model that answered (llmkit.catalog)."""
+    from llmkit.catalog import finish_with_cost
+
+    return finish_with_cost(event, model)
 
 
 def _total_usage(steps: Sequence[StepResult]) -> Usage:

@@ -36,7 +36,7 @@ class _ObjectAccumulator(Accumulator):
     tool call of that name.
     """
 
-    __slots__ = ("new_partial", "parser", "tool_args", "tool_id", "tool_name")
+    __slots__ = ("model", "new_partial", "parser", "tool_args", "tool_id", "tool_name")
 
     def __init__(self, tool_name: str | None) -> None:
         super().__init__()
@@ -45,6 +45,7 @@ class _ObjectAccumulator(Accumulator):
         self.tool_args: str | None = None
         self.parser = PartialObjectParser()
         self.new_partial: dict[str, object] | None = None
+        self.model: str | None = None
 
     def _feed(self, delta: str) -> None:
         partial = self.parser.feed(delta)
@@ -70,9 +71,12 @@ class _ObjectAccumulator(Accumulator):
                     self._feed(event.args_json)
                 self.tool_args = event.args_json
         elif isinstance(event, FinishEvent):
-            self.finish = event
+            from llmkit.catalog import finish_with_cost
+
+            self.finish = finish_with_cost(event, self.model)  # usage.cost for the model
         elif isinstance(event, StreamStartEvent):
             self.warnings = event.warnings
+            self.model = event.model
         elif isinstance(event, ResponseMetadataEvent):
             self.response = event
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 __all__ = ["Usage"]
 
@@ -30,6 +34,11 @@ class Usage:
         reasoning_tokens: output tokens spent on hidden or visible reasoning.
         total_tokens: input plus output, as reported (or computed when both are known).
         raw: the provider's own usage object, unchanged.
+        cost: what these tokens cost in USD (a ``Decimal``), computed by llmkit from the
+            model's prices (:func:`llmkit.catalog.cost_of`: the ``genai-prices`` data shipped
+            with llmkit, or prices given with :func:`llmkit.catalog.register_prices`); None when
+            the model has no known prices or the counts needed are missing (never a guess).
+            Not compared by ``==`` (it follows from the counts and the prices).
 
     How each protocol maps its fields is documented on the protocol's ``convert_usage`` module.
     """
@@ -41,9 +50,15 @@ class Usage:
     reasoning_tokens: int | None = None
     total_tokens: int | None = None
     raw: Mapping[str, object] | None = None
+    cost: Decimal | None = field(default=None, compare=False)
 
     def __add__(self, other: Usage) -> Usage:
-        """Sum two usages field by field (None + n = n; None + None = None); ``raw`` is dropped."""
+        """Sum two usages field by field (None + n = n; None + None = None); ``raw`` is dropped.
+
+        ``cost`` is summed only when both sides are priced, or when the unpriced side counted
+        no tokens at all (an empty ``Usage()``); otherwise it is None: a sum that leaves out
+        an unpriced part would understate the cost.
+        """
         return Usage(
             input_tokens=_add(self.input_tokens, other.input_tokens),
             output_tokens=_add(self.output_tokens, other.output_tokens),
@@ -51,4 +66,28 @@ class Usage:
             cache_write_tokens=_add(self.cache_write_tokens, other.cache_write_tokens),
             reasoning_tokens=_add(self.reasoning_tokens, other.reasoning_tokens),
             total_tokens=_add(self.total_tokens, other.total_tokens),
+            cost=_add_cost(self, other),
         )
+
+    def _counted(self) -> bool:
+        return any(
+            n is not None
+            for n in (
+                self.input_tokens,
+                self.output_tokens,
+                self.cache_read_tokens,
+                self.cache_write_tokens,
+                self.reasoning_tokens,
+                self.total_tokens,
+            )
+        )
+
+
+def _add_cost(a: Usage, b: Usage) -> Decimal | None:
+    if a.cost is not None and b.cost is not None:
+        return a.cost + b.cost
+    if a.cost is None and not a._counted():
+        return b.cost
+    if b.cost is None and not b._counted():
+        return a.cost
+    return None
