@@ -84,7 +84,12 @@ class GeneratedImage:
         return data
 
     def fetch_sync(self) -> bytes:
-        """:meth:`fetch` for synchronous code (runs on llmkit's private loop)."""
+        """:meth:`fetch` for synchronous code (runs on llmkit's private loop).
+
+        Raises:
+            APIError: the errors of :meth:`fetch`.
+            RuntimeError: called on llmkit's own sync loop thread.
+        """
         from llmkit._sync import run_sync
 
         if self.data is not None:
@@ -416,8 +421,8 @@ def generate_image_sync(
     image's :meth:`GeneratedImage.fetch_sync` downloads a URL image).
 
     Raises:
-        The errors of :func:`generate_image`; RuntimeError when called from a callback running
-        on llmkit's own sync loop thread.
+        LLMKitError: the errors of :func:`generate_image`.
+        RuntimeError: called from a callback running on llmkit's own sync loop thread.
     """
     from llmkit._sync import run_sync
 
