@@ -11,9 +11,9 @@ takes per request is split into several requests sent concurrently.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from llmkit.errors import APIError, APIStatusError, ConfigurationError, InvalidArgumentError
 from llmkit.images.base import ImageOptions, ParsedImages
@@ -39,6 +39,8 @@ __all__ = [
     "generate_image",
     "generate_image_sync",
 ]
+
+_T = TypeVar("_T")
 
 
 @dataclass(slots=True)
@@ -201,6 +203,19 @@ async def _download(
         ) from None
 
 
+async def _all(coros: Iterable[Coroutine[Any, Any, _T]]) -> list[_T]:
+    """Run ``coros`` concurrently and return their results in order; the first failure
+    cancels the others (their HTTP responses are closed) before it is raised."""
+    tasks = [asyncio.ensure_future(coro) for coro in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 def _image_model(model: ModelLike, registry: ProviderRegistry | None) -> ModelLike:
     """``"provider"`` (or ``"provider:"``) → ``"provider:<default image model>"``."""
     if not isinstance(model, str):
@@ -357,9 +372,7 @@ async def generate_image(
     )
     per_call = max(1, protocol.max_images_per_call(target.model_id))
     counts = [per_call] * (n // per_call) + ([n % per_call] if n % per_call else [])
-    batches = await asyncio.gather(
-        *(_batch(target, replace(options, n=count), connection) for count in counts)
-    )
+    batches = await _all(_batch(target, replace(options, n=count), connection) for count in counts)
     images: list[GeneratedImage] = []
     warnings: list[CallWarning] = []
     usage: Usage | None = None
@@ -383,7 +396,7 @@ async def generate_image(
         )
     first, _, answered, _ = batches[0]
     if download:
-        await asyncio.gather(*(image.fetch() for image in images if image.data is None))
+        await _all(image.fetch() for image in images if image.data is None)
     response = ImageResponse(
         model=answered.name,
         model_id=first.model,

@@ -484,3 +484,38 @@ def test_import_llmkit_does_not_import_images() -> None:
     code = "import sys, llmkit; print(any(m.startswith('llmkit.images') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "False", out.stderr
+
+
+async def test_a_fallback_model_answers_with_its_own_request() -> None:
+    ok = next(e for e in OK if "dalle2" in e["file"])
+    script = [
+        ReplayResponse.json({"error": {"message": "busy", "type": "server_error"}}, status=503),
+        ReplayResponse.from_file(FIXTURES / ok["file"]),
+    ]
+    with ReplayServer(script) as server:
+        result = await generate_image(
+            model="replay:gpt-image-1",
+            prompt="otter",
+            background="opaque",
+            registry=_registry(server),
+            retry=0,
+            fallback_models=["replay:dall-e-2"],
+        )
+    assert [r.json()["model"] for r in server.requests] == ["gpt-image-1", "dall-e-2"]  # type: ignore[index]
+    assert result.response.model == "replay:dall-e-2" and result.response.attempts == 2
+    # the warnings are those of the request that answered
+    assert [w.setting for w in result.warnings] == ["background"]
+
+
+async def test_one_failed_request_of_a_split_n_fails_the_call() -> None:
+    ok = next(e for e in OK if "dalle3" in e["file"])
+    bad = next(e for e in ERRORS)
+    script = [
+        ReplayResponse.from_file(FIXTURES / ok["file"]),
+        ReplayResponse.from_file(FIXTURES / bad["file"], status=400),
+    ]
+    with ReplayServer(script) as server, pytest.raises(BadRequestError):
+        await generate_image(
+            model="replay:dall-e-3", prompt="a lion", n=2, registry=_registry(server)
+        )
+    assert len(server.requests) == 2
