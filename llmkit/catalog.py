@@ -29,6 +29,7 @@ __all__ = [
     "PROVIDER_IDS",
     "cost_of",
     "finish_with_cost",
+    "known_models",
     "model_info",
     "register_prices",
     "unregister_prices",
@@ -216,6 +217,24 @@ def model_info(model: str) -> ModelCard:
             source="registered",
         )
     return card
+
+
+def known_models(provider_id: str) -> list[ModelCard]:
+    """The cards of every model the catalog prices for ``provider_id`` (the data source's
+    models of the mapped vendor, then registered ones), sorted by model id; offline.
+
+    Returns:
+        An empty list for a provider without prices (local servers, custom providers).
+    """
+    ids: set[str] = {m for p, m in list(_registered) if p == provider_id}
+    source_id = PROVIDER_IDS.get(provider_id)
+    genai_prices = _genai_prices() if source_id is not None else None
+    if genai_prices is not None:
+        snapshot = genai_prices.data_snapshot.get_snapshot()
+        for vendor in snapshot.providers:
+            if vendor.id == source_id:
+                ids.update(model.id for model in vendor.models)
+    return [model_info(f"{provider_id}:{model_id}") for model_id in sorted(ids)]
 
 
 def _registered_cost(prices: _Registered, usage: Usage) -> Decimal | None:

@@ -61,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list the models a provider serves (GET /models)")
     models.add_argument("provider")
+    models.add_argument(
+        "--prices",
+        action="store_true",
+        help="list the models llmkit has prices for, with USD per million input/output tokens "
+        "(offline: the genai-prices data shipped with llmkit, and registered prices)",
+    )
 
     keys = sub.add_parser("keys", help="manage API keys in the OS keychain")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
@@ -131,10 +137,37 @@ def _providers() -> int:
 
 
 async def _models(args: argparse.Namespace) -> int:
+    if args.prices:
+        return _model_prices(args.provider)
     from llmkit._models import list_models
 
     for info in await list_models(args.provider, cache=False):
         print(f"{info.id}  ({info.display_name})" if info.display_name else info.id)
+    return 0
+
+
+def _price(value: object) -> str:
+    return "-" if value is None else f"{value}"
+
+
+def _model_prices(provider_id: str) -> int:
+    """``llmkit models PROVIDER --prices``: one line per priced model, no network."""
+    from llmkit.catalog import known_models
+
+    cards = known_models(provider_id)
+    if not cards:
+        print(f"no prices known for provider {provider_id!r}", file=sys.stderr)
+        return 1
+    width = max(len("model"), *(len(c.model_id) for c in cards))
+    print(f"{'model':<{width}}  {'input $/M':>10}  {'output $/M':>10}  context")
+    for card in cards:
+        context = _price(card.context_window)
+        print(
+            f"{card.model_id:<{width}}  {_price(card.input_price):>10}  "
+            f"{_price(card.output_price):>10}  {context}"
+        )
+    as_of = next((c.prices_as_of for c in cards if c.prices_as_of), None)
+    print(f"prices as of {as_of} (USD per million tokens; source: genai-prices, registered)")
     return 0
 
 
