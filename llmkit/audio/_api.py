@@ -351,7 +351,9 @@ async def stream_speech(
     chunk. Closing the iterator early closes the HTTP response.
 
     Raises:
-        The errors of :func:`generate_speech`.
+        LLMKitError: the errors of :func:`generate_speech` (InvalidArgumentError,
+            ConfigurationError, APIStatusError, APIConnectionError, APITimeoutError,
+            InvalidResponseError).
     """
     options = _speech_options(text, voice, format, speed, instructions, provider_options, headers)
     target = _resolve(model, registry, "speech")
@@ -603,7 +605,9 @@ async def stream_transcription(
     (text, usage) call ``transcribe(..., stream=True)``.
 
     Raises:
-        The errors of :func:`transcribe`.
+        LLMKitError: the errors of :func:`transcribe` (InvalidArgumentError, ConfigurationError,
+            APIStatusError, APIConnectionError, APITimeoutError, InvalidResponseError,
+            StreamError).
     """
     options = _transcription_options(
         audio, filename, language, prompt, None, response_format, temperature, True,
