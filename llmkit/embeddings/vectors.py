@@ -36,8 +36,7 @@ Dtype = Literal["float32", "float64", "int8"]
 _SIZES: dict[str, int] = {"float32": 4, "float64": 8, "int8": 1}
 _TYPECODES: dict[str, str] = {"float32": "f", "float64": "d", "int8": "b"}
 _NUMPY: dict[str, str] = {"float32": "<f4", "float64": "<f8", "int8": "i1"}
-_TINY = 1e-30
-"""Below this a float32 is 0 or subnormal-scale: no embedding component is that small."""
+_LOW_29 = (1 << 29) - 1
 _PLAUSIBLE = 1e4
 """An embedding component above this (or a non-finite one) means the bytes were misread."""
 
@@ -77,10 +76,11 @@ def base64_dtype(raw: bytes, dimensions: int | None = None, dtype: Dtype | None 
         singles = _array(raw, "f")
         if not all(math.isfinite(v) and abs(v) <= _PLAUSIBLE for v in singles):
             return "float64"
-        # a float64 made from a float32 / float16 value has a zero low 29..42 mantissa bits:
-        # its low 4 bytes (the even float32 slots) read as 0 or a subnormal; a real float32
-        # embedding never has every other component that small
-        if all(abs(v) < _TINY for v in singles[::2]):
+        # a float64 widened from a float32 (or float16) value has its low 29 mantissa bits
+        # zero: every low 32-bit word (the even float32 slots) is 0 below bit 29; no float32
+        # embedding has that in every other component
+        words = _array(raw, "I" if array.array("I").itemsize == 4 else "L")
+        if any(words) and all(word & _LOW_29 == 0 for word in words[::2]):
             return "float64"
     return "float32"
 
