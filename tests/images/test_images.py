@@ -22,6 +22,7 @@ from llmkit.errors import (
     InvalidResponseError,
 )
 from llmkit.images import (
+    GeneratedImage,
     GenerateImageResult,
     ImageOptions,
     ImageProtocol,
@@ -52,7 +53,7 @@ OPENAI = ProviderConfig(id="openai", protocol="openai-chat", base_url="https://e
 
 
 def _body(entry: dict[str, Any]) -> bytes:
-    return (FIXTURES / entry["file"]).read_bytes()
+    return (FIXTURES / str(entry["file"])).read_bytes()
 
 
 def _ids(entries: list[dict[str, Any]]) -> list[str]:
@@ -68,7 +69,8 @@ def _check(result: ParsedImages | GenerateImageResult, entry: dict[str, Any]) ->
     assert any(i.data is not None for i in result.images) is expected["has_b64"]
     assert any(i.url is not None for i in result.images) is expected["has_url"]
     assert result.usage.raw == expected["usage"]
-    for image, item in zip(result.images, raw["data"], strict=True):
+    images: list[ParsedImage | GeneratedImage] = list(result.images)
+    for image, item in zip(images, raw["data"], strict=True):
         assert image.revised_prompt == item.get("revised_prompt")
         if "b64_json" in item:
             assert image.data == base64.b64decode(item["b64_json"])
