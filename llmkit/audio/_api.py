@@ -161,7 +161,8 @@ async def _open_once(
 
 
 async def _rest(opened: _Open, watchdog: Watchdog) -> AsyncIterator[bytes]:
-    """The body's chunks after the first, with the idle limit between them."""
+    """The body's chunks (the first one included), with the idle limit between them; errors
+    are labelled with the provider and model that answered."""
     from httpx import HTTPError
 
     from llmkit.transport.http import map_httpx_error
@@ -181,7 +182,15 @@ async def _rest(opened: _Open, watchdog: Watchdog) -> AsyncIterator[bytes]:
                 watchdog.waiting = False
             yield chunk
     except HTTPError as exc:
-        raise map_httpx_error(exc) from exc
+        error = map_httpx_error(exc)
+        _label(error, opened.target)
+        raise error from exc
+    except asyncio.CancelledError as exc:
+        timeout = watchdog.claim(exc)  # the idle (or total) limit fired while waiting
+        if timeout is None:
+            raise
+        _label(timeout, opened.target)
+        raise timeout from None
 
 
 async def _opened_stream(
@@ -224,6 +233,56 @@ async def _opened_stream(
         watchdog.close()
         if opened is not None:
             await opened.stack.aclose()
+
+
+async def _read_whole(
+    target: Target,
+    build: Callable[[Target], BuiltRequest],
+    connection: Connection,
+) -> tuple[bytes, str | None, Target, int]:
+    """One request read whole inside the attempt (a connection lost mid-body is retried like
+    any other failure): (body, Content-Type, the target that answered, requests sent)."""
+    from httpx import HTTPError
+
+    from llmkit.transport.http import map_httpx_error
+
+    watchdog = Watchdog(_limits(connection, target))
+    candidates: list[tuple[Target, BuiltRequest | None]] = [(target, None)]
+    candidates += [(fallback, None) for fallback in connection.fallbacks]
+    answering = target
+
+    async def send(candidate: Target, built: BuiltRequest) -> tuple[bytes, str | None, Target]:
+        nonlocal answering
+        answering = candidate
+        limits = _limits(connection, candidate)
+        opened = await _open_once(candidate, built, connection, limits, watchdog)
+        try:
+            parts = [] if opened.first is None else [opened.first]
+            parts += [chunk async for chunk in opened.chunks]
+        except HTTPError as exc:
+            raise map_httpx_error(exc) from exc
+        except BaseException as exc:
+            timeout = watchdog.claim(exc)
+            if timeout is not None:
+                raise timeout from None
+            raise
+        finally:
+            await opened.stack.aclose()
+        return b"".join(parts), opened.content_type, candidate
+
+    try:
+        (body, content_type, answered), attempts = await _first_answer(
+            candidates, build, send, connection, watchdog
+        )
+        return body, content_type, answered, attempts
+    except asyncio.CancelledError as exc:
+        error = watchdog.claim(exc)
+        if error is None:
+            raise
+        _label(error, answering)
+        raise error from None
+    finally:
+        watchdog.close()
 
 
 # ---------------------------------------------------------------------------- speech
@@ -303,26 +362,15 @@ async def generate_speech(
         protocol = speech_protocol_for(candidate.provider)
         return protocol.build_request(candidate.provider, candidate.model_id, options)
 
-    stream = _opened_stream(target, build, connection)
+    body, content_type, answered, attempts = await _read_whole(target, build, connection)
+    protocol = speech_protocol_for(answered.provider)
     try:
-        async for opened, attempts, watchdog in stream:
-            parts = [chunk async for chunk in _rest(opened, watchdog)]
-            body = b"".join(parts)
-            protocol = speech_protocol_for(opened.target.provider)
-            try:
-                audio, media, usage = protocol.parse_response(body, opened.content_type, options)
-            except APIError as exc:
-                _label(exc, opened.target)
-                raise
-            info = {
-                "model": opened.target.name,
-                "attempts": attempts,
-                "content_type": opened.content_type,
-            }
-            return GenerateSpeechResult(audio, media, usage, info)
-    finally:
-        await stream.aclose()
-    raise AssertionError("unreachable")  # pragma: no cover
+        audio, media, usage = protocol.parse_response(body, content_type, options)
+    except APIError as exc:
+        _label(exc, answered)
+        raise
+    info = {"model": answered.name, "attempts": attempts, "content_type": content_type}
+    return GenerateSpeechResult(audio, media, usage, info)
 
 
 async def stream_speech(

@@ -567,3 +567,52 @@ def test_import_llmkit_does_not_import_audio() -> None:
     code = "import sys, llmkit; print('llmkit.audio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------- dropped bodies
+def _no_wait_retry(retries: int) -> Any:
+    from llmkit.reliability.retry import RetryPolicy
+
+    async def sleep(_delay: float) -> None:
+        return None
+
+    return RetryPolicy(max_retries=retries, initial_delay=0, jitter=0, sleep=sleep)
+
+
+async def test_generate_speech_retries_a_body_cut_mid_way() -> None:
+    entry = SPEECH[0]
+    data = _body(entry)
+    cut = ReplayResponse(data, content_type="audio/mpeg", chunking=4096, close_after=10_000)
+    with ReplayServer([cut, _response(entry)]) as server:
+        result = await generate_speech(
+            model="openai:gpt-4o-mini-tts",
+            text="Hi",
+            voice="alloy",
+            registry=_registry(server),
+            retry=_no_wait_retry(1),
+        )
+    assert result.audio == data
+    assert result.response["attempts"] == 2
+    assert len(server.requests) == 2
+
+
+async def test_stream_speech_is_not_retried_after_the_first_chunk() -> None:
+    from llmkit.errors import APIConnectionError
+
+    entry = SPEECH[0]
+    data = _body(entry)
+    cut = ReplayResponse(data, content_type="audio/mpeg", chunking=4096, close_after=10_000)
+    received = bytearray()
+    server = ReplayServer([cut, _response(entry)])
+    with server, pytest.raises(APIConnectionError) as info:
+        async for chunk in stream_speech(
+            model="openai:gpt-4o-mini-tts",
+            text="Hi",
+            voice="alloy",
+            registry=_registry(server),
+            retry=_no_wait_retry(1),
+        ):
+            received += chunk
+    assert len(server.requests) == 1  # the audio already handed on is never sent twice
+    assert 0 < len(received) <= 10_000 and data.startswith(bytes(received))
+    assert info.value.provider_id == "openai"
