@@ -97,9 +97,12 @@ PROVIDER_AUDIO: dict[str, AudioProviderData] = {
     # https://platform.openai.com/docs/models (gpt-4o-mini-tts, gpt-4o-mini-transcribe)
     "openai": AudioProviderData("gpt-4o-mini-tts", "gpt-4o-mini-transcribe"),
     # https://console.groq.com/docs/speech-to-text, /docs/text-to-speech: no streamed
-    # transcription; PlayAI TTS answers WAV
+    # transcription; TTS (Orpheus, formerly PlayAI) answers WAV at 48 kHz
     "groq": AudioProviderData(
-        "playai-tts", "whisper-large-v3-turbo", speech_format="wav", transcription_stream=False
+        "canopylabs/orpheus-v1-english",
+        "whisper-large-v3-turbo",
+        speech_format="wav",
+        transcription_stream=False,
     ),
     # https://docs.mistral.ai/capabilities/audio/ (voxtral)
     "mistral": AudioProviderData("voxtral-mini-tts-latest", "voxtral-mini-latest"),
