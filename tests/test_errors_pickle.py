@@ -14,6 +14,7 @@ import inspect
 import multiprocessing
 import pickle
 import pkgutil
+from pathlib import Path
 
 import pytest
 
@@ -62,6 +63,8 @@ VALUES: dict[str, object] = {
     "problems": ["temperature: should be at most 2 (got 5); use a value from 0 to 2"],
     "setting": "max_tokens",
     "suggestion": "max_output_tokens",
+    "key": "aliases.fast",  # GatewayConfigError
+    "path": Path("llmkit-gateway.toml"),
 }
 """A representative value per ``__init__`` parameter name."""
 
