@@ -348,7 +348,9 @@ async def embed_many(
         values: the texts, in order (an empty list gives an empty result without a request).
         max_parallel: batches in flight at once (>= 1).
         max_batch_size: a smaller batch size than the protocol's limit.
-        Other arguments: as for :func:`embed`.
+        model, dimensions, task_type, output, encoding, extra_body: as for :func:`embed`.
+        api_key, http_client, retry, timeouts, timeout, rate_limit, fallback_models, registry:
+            as for :func:`embed`.
 
     Returns:
         :class:`EmbedManyResult`: ``embeddings[i]`` is the vector of ``values[i]``; ``usage``
@@ -358,8 +360,8 @@ async def embed_many(
         EmbeddingBatchError: a batch failed (after its retries and fallbacks); the others
             were cancelled. ``not_embedded`` lists the input indexes without a vector,
             ``failed_batch`` the failed batch's; the batch's error is ``__cause__``.
-        The errors of :func:`embed` that come before any request (settings, provider,
-            credentials).
+        InvalidArgumentError, NoSuchProviderError, ConfigurationError, MissingCredentialError:
+            as for :func:`embed`, before any request is sent.
     """
     texts = _check_values(values)
     if not isinstance(max_parallel, int) or max_parallel < 1:
