@@ -158,11 +158,13 @@ def cosine_similarity(a: Sequence[float], b: Sequence[float]) -> float:
     """The cosine of the angle between two vectors: ``a·b / (|a| |b|)``, in [-1, 1].
 
     Works on lists, ``array.array`` and 1-D numpy arrays alike (computed in double precision
-    with :func:`math.fsum`). Two identical directions give 1.0, opposite ones -1.0.
+    with :func:`math.fsum`, each vector first scaled by its largest magnitude so tiny or huge
+    components neither underflow nor overflow). Two identical directions give 1.0, opposite
+    ones -1.0.
 
     Raises:
-        InvalidArgumentError: the vectors differ in length, are empty, or one is all zeros
-            (no direction: the cosine is undefined).
+        InvalidArgumentError: the vectors differ in length, are empty, hold a NaN or
+            infinity, or one is all zeros (no direction: the cosine is undefined).
     """
     if len(a) != len(b):
         raise InvalidArgumentError(
@@ -172,9 +174,15 @@ def cosine_similarity(a: Sequence[float], b: Sequence[float]) -> float:
         raise InvalidArgumentError("cosine_similarity needs non-empty vectors")
     xs = [float(x) for x in a]
     ys = [float(y) for y in b]
+    scale_a = max(map(abs, xs))
+    scale_b = max(map(abs, ys))
+    if scale_a == 0.0 or scale_b == 0.0:
+        raise InvalidArgumentError("cosine_similarity is undefined for an all-zero vector")
+    if not (math.isfinite(scale_a) and math.isfinite(scale_b)):
+        raise InvalidArgumentError("cosine_similarity needs finite numbers")
+    xs = [x / scale_a for x in xs]  # scaled to at most 1: no underflow or overflow below
+    ys = [y / scale_b for y in ys]
     dot = math.fsum(x * y for x, y in zip(xs, ys, strict=True))
     norm_a = math.sqrt(math.fsum(x * x for x in xs))
     norm_b = math.sqrt(math.fsum(y * y for y in ys))
-    if norm_a == 0.0 or norm_b == 0.0:
-        raise InvalidArgumentError("cosine_similarity is undefined for an all-zero vector")
     return max(-1.0, min(1.0, dot / (norm_a * norm_b)))
