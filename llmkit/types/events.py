@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal, TypeAlias
 
 from llmkit.types.finish import FinishReason
@@ -364,6 +365,8 @@ _fast_delta_init(ToolInputDeltaEvent, "tool_input_delta")
 def _plain(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)  # a cost in USD: exact, as JSON numbers are not
     if isinstance(value, Usage):
         return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, CallWarning):
