@@ -11,15 +11,7 @@ Built-in protocols (:data:`llmkit.embeddings.registry.BUILTIN`): ``openai-embedd
 
 from __future__ import annotations
 
-from llmkit.embeddings._api import (
-    EmbeddingResponse,
-    EmbedManyResult,
-    EmbedResult,
-    embed,
-    embed_many,
-    embed_many_sync,
-    embed_sync,
-)
+from llmkit.embeddings._api import embed, embed_many, embed_many_sync, embed_sync
 from llmkit.embeddings.base import (
     EmbeddingBatch,
     EmbeddingProtocol,
@@ -33,6 +25,7 @@ from llmkit.embeddings.registry import (
     get_embedding_protocol,
     register_embedding_protocol,
 )
+from llmkit.embeddings.results import EmbeddingResponse, EmbedManyResult, EmbedResult
 from llmkit.embeddings.vectors import cosine_similarity
 
 __all__ = [

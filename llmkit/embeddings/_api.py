@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from llmkit._driver import Connection, Target, make_connection, resolve_target, send_request
@@ -19,9 +19,9 @@ from llmkit.embeddings.base import (
     EmbeddingProtocol,
     OutputForm,
     ParsedEmbeddings,
-    Vector,
 )
 from llmkit.embeddings.registry import default_embedding_model, embedding_protocol_for
+from llmkit.embeddings.results import EmbeddingResponse, EmbedManyResult, EmbedResult
 from llmkit.errors import APIError, APIStatusError, EmbeddingBatchError, InvalidArgumentError
 from llmkit.reliability.deadline import Timeouts
 from llmkit.types.usage import Usage
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.ratelimit import RateLimit
     from llmkit.reliability.retry import RetryPolicy
-    from llmkit.types.warnings import CallWarning
 
 __all__ = [
     "EmbedManyResult",
@@ -52,57 +51,6 @@ T = TypeVar("T")
 
 DEFAULT_MAX_PARALLEL = 4
 """Batches of one :func:`embed_many` call in flight at once, unless ``max_parallel`` says."""
-
-
-@dataclass(frozen=True, slots=True)
-class EmbeddingResponse:
-    """One HTTP answer of an embedding call.
-
-    Attributes:
-        model: ``"provider:model"`` that answered (a fallback's when one did).
-        served_model: the model as the body names it (None when it does not).
-        body: the parsed JSON body, unchanged.
-        attempts: requests sent for this batch (retries and fallbacks included).
-        warnings: settings the protocol could not honour (``task_type`` on OpenAI...).
-        indexes: the input indexes this answer embedded (``range`` of the batch).
-    """
-
-    model: str
-    served_model: str | None
-    body: Mapping[str, object]
-    attempts: int
-    warnings: tuple[CallWarning, ...] = ()
-    indexes: range = field(default_factory=lambda: range(0))
-
-
-@dataclass(frozen=True, slots=True)
-class EmbedResult:
-    """The result of :func:`embed`.
-
-    Attributes:
-        embedding: the vector (``dimensions`` numbers; the form ``output`` asked for).
-        usage: tokens counted (``input_tokens``; None when the provider reports none).
-        response: the HTTP answer.
-    """
-
-    embedding: Vector
-    usage: Usage
-    response: EmbeddingResponse
-
-
-@dataclass(frozen=True, slots=True)
-class EmbedManyResult:
-    """The result of :func:`embed_many`.
-
-    Attributes:
-        embeddings: one vector per input, in input order.
-        usage: the batches' usages summed (``raw`` kept only when there was one batch).
-        responses: one answer per batch, in input order.
-    """
-
-    embeddings: list[Vector]
-    usage: Usage
-    responses: list[EmbeddingResponse]
 
 
 def _resolve(model: ModelLike, registry: ProviderRegistry | None) -> Target:
