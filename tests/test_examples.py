@@ -33,6 +33,12 @@ CASES: dict[str, list[str]] = {
         "usage: 14 input, 7 output tokens",
         "request: POST /v1/chat/completions model='gpt-4o'",
     ],
+    "rag.py": [
+        "[1] The Eiffel Tower is 330 metres tall and stands in Paris.",
+        "[2] The Louvre in Paris is the most visited art museum in the world.",
+        "answer: The Eiffel Tower [1] and the Louvre, the most visited art museum [2].",
+        "embedding tokens: 52",
+    ],
     "custom_provider.py": [
         "resolve('my-local:llama3.1:8b') -> provider 'my-local', model 'llama3.1:8b'",
         "resolve('my-local') -> provider 'my-local', model 'llama3.1' (default)",

@@ -8,6 +8,7 @@ and parses the answer (:mod:`llmkit.embeddings.registry` says which protocol).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
@@ -124,6 +125,7 @@ class _Call:
             exc.provider_id = exc.provider_id or answered.provider.id
             exc.model_id = exc.model_id or answered.model_id
             raise
+        parsed = dataclasses.replace(parsed, usage=_priced(parsed.usage, answered))
         request = built.get(answered.name)
         response = EmbeddingResponse(
             answered.name,
@@ -411,3 +413,12 @@ embed_sync = _blocking(embed, "embed_sync")
 
 embed_many_sync = _blocking(embed_many, "embed_many_sync")
 """The blocking form of :func:`embed_many` (same keywords, result and errors)."""
+
+
+def _priced(usage: Usage, answered: Target) -> Usage:
+    """``usage`` with its cost in USD on the model that answered (None when unpriced: see
+    :func:`llmkit.catalog.cost_of`)."""
+    from llmkit.catalog import cost_of
+
+    cost = cost_of(answered.provider.id, answered.model_id, usage)
+    return usage if cost is None else dataclasses.replace(usage, cost=cost)

@@ -42,10 +42,16 @@ def _count(raw: Mapping[str, object], name: str | None) -> int | None:
 
 
 def usage_from(raw: object, input_name: str, total_name: str | None = None) -> Usage:
-    """``Usage(input_tokens=raw[input_name], total_tokens=raw[total_name] or input, raw=raw)``;
-    an empty Usage when ``raw`` is not an object (the body reported none)."""
+    """``Usage(input_tokens=raw[input_name], output_tokens=0, total_tokens=raw[total_name] or
+    input, raw=raw)`` (an embedding produces no output tokens); an empty Usage when ``raw`` is
+    not an object (the body reported none)."""
     if not isinstance(raw, Mapping):
         return Usage()
     tokens = _count(raw, input_name)
     total = _count(raw, total_name)
-    return Usage(input_tokens=tokens, total_tokens=total if total is not None else tokens, raw=raw)
+    return Usage(
+        input_tokens=tokens,
+        output_tokens=0 if tokens is not None else None,
+        total_tokens=total if total is not None else tokens,
+        raw=raw,
+    )
