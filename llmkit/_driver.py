@@ -22,7 +22,7 @@ import functools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
@@ -54,11 +54,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Connection",
+    "OpenedResponse",
+    "SentResponse",
     "Target",
     "build_call",
     "build_stream_request",
     "generate_step",
     "make_connection",
+    "open_request",
     "resolve_target",
     "send_request",
     "stream_step",
@@ -430,6 +433,41 @@ class _Opened:
     credential_headers: Mapping[str, str]
 
 
+async def _open_once(
+    target: Target,
+    request: BuiltRequest,
+    call: CallOptions | None,
+    connection: Connection,
+    timeouts: Timeouts,
+    watchdog: Watchdog,
+) -> tuple[AsyncExitStack, httpx.Response, Credentials]:
+    """One attempt up to the response headers: the open 2xx response, the stack that closes
+    it (and releases the gate and rate-limit slots), and the credential sent. On failure
+    everything is closed; a first-event timeout is raised as this attempt's error."""
+    from llmkit.transport.http import open_response
+
+    stack = AsyncExitStack()
+    try:
+        creds, options = await _start_attempt(
+            stack, target, request, call, connection, timeouts, watchdog
+        )
+        response = await stack.enter_async_context(
+            open_authorized(  # a 401 with an OAuth token: one refresh, one retry
+                target.provider,
+                creds,
+                request,
+                lambda req, auth: open_response(req, auth, **options),
+            )
+        )
+    except BaseException as exc:
+        timeout = watchdog.claim(exc)
+        await stack.aclose()
+        if timeout is not None:
+            raise timeout from None
+        raise
+    return stack, response, creds
+
+
 async def _open_stream(
     target: Target,
     request: BuiltRequest,
@@ -441,21 +479,12 @@ async def _open_stream(
     """One attempt: send the request and read up to the first content event."""
     from httpx import HTTPError
 
-    from llmkit.transport.http import map_httpx_error, open_response
+    from llmkit.transport.http import map_httpx_error
     from llmkit.transport.sse import check_content_type
 
     protocol, provider = target.protocol, target.provider
-    stack = AsyncExitStack()
-    creds: Credentials | None = None
+    stack, response, creds = await _open_once(target, request, call, connection, timeouts, watchdog)
     try:
-        creds, options = await _start_attempt(
-            stack, target, request, call, connection, timeouts, watchdog
-        )
-        response = await stack.enter_async_context(
-            open_authorized(  # a 401 with an OAuth token: one refresh, one retry
-                provider, creds, request, lambda req, auth: open_response(req, auth, **options)
-            )
-        )
         decoder = _decoder(protocol.framing)
         await check_content_type(response, decoder.CONTENT_TYPES, decoder.WHAT)
         chunks = response.aiter_bytes()
@@ -488,7 +517,7 @@ async def _open_stream(
         buffered += protocol.finish(state)
         return opened(pending=[], done=True, credential_headers=creds.headers)
     except BaseException as exc:
-        if isinstance(exc, APIError) and creds is not None:
+        if isinstance(exc, APIError):
             _scrub(exc, creds.headers)
         timeout = watchdog.claim(exc)  # a first-event timeout is this attempt's failure
         await stack.aclose()
@@ -648,22 +677,35 @@ async def _generate_once(
     return [StreamStartEvent(request.warnings, target.name), *events]
 
 
+async def _post_whole(
+    request: BuiltRequest, auth: Mapping[str, str], options: _SendOptions
+) -> tuple[bytes, httpx.Headers]:
+    """Send and read the whole 2xx body (a connection lost mid-body fails the attempt)."""
+    from httpx import HTTPError
+
+    from llmkit.transport.http import map_httpx_error, open_response
+
+    async with open_response(request, auth, **options) as response:
+        try:
+            return await response.aread(), response.headers
+        except HTTPError as exc:
+            raise map_httpx_error(exc) from exc
+
+
 async def _send_once(
     target: Target,
     request: BuiltRequest,
     connection: Connection,
     timeouts: Timeouts,
     watchdog: Watchdog,
-) -> bytes:
-    from llmkit.transport.http import post_json
-
+) -> tuple[bytes, httpx.Headers]:
     try:
         async with AsyncExitStack() as stack:
             creds, options = await _start_attempt(
                 stack, target, request, None, connection, timeouts, watchdog
             )
             return await send_authorized(
-                target.provider, creds, request, lambda req, auth: post_json(req, auth, **options)
+                target.provider, creds, request, lambda req, auth: _post_whole(req, auth, options)
             )
     except asyncio.CancelledError as exc:
         timeout = watchdog.claim(exc)
@@ -672,13 +714,30 @@ async def _send_once(
         raise timeout from None
 
 
+@dataclass(frozen=True, slots=True)
+class SentResponse:
+    """The answer of :func:`send_request`.
+
+    Attributes:
+        body: the 2xx response body, read whole.
+        headers: the response headers (case-insensitive; ``headers["content-type"]``).
+        target: the candidate that answered (the target or one of the fallbacks).
+        attempts: the requests sent, retries and fallbacks included.
+    """
+
+    body: bytes
+    headers: Mapping[str, str]
+    target: Target
+    attempts: int
+
+
 async def send_request(
     target: Target,
     build: Callable[[Target], BuiltRequest],
     connection: Connection,
     *,
     timeouts: Timeouts | None = None,
-) -> tuple[bytes, Target, int]:
+) -> SentResponse:
     """One non-streamed request that is not a chat call (embeddings, images, speech,
     transcription), through what every call gets: the credential lookup (and one OAuth refresh
     after a 401), the concurrency gate and rate limiter, retries and fallback models (each
@@ -692,8 +751,9 @@ async def send_request(
         timeouts: the call's limits (else the connection's, the provider's, the defaults).
 
     Returns:
-        The 2xx response body (bytes), the target that answered, and the requests sent
-        (retries and fallbacks included).
+        A :class:`SentResponse`: the 2xx body (read whole inside the attempt, so a body cut
+        mid-way is retried like any other failure), its headers, the target that answered,
+        and the requests sent (retries and fallbacks included).
 
     Raises:
         APIStatusError, APIConnectionError, APITimeoutError: after retries, labelled with the
@@ -706,16 +766,17 @@ async def send_request(
     candidates += [(fallback, None) for fallback in connection.fallbacks]
     answering = target
 
-    async def send(candidate: Target, built: BuiltRequest) -> tuple[bytes, Target]:
+    async def send(candidate: Target, built: BuiltRequest) -> tuple[bytes, httpx.Headers, Target]:
         nonlocal answering
         answering = candidate
-        return await _send_once(candidate, built, connection, limits, watchdog), candidate
+        body, headers = await _send_once(candidate, built, connection, limits, watchdog)
+        return body, headers, candidate
 
     try:
-        (body, answered), attempts = await _first_answer(
+        (body, headers, answered), attempts = await _first_answer(
             candidates, build, send, connection, watchdog
         )
-        return body, answered, attempts
+        return SentResponse(body, headers, answered, attempts)
     except asyncio.CancelledError as exc:
         error = watchdog.claim(exc)
         if error is None:
@@ -724,6 +785,135 @@ async def send_request(
         raise error from None
     finally:
         watchdog.close()
+
+
+class _Chunks:
+    """The body of an opened response, chunk by network chunk, under the call's time limits:
+    the first chunk within ``first_event`` of the send, then ``idle`` between chunks (the
+    time the consumer holds a chunk does not count); httpx errors are mapped to llmkit's."""
+
+    __slots__ = ("_chunks", "_read", "_watchdog")
+
+    def __init__(self, chunks: AsyncIterator[bytes], watchdog: Watchdog) -> None:
+        self._chunks = chunks
+        self._watchdog = watchdog
+        self._read = 0  # chunks read so far, counted up to 2
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        from httpx import HTTPError
+
+        from llmkit.transport.http import map_httpx_error
+
+        watchdog, read = self._watchdog, self._read
+        if read == 0:  # still the first-event limit, counted from the send
+            watchdog.task = watchdog.current()
+            watchdog.waiting = True
+        elif read == 1:
+            watchdog.streaming()
+        else:
+            watchdog.resume()
+        try:
+            chunk = await self._chunks.__anext__()
+        except HTTPError as exc:
+            raise map_httpx_error(exc) from exc
+        finally:
+            watchdog.waiting = False
+        self._read = min(read + 1, 2)
+        return chunk
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedResponse:
+    """What :func:`open_request` yields.
+
+    Attributes:
+        response: the open 2xx ``httpx.Response`` (status and headers; read its body through
+            ``chunks``).
+        target: the candidate that answered (the target or one of the fallbacks).
+        attempts: the requests sent, retries and fallbacks included.
+        chunks: the body, network chunk by network chunk, with the idle limit between chunks;
+            a lost connection raises APIConnectionError (never retried: the caller may have
+            handed chunks on).
+    """
+
+    response: httpx.Response
+    target: Target
+    attempts: int
+    chunks: AsyncIterator[bytes]
+
+
+@asynccontextmanager
+async def open_request(
+    target: Target,
+    build: Callable[[Target], BuiltRequest],
+    connection: Connection,
+    *,
+    timeouts: Timeouts | None = None,
+) -> AsyncIterator[OpenedResponse]:
+    """The streaming counterpart of :func:`send_request`: send through the same credentials,
+    concurrency gate, rate limiter, retries, fallback models and time limits until a 2xx
+    response's headers arrive, then yield it open; everything is closed on exit.
+
+    Retries and fallbacks happen only before the ``async with`` body runs, never after. An
+    APIError raised in the body (by ``chunks`` or by the caller's parsing) is scrubbed of the
+    request's credentials and labelled with the answering provider and model; a time limit
+    that fires in the body is raised as its APITimeoutError.
+
+    Args:
+        target, build, connection, timeouts: as for :func:`send_request`.
+
+    Yields:
+        An :class:`OpenedResponse`: the response, the target that answered, the requests
+        sent, and the body's ``chunks``.
+
+    Raises:
+        APIStatusError, APIConnectionError, APITimeoutError: after retries, labelled with the
+            provider and model ids; ``attempts`` says how many requests were sent.
+        MissingCredentialError, KeychainError, TokenRefreshError: no usable credential.
+    """
+    limits = timeouts or connection.timeouts or target.provider.timeouts or DEFAULT_TIMEOUTS
+    watchdog = Watchdog(limits)
+    candidates: list[tuple[Target, BuiltRequest | None]] = [(target, None)]
+    candidates += [(fallback, None) for fallback in connection.fallbacks]
+    answering = target
+    stack: AsyncExitStack | None = None
+    credential_headers: Mapping[str, str] = {}
+
+    async def send(
+        candidate: Target, built: BuiltRequest
+    ) -> tuple[AsyncExitStack, httpx.Response, Credentials, Target]:
+        nonlocal answering
+        answering = candidate
+        opened = await _open_once(candidate, built, None, connection, limits, watchdog)
+        return (*opened, candidate)
+
+    try:
+        (stack, response, creds, answered), attempts = await _first_answer(
+            candidates, build, send, connection, watchdog
+        )
+        answering, credential_headers = answered, creds.headers
+        chunks = response.aiter_bytes()
+        stack.push_async_callback(chunks.aclose)  # type: ignore[attr-defined]
+        watchdog.waiting = False
+        yield OpenedResponse(response, answered, attempts, _Chunks(chunks, watchdog))
+    except asyncio.CancelledError as exc:
+        error = watchdog.claim(exc)
+        if error is None:
+            raise
+        _label(error, answering)
+        raise error from None
+    except APIError as exc:
+        if credential_headers:
+            _scrub(exc, credential_headers)
+        _label(exc, answering)
+        raise
+    finally:
+        watchdog.close()
+        if stack is not None:
+            await stack.aclose()
 
 
 async def generate_step(

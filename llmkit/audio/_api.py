@@ -2,31 +2,26 @@
 audio protocol, send it through the driver (credentials, concurrency gate, rate limits, retries,
 fallback models, time limits) and read the answer.
 
-Non-streamed transcriptions go through :func:`llmkit._driver.send_request`. Speech and streamed
-transcriptions need the response as it arrives (and speech its Content-Type), so they open the
-response through the same driver steps (``_start_attempt``, ``_first_answer``): retries and
-fallbacks happen until the first bytes arrive, never after.
+Whole answers (speech, transcriptions) go through :func:`llmkit._driver.send_request`, which
+reads the body inside the attempt (a body cut mid-way is retried) and returns its Content-Type.
+Streamed speech and transcriptions open the response with :func:`llmkit._driver.open_request`:
+retries and fallbacks happen until the response arrives, never after.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
-from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Union
 
 from llmkit._driver import (
     Connection,
     Target,
-    _first_answer,
     _label,
-    _scrub,
-    _start_attempt,
     make_connection,
+    open_request,
     resolve_target,
     send_request,
 )
@@ -43,7 +38,7 @@ from llmkit.audio.protocols import (
     transcription_protocol_for,
 )
 from llmkit.errors import APIError, ConfigurationError, InvalidArgumentError
-from llmkit.reliability.deadline import DEFAULT_TIMEOUTS, Timeouts, Watchdog
+from llmkit.reliability.deadline import Timeouts
 
 if TYPE_CHECKING:
     import httpx
@@ -98,191 +93,6 @@ def _connection(kind: str, registry: ProviderRegistry | None, **kw: Any) -> Conn
         resolved = tuple(_resolve(m, registry, kind) for m in fallbacks)
         connection = dataclasses.replace(connection, fallbacks=resolved)
     return connection
-
-
-def _limits(connection: Connection, target: Target) -> Timeouts:
-    return connection.timeouts or target.provider.timeouts or DEFAULT_TIMEOUTS
-
-
-# ---------------------------------------------------------------------------- opening
-@dataclass(slots=True)
-class _Open:
-    target: Target
-    stack: AsyncExitStack
-    content_type: str | None
-    chunks: AsyncIterator[bytes]
-    first: bytes | None
-    """The first body chunk (read inside the attempt), or None for an empty body."""
-    credential_headers: Mapping[str, str]
-
-
-async def _open_once(
-    target: Target,
-    request: BuiltRequest,
-    connection: Connection,
-    limits: Timeouts,
-    watchdog: Watchdog,
-) -> _Open:
-    """One attempt: send, check the status, read the first body chunk."""
-    from httpx import HTTPError
-
-    from llmkit.auth.request import open_authorized
-    from llmkit.transport.http import map_httpx_error, open_response
-
-    stack = AsyncExitStack()
-    try:
-        creds, options = await _start_attempt(
-            stack, target, request, None, connection, limits, watchdog
-        )
-        response: httpx.Response = await stack.enter_async_context(
-            open_authorized(
-                target.provider,
-                creds,
-                request,
-                lambda req, auth: open_response(req, auth, **options),
-            )
-        )
-        chunks = response.aiter_bytes()
-        stack.push_async_callback(chunks.aclose)  # type: ignore[attr-defined]
-        try:
-            first: bytes | None = await chunks.__anext__()
-        except StopAsyncIteration:
-            first = None
-        except HTTPError as exc:
-            raise map_httpx_error(exc) from exc
-        ctype = response.headers.get("content-type")
-        return _Open(target, stack, ctype, chunks, first, creds.headers)
-    except BaseException as exc:
-        timeout = watchdog.claim(exc)
-        await stack.aclose()
-        if timeout is not None:
-            raise timeout from None
-        raise
-
-
-async def _rest(opened: _Open, watchdog: Watchdog) -> AsyncIterator[bytes]:
-    """The body's chunks (the first one included), with the idle limit between them; errors
-    are labelled with the provider and model that answered."""
-    from httpx import HTTPError
-
-    from llmkit.transport.http import map_httpx_error
-
-    if opened.first is None:
-        return
-    yield opened.first
-    watchdog.streaming()
-    try:
-        while True:
-            watchdog.resume()
-            try:
-                chunk = await opened.chunks.__anext__()
-            except StopAsyncIteration:
-                return
-            finally:
-                watchdog.waiting = False
-            yield chunk
-    except HTTPError as exc:
-        error = map_httpx_error(exc)
-        _label(error, opened.target)
-        raise error from exc
-    except asyncio.CancelledError as exc:
-        timeout = watchdog.claim(exc)  # the idle (or total) limit fired while waiting
-        if timeout is None:
-            raise
-        _label(timeout, opened.target)
-        raise timeout from None
-
-
-async def _opened_stream(
-    target: Target,
-    build: Callable[[Target], BuiltRequest],
-    connection: Connection,
-) -> AsyncGenerator[tuple[_Open, int, Watchdog], None]:
-    """Open the response (retries and fallbacks until the first chunk); yield it once."""
-    watchdog = Watchdog(_limits(connection, target))
-    candidates: list[tuple[Target, BuiltRequest | None]] = [(target, None)]
-    candidates += [(fallback, None) for fallback in connection.fallbacks]
-    answering = target
-    opened: _Open | None = None
-
-    async def send(candidate: Target, built: BuiltRequest) -> _Open:
-        nonlocal answering
-        answering = candidate
-        return await _open_once(
-            candidate, built, connection, _limits(connection, candidate), watchdog
-        )
-
-    try:
-        first, attempts = await _first_answer(candidates, build, send, connection, watchdog)
-        opened = first  # closed in ``finally``
-        answering = first.target
-        watchdog.waiting = False
-        yield first, attempts, watchdog
-    except asyncio.CancelledError as exc:
-        error = watchdog.claim(exc)
-        if error is None:
-            raise
-        _label(error, answering)
-        raise error from None
-    except APIError as exc:
-        if opened is not None:
-            _scrub(exc, opened.credential_headers)
-        _label(exc, answering)
-        raise
-    finally:
-        watchdog.close()
-        if opened is not None:
-            await opened.stack.aclose()
-
-
-async def _read_whole(
-    target: Target,
-    build: Callable[[Target], BuiltRequest],
-    connection: Connection,
-) -> tuple[bytes, str | None, Target, int]:
-    """One request read whole inside the attempt (a connection lost mid-body is retried like
-    any other failure): (body, Content-Type, the target that answered, requests sent)."""
-    from httpx import HTTPError
-
-    from llmkit.transport.http import map_httpx_error
-
-    watchdog = Watchdog(_limits(connection, target))
-    candidates: list[tuple[Target, BuiltRequest | None]] = [(target, None)]
-    candidates += [(fallback, None) for fallback in connection.fallbacks]
-    answering = target
-
-    async def send(candidate: Target, built: BuiltRequest) -> tuple[bytes, str | None, Target]:
-        nonlocal answering
-        answering = candidate
-        limits = _limits(connection, candidate)
-        opened = await _open_once(candidate, built, connection, limits, watchdog)
-        try:
-            parts = [] if opened.first is None else [opened.first]
-            parts += [chunk async for chunk in opened.chunks]
-        except HTTPError as exc:
-            raise map_httpx_error(exc) from exc
-        except BaseException as exc:
-            timeout = watchdog.claim(exc)
-            if timeout is not None:
-                raise timeout from None
-            raise
-        finally:
-            await opened.stack.aclose()
-        return b"".join(parts), opened.content_type, candidate
-
-    try:
-        (body, content_type, answered), attempts = await _first_answer(
-            candidates, build, send, connection, watchdog
-        )
-        return body, content_type, answered, attempts
-    except asyncio.CancelledError as exc:
-        error = watchdog.claim(exc)
-        if error is None:
-            raise
-        _label(error, answering)
-        raise error from None
-    finally:
-        watchdog.close()
 
 
 # ---------------------------------------------------------------------------- speech
@@ -362,14 +172,15 @@ async def generate_speech(
         protocol = speech_protocol_for(candidate.provider)
         return protocol.build_request(candidate.provider, candidate.model_id, options)
 
-    body, content_type, answered, attempts = await _read_whole(target, build, connection)
+    sent = await send_request(target, build, connection)
+    answered, content_type = sent.target, sent.headers.get("content-type")
     protocol = speech_protocol_for(answered.provider)
     try:
-        audio, media, usage = protocol.parse_response(body, content_type, options)
+        audio, media, usage = protocol.parse_response(sent.body, content_type, options)
     except APIError as exc:
         _label(exc, answered)
         raise
-    info = {"model": answered.name, "attempts": attempts, "content_type": content_type}
+    info = {"model": answered.name, "attempts": sent.attempts, "content_type": content_type}
     return GenerateSpeechResult(audio, media, usage, info)
 
 
@@ -414,19 +225,16 @@ async def stream_speech(
         protocol = speech_protocol_for(candidate.provider)
         return protocol.build_request(candidate.provider, candidate.model_id, options)
 
-    stream = _opened_stream(target, build, connection)
-    try:
-        async for opened, _attempts, watchdog in stream:
-            protocol = speech_protocol_for(opened.target.provider)
-            if protocol.streams_raw(opened.content_type):
-                async for chunk in _rest(opened, watchdog):
-                    yield chunk
-            else:
-                body = b"".join([c async for c in _rest(opened, watchdog)])
-                audio, _media, _usage = protocol.parse_response(body, opened.content_type, options)
-                yield audio
-    finally:
-        await stream.aclose()
+    async with open_request(target, build, connection) as opened:
+        protocol = speech_protocol_for(opened.target.provider)
+        content_type = opened.response.headers.get("content-type")
+        if protocol.streams_raw(content_type):
+            async for chunk in opened.chunks:
+                yield chunk
+        else:
+            body = b"".join([chunk async for chunk in opened.chunks])
+            audio, _media, _usage = protocol.parse_response(body, content_type, options)
+            yield audio
 
 
 # ---------------------------------------------------------------------------- transcription
@@ -585,14 +393,14 @@ async def transcribe(
         async for _delta in _stream_transcript(target, build, connection, state_box):
             pass
         return state_box[0]
-    body, answered, attempts = await send_request(target, build, connection, timeouts=timeouts)
-    protocol = transcription_protocol_for(answered.provider)
+    sent = await send_request(target, build, connection, timeouts=timeouts)
+    protocol = transcription_protocol_for(sent.target.provider)
     try:
-        parsed = protocol.parse_response(body, options)
+        parsed = protocol.parse_response(sent.body, options)
     except APIError as exc:
-        _label(exc, answered)
+        _label(exc, sent.target)
         raise
-    return _result(parsed, answered, attempts)
+    return _result(parsed, sent.target, sent.attempts)
 
 
 async def _stream_transcript(
@@ -603,28 +411,20 @@ async def _stream_transcript(
 ) -> AsyncGenerator[str, None]:
     from llmkit.transport.sse import SSEDecoder
 
-    stream = _opened_stream(target, build, connection)
-    try:
-        async for opened, attempts, watchdog in stream:
-            protocol = transcription_protocol_for(opened.target.provider)
-            decoder = SSEDecoder()
-            state = TranscriptionState()
-            try:
-                async for chunk in _rest(opened, watchdog):
-                    for sse in decoder.feed(chunk):
-                        for delta in protocol.parse_event(state, sse):
-                            yield delta
-                    if decoder.failure is not None:
-                        raise decoder.failure
-                for sse in decoder.end():
-                    for delta in protocol.parse_event(state, sse):
-                        yield delta
-            except APIError as exc:
-                _label(exc, opened.target)
-                raise
-            out.append(_result(protocol.finish(state), opened.target, attempts))
-    finally:
-        await stream.aclose()
+    async with open_request(target, build, connection) as opened:
+        protocol = transcription_protocol_for(opened.target.provider)
+        decoder = SSEDecoder()
+        state = TranscriptionState()
+        async for chunk in opened.chunks:
+            for sse in decoder.feed(chunk):
+                for delta in protocol.parse_event(state, sse):
+                    yield delta
+            if decoder.failure is not None:
+                raise decoder.failure
+        for sse in decoder.end():
+            for delta in protocol.parse_event(state, sse):
+                yield delta
+        out.append(_result(protocol.finish(state), opened.target, opened.attempts))
 
 
 async def stream_transcription(

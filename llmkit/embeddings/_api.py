@@ -115,9 +115,8 @@ class _Call:
             built[candidate.name] = request
             return request
 
-        body, answered, attempts = await send_request(
-            self.target, build, self.connection, timeouts=self.timeouts
-        )
+        sent = await send_request(self.target, build, self.connection, timeouts=self.timeouts)
+        body, answered, attempts = sent.body, sent.target, sent.attempts
         protocol = embedding_protocol_for(answered.provider)
         try:
             parsed = protocol.parse_response(body, self.batch(answered, values), self.output)

@@ -261,7 +261,8 @@ async def _batch(
         built[candidate.name] = request
         return request
 
-    body, answered, attempts = await send_request(target, build, connection)
+    sent = await send_request(target, build, connection)
+    body, answered, attempts = sent.body, sent.target, sent.attempts
     protocol = image_protocol_for(answered.provider)
     try:
         parsed = protocol.parse_response(body, answered.provider, answered.model_id)

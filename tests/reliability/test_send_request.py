@@ -36,11 +36,12 @@ async def test_a_raw_body_is_sent_as_is_after_a_retry() -> None:
         target = resolve_target("p:m", registry)
         connection = make_connection(retry=RetryPolicy(sleep=FakeSleep()))  # type: ignore[arg-type]
         raw = b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\n\x00\x01\r\n--x--\r\n"
-        body, answered, attempts = await send_request(
+        sent = await send_request(
             target,
             _build("/audio/transcriptions", raw),
             connection,  # type: ignore[arg-type]
         )
+        body, answered, attempts = sent.body, sent.target, sent.attempts
     assert b'"ok"' in body
     assert answered is target and attempts == 2
     sent = server.requests[-1]
@@ -57,11 +58,12 @@ async def test_a_fallback_answers_with_its_own_request() -> None:
         )
         target = resolve_target("a:m1", registry)
         connection = make_connection(retry=0, fallback_models=["b:m2"], registry=registry)
-        body, answered, attempts = await send_request(
+        sent = await send_request(
             target,
             _build("/embeddings"),
             connection,  # type: ignore[arg-type]
         )
+        body, answered, attempts = sent.body, sent.target, sent.attempts
     assert answered.name == "b:m2" and attempts == 2
     assert working.requests[-1].json() == {"input": "hi", "model": "m2"}
     assert b"data" in body
