@@ -13,7 +13,12 @@ This module fixes what llmkit needs on top of it:
   ``httpx.ConnectTimeout``, a read timeout ``httpx.ReadTimeout``;
 - **no cookie jar** (a shared client must not carry one provider's cookies to the next
   request; httpx keeps its own per-client jar as before);
-- **bytes as they arrive** (``iter_any``: one chunk per network read, no fixed 16 KiB reads).
+- **bytes as they arrive** (``iter_any``: one chunk per network read, not httpx-aiohttp's
+  fixed 16 KiB reads), with a 16 KiB read buffer per connection (:data:`_READ_BUFFER`);
+- **no credential in a traceback**: aiohttp's frames, whose locals hold the request headers
+  unmasked, are stripped from the errors it raises (:func:`_without_frames`);
+- **a quiet end**: the session is closed at loop shutdown; one collected unclosed (a loop that
+  never shut down) closes its sockets without aiohttp's "Unclosed client session" report.
 
 Cancellation closes the socket: leaving the response unread releases its connection with
 ``should_close`` set, so aiohttp closes it rather than pooling a half-read stream.
