@@ -35,7 +35,6 @@ import os
 import random
 import resource
 import signal
-import subprocess
 import sys
 import zlib
 from pathlib import Path
@@ -45,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [p for p in (str(ROOT), str(HERE)) if p not in sys.path]
 
-from _server import PIECE, delta_text  # noqa: E402
+from _server import PIECE, ChildServer, delta_text  # noqa: E402
 
 BACKLOG = 16384
 
@@ -257,7 +256,7 @@ async def serve(pace_lo: float, pace_hi: float, seed: int, max_lifetime: float) 
     os._exit(0)  # do not wait for the stdin reader thread
 
 
-class PacedServerProcess:
+class PacedServerProcess(ChildServer):
     """Runs this server in a child process (``with PacedServerProcess(...) as s: s.port``)."""
 
     def __init__(
@@ -267,8 +266,8 @@ class PacedServerProcess:
         max_lifetime: float = 1800.0,
         cpu: int | None = None,
     ) -> None:
-        self.args = [] if cpu is None else ["--cpu", str(cpu)]
-        self.args += [
+        args = [] if cpu is None else ["--cpu", str(cpu)]
+        args += [
             "--pace-ms",
             f"{pace_ms[0]:g},{pace_ms[1]:g}",
             "--seed",
@@ -276,34 +275,7 @@ class PacedServerProcess:
             "--max-lifetime",
             str(max_lifetime),
         ]
-        self.port = 0
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> PacedServerProcess:
-        self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), *self.args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().decode()
-        if not line.startswith("PORT "):
-            self.proc.kill()
-            raise RuntimeError(f"paced server did not start (said {line!r})")
-        self.port = int(line.split()[1])
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        proc = self.proc
-        if proc is None:
-            return
-        if proc.stdin is not None:
-            proc.stdin.close()  # the server stops on EOF
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        super().__init__(Path(__file__), args, what="paced server", exit_wait=10)
 
 
 def main() -> None:

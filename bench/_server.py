@@ -30,6 +30,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from typing_extensions import Self
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout, llmkit not installed
     sys.path.insert(0, str(ROOT))
@@ -149,31 +151,27 @@ async def serve(deltas: int, events_per_write: int, max_lifetime: float) -> None
     os._exit(0)  # do not wait for the stdin reader thread
 
 
-class ServerProcess:
-    """Runs this server in a child process (``with ServerProcess(...) as server: server.port``)."""
+class ChildServer:
+    """A benchmark server script run in a child process: it prints ``PORT <n>`` once listening
+    and stops when its stdin closes (``with ...Process(...) as server: server.port``).
+
+    Args:
+        script: the server script.
+        args: its command-line arguments.
+        what: the server's name, for the error when it does not start.
+        exit_wait: seconds to wait for it to exit before killing it.
+    """
 
     def __init__(
-        self,
-        deltas: int = 2000,
-        events_per_write: int = 8,
-        max_lifetime: float = 900.0,
-        cpu: int | None = None,
+        self, script: Path, args: list[str], what: str = "benchmark server", exit_wait: float = 5
     ) -> None:
-        self.args = [] if cpu is None else ["--cpu", str(cpu)]
-        self.args += [
-            "--deltas",
-            str(deltas),
-            "--events-per-write",
-            str(events_per_write),
-            "--max-lifetime",
-            str(max_lifetime),
-        ]
+        self.script, self.args, self.what, self.exit_wait = script, args, what, exit_wait
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self) -> Self:
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), *self.args],
+            [sys.executable, str(self.script.resolve()), *self.args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -181,7 +179,7 @@ class ServerProcess:
         line = self.proc.stdout.readline().decode()
         if not line.startswith("PORT "):
             self.proc.kill()
-            raise RuntimeError(f"benchmark server did not start (said {line!r})")
+            raise RuntimeError(f"{self.what} did not start (said {line!r})")
         self.port = int(line.split()[1])
         return self
 
@@ -192,10 +190,32 @@ class ServerProcess:
         if proc.stdin is not None:
             proc.stdin.close()  # the server stops on EOF
         try:
-            proc.wait(timeout=5)
+            proc.wait(timeout=self.exit_wait)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+class ServerProcess(ChildServer):
+    """Runs this server in a child process (``with ServerProcess(...) as server: server.port``)."""
+
+    def __init__(
+        self,
+        deltas: int = 2000,
+        events_per_write: int = 8,
+        max_lifetime: float = 900.0,
+        cpu: int | None = None,
+    ) -> None:
+        args = [] if cpu is None else ["--cpu", str(cpu)]
+        args += [
+            "--deltas",
+            str(deltas),
+            "--events-per-write",
+            str(events_per_write),
+            "--max-lifetime",
+            str(max_lifetime),
+        ]
+        super().__init__(Path(__file__), args)
 
 
 def main() -> None:
