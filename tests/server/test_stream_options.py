@@ -58,7 +58,16 @@ def test_the_usage_chunk_follows_include_usage(
     assert all(c["choices"] for c in chunks if c not in usage)  # choices[0] is safe to index
 
 
-@pytest.mark.parametrize("protocol", ["anthropic-messages"])
-def test_codecs_without_stream_options_take_none(protocol: str) -> None:
-    codec = get_codec(protocol)
-    assert codec.stream_encoder("p:m") is not None
+def test_a_codec_without_stream_options_reads_none_and_encodes_as_before() -> None:
+    codec = get_codec("anthropic-messages")
+    body = {
+        "model": "p:m",
+        "max_tokens": 16,
+        "stream": True,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    served = codec.parse_request(json.dumps(body).encode())
+    assert served.stream_options == {}
+    encoder = codec.stream_encoder(served.model, **served.stream_options)
+    raw = b"".join(encoder.encode(e) for e in EVENTS) + encoder.end()
+    assert b"event: message_start" in raw and raw.rstrip().endswith(b'{"type":"message_stop"}')
