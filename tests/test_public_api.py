@@ -110,6 +110,14 @@ def test_settings_typed_dicts() -> None:
         "stop_when",
         "on_step_finish",
         "on_finish",
+        "on_start",
+        "on_step_start",
+        "on_chunk",
+        "on_error",
+        "prepare_step",
+        "repair_tool_call",
+        "output",
+        "telemetry",
         "fallback_models",
     }
     assert llmkit.ObjectCallSettings.__optional_keys__ - base == {

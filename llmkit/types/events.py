@@ -38,7 +38,10 @@ __all__ = [
     "TextDeltaEvent",
     "TextEndEvent",
     "TextStartEvent",
+    "ToolApprovalRequestEvent",
     "ToolCallEvent",
+    "ToolExecutionEndEvent",
+    "ToolExecutionStartEvent",
     "ToolInputDeltaEvent",
     "ToolInputEndEvent",
     "ToolInputStartEvent",
@@ -237,6 +240,73 @@ class ToolResultEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolExecutionStartEvent:
+    """llmkit's tool loop started running a tool call (right after its ``tool_call``), so a UI
+    can show the tool as running.
+
+    Attributes:
+        tool_call_id: the call being run.
+        tool_name: the tool's name.
+        args: the arguments the tool is run with.
+    """
+
+    type: Literal["tool_execution_start"] = field(
+        default="tool_execution_start", init=False, repr=False
+    )
+    tool_call_id: str
+    tool_name: str
+    args: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolExecutionEndEvent:
+    """llmkit's tool loop finished running a tool call; its ``tool_result`` follows.
+
+    Attributes:
+        tool_call_id: the call that ran.
+        tool_name: the tool's name.
+        duration: how long the tool ran, in seconds (wall clock, monotonic).
+        error: why it failed (the text the model is given), or None when it succeeded.
+        error_type: the failure's class: the exception's class name, ``TimeoutError`` for a
+            tool that ran past its ``timeout``, ``ValidationError`` for invalid arguments,
+            ``ToolDenied`` for a denied approval; None when it succeeded.
+    """
+
+    type: Literal["tool_execution_end"] = field(
+        default="tool_execution_end", init=False, repr=False
+    )
+    tool_call_id: str
+    tool_name: str
+    duration: float
+    error: str | None = None
+    error_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolApprovalRequestEvent:
+    """A tool call waits for the application's approval (the tool has ``needs_approval``).
+
+    The tool loop does not run the call and stops after the step. Answer with
+    :func:`llmkit.approve` or :func:`llmkit.deny` in a ``tool`` message appended to the
+    conversation (the step's messages included), and call again: the approved calls run, the
+    denied ones get an error result, and the loop goes on. The pending state lives in the
+    messages, so the answer may come later and from another process.
+
+    Attributes:
+        tool_call_id: the call waiting for approval (also the approval's id).
+        tool_name: the tool's name.
+        args: the arguments the model gave.
+    """
+
+    type: Literal["tool_approval_request"] = field(
+        default="tool_approval_request", init=False, repr=False
+    )
+    tool_call_id: str
+    tool_name: str
+    args: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class SourceEvent:
     """A source the model cited (web search result, document citation).
 
@@ -328,6 +398,9 @@ StreamEvent: TypeAlias = (
     | ToolInputEndEvent
     | ToolCallEvent
     | ToolResultEvent
+    | ToolExecutionStartEvent
+    | ToolExecutionEndEvent
+    | ToolApprovalRequestEvent
     | SourceEvent
     | StepFinishEvent
     | FinishEvent

@@ -37,8 +37,10 @@ __all__ = [
     "ReasoningPart",
     "SystemMessage",
     "TextPart",
+    "ToolApprovalResponsePart",
     "ToolCallPart",
     "ToolMessage",
+    "ToolPart",
     "ToolResultPart",
     "UserMessage",
     "UserPart",
@@ -340,7 +342,31 @@ class ToolResultPart(_Value):
     provider_options: dict[str, dict[str, JsonValue]] | None = None
 
 
+class ToolApprovalResponsePart(_Value):
+    """The application's answer to a :class:`~llmkit.ToolApprovalRequestEvent`, in a ``tool``
+    message; made by :func:`llmkit.approve` and :func:`llmkit.deny`.
+
+    It is an instruction to llmkit's tool loop, never sent to a provider: on the next call the
+    loop runs each approved call (its result replaces this part in the request) and answers a
+    denied one with an error result that gives the model the reason.
+
+    Attributes:
+        tool_call_id: the id of the call waiting for approval.
+        approved: True to run the call, False to refuse it.
+        reason: why (given to the model when the call is denied).
+    """
+
+    type: Literal["tool_approval_response"] = "tool_approval_response"
+    tool_call_id: str
+    approved: bool
+    reason: str | None = None
+
+
 UserPart: TypeAlias = Annotated[TextPart | ImagePart | FilePart, Field(discriminator="type")]
+ToolPart: TypeAlias = Annotated[
+    ToolResultPart | ToolApprovalResponsePart, Field(discriminator="type")
+]
+"""A part of a ``tool`` message: a tool result, or an answer to an approval request."""
 AssistantPart: TypeAlias = Annotated[
     TextPart | ReasoningPart | ToolCallPart, Field(discriminator="type")
 ]
@@ -383,14 +409,20 @@ class AssistantMessage(_Value):
 
 
 class ToolMessage(_Value):
-    """Results of the tool calls of the previous assistant turn.
+    """Results of the tool calls of the previous assistant turn (and answers to approval
+    requests, which llmkit's tool loop turns into results before a request is sent).
 
     ``provider_options`` applies to the message's last content block.
     """
 
     role: Literal["tool"] = "tool"
-    content: list[ToolResultPart]
+    content: list[ToolPart]
     provider_options: dict[str, dict[str, JsonValue]] | None = None
+
+    @property
+    def results(self) -> list[ToolResultPart]:
+        """The tool results (without the answers to approval requests): what a protocol sends."""
+        return [part for part in self.content if isinstance(part, ToolResultPart)]
 
 
 Message: TypeAlias = Annotated[

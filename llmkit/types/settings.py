@@ -21,8 +21,17 @@ from typing_extensions import TypedDict
 if TYPE_CHECKING:
     import httpx
 
+    from llmkit._hooks import (
+        ChunkCallback,
+        ErrorCallback,
+        PrepareStep,
+        StartCallback,
+        StepStartCallback,
+        ToolCallRepair,
+    )
     from llmkit._loop import FinishCallback, StepCallback
     from llmkit._object_call import ObjectMode
+    from llmkit._output import OutputLike
     from llmkit._steps import StopCondition
     from llmkit.auth.secret import Secret
     from llmkit.providers.inline import Model
@@ -31,6 +40,7 @@ if TYPE_CHECKING:
     from llmkit.reliability.deadline import Timeouts
     from llmkit.reliability.ratelimit import RateLimit
     from llmkit.reliability.retry import RetryPolicy
+    from llmkit.telemetry import Telemetry
     from llmkit.tools._tool import ToolLike
     from llmkit.types.messages import MessageLike
     from llmkit.types.options import ReasoningOptions, ToolChoice
@@ -119,6 +129,31 @@ class TextCallSettings(CallSettings, total=False):
     """Called with each ``llmkit.StepResult`` (sync or async)."""
     on_finish: FinishCallback | None
     """Called once with a ``llmkit.FinishInfo`` when the call completes."""
+    on_start: StartCallback | None
+    """Called once with a ``llmkit.StartInfo`` before the first request (sync or async)."""
+    on_step_start: StepStartCallback | None
+    """Called with a ``llmkit.StepStartInfo`` before each step's request (sync or async)."""
+    on_chunk: ChunkCallback | None
+    """Called with every stream event as it is yielded, deltas included (sync or async; it
+    runs on the stream's path, so keep it quick)."""
+    on_error: ErrorCallback | None
+    """Called with the error when the call fails, before it is raised (sync or async)."""
+    prepare_step: PrepareStep | None
+    """Called before each step with a ``llmkit.PrepareStepInfo``; returns a
+    ``llmkit.StepPreparation`` dict to change that step's ``model``, ``active_tools``,
+    ``tool_choice``, ``system`` or ``messages`` (or None to change nothing)."""
+    repair_tool_call: ToolCallRepair | None
+    """Called with a ``llmkit.ToolCallRepairInfo`` when a tool call names no tool or has
+    arguments that do not parse or validate; returns a fixed ``llmkit.ToolCallEvent`` (run
+    instead) or None (the model gets the error, as without a repair)."""
+    output: OutputLike | None
+    """The final answer's shape when the model may also call tools: a pydantic model, a type
+    (``list[str]``, a ``Literal``, ``int``...), a JSON Schema dict or a ``llmkit.Output``; the
+    validated value is ``result.output``."""
+    telemetry: Telemetry | bool | None
+    """``True`` or a ``llmkit.telemetry.Telemetry`` to record OpenTelemetry spans and metrics
+    for this call (needs the ``otel`` extra); ``False`` turns off the process default set by
+    ``llmkit.telemetry.instrument()``."""
     fallback_models: Sequence[str | Model] | None
     """``"provider:model"`` strings (or inline ``llmkit.Model`` values) tried in order when the
     call fails retryably before any content; ``stream_start.model`` names the one that

@@ -210,7 +210,7 @@ def _assistant_blocks(
 
 def _tool_blocks(message: ToolMessage, ids: ToolCallIdFormat) -> list[Block]:
     blocks: list[Block] = []
-    for part in message.content:
+    for part in message.results:
         result = part.result
         content = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
         block: Block = {

@@ -175,7 +175,7 @@ def _model_parts(
 
 def _tool_parts(message: ToolMessage, ids: ToolCallIdFormat) -> list[Part]:
     parts: list[Part] = []
-    for part in message.content:
+    for part in message.results:
         response = {"error" if part.is_error else "output": part.result}
         parts.append(
             {

@@ -177,7 +177,7 @@ def _tool(message: ToolMessage, ids: ToolCallIdFormat) -> list[dict[str, object]
             "tool_call_id": ids.map(part.tool_call_id),
             "content": part.result if isinstance(part.result, str) else json.dumps(part.result),
         }
-        for part in message.content
+        for part in message.results
     ]
 
 

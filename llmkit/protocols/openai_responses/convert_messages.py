@@ -238,7 +238,7 @@ def _tool(message: ToolMessage, ids: ToolCallIdFormat) -> list[Item]:
             "call_id": ids.map(part.tool_call_id),
             "output": part.result if isinstance(part.result, str) else json.dumps(part.result),
         }
-        for part in message.content
+        for part in message.results
     ]
 
 

@@ -1,0 +1,65 @@
+"""What watches a text call as it runs: :class:`RunObserver`, implemented by
+:mod:`llmkit.telemetry` (OpenTelemetry spans and metrics) and by the call's hooks.
+
+The tool loop (:class:`llmkit._loop.ToolLoop`) tells its observer, in this order:
+
+1. ``run_start`` once, before the first request;
+2. per step: ``step_start`` (the step's model and call options, after ``prepare_step``), then
+   ``event`` for every event the run yields in this step (deltas included, block ids already
+   made unique, the tool loop's own ``tool_execution_*`` / ``tool_result`` /
+   ``tool_approval_request`` events included), ending with its ``step_finish``;
+3. ``event`` for the final ``finish``, then ``run_end``; or, instead, ``run_error`` (the run
+   failed; the error is raised to the caller next) or ``run_stopped`` (the consumer stopped
+   the stream: ``closed`` or ``cancelled``).
+
+Each tool call llmkit runs is run inside ``tool_context(call)``, entered in the tool's own
+task, so a context the observer sets there (the current OpenTelemetry span) is the one the
+tool's function sees.
+
+With no observer the loop pays one ``is None`` test per event: nothing here is imported or
+built for a call without telemetry or hooks.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from llmkit._driver import Target
+    from llmkit.types.events import StreamEvent, ToolCallEvent
+    from llmkit.types.options import CallOptions
+
+__all__ = ["RunObserver"]
+
+
+class RunObserver(Protocol):
+    """The lifecycle of one ``stream_text`` / ``generate_text`` call (see the module docstring).
+
+    Methods must not raise: an observer is told about the run, it does not steer it.
+    """
+
+    def run_start(self, operation: str, target: Target, call: CallOptions) -> None:
+        """The call starts. ``operation``: ``"stream_text"`` or ``"generate_text"``;
+        ``target``: the model asked for; ``call``: the first step's options (messages, tools,
+        sampling settings)."""
+
+    def step_start(self, index: int, target: Target, call: CallOptions) -> None:
+        """Step ``index`` (from 0) is about to send its request to ``target``."""
+
+    def event(self, event: StreamEvent) -> None:
+        """An event the run yields (or, for ``generate_text``, collects), in order."""
+
+    def tool_context(self, call: ToolCallEvent) -> AbstractContextManager[object]:
+        """Entered around the run of ``call`` in the tool's task."""
+        ...
+
+    def run_error(self, error: BaseException) -> None:
+        """The run failed with ``error`` (an :class:`~llmkit.errors.LLMKitError`, or what a
+        callback or tool hook raised)."""
+
+    def run_stopped(self, reason: Literal["closed", "cancelled"]) -> None:
+        """The consumer stopped the run before its end."""
+
+    def run_end(self) -> None:
+        """The run completed (after its ``finish`` event)."""
