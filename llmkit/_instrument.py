@@ -30,7 +30,11 @@ if TYPE_CHECKING:
     from llmkit.types.events import StreamEvent, ToolCallEvent
     from llmkit.types.options import CallOptions
 
-__all__ = ["RunObserver"]
+__all__ = ["RunObserver", "default_telemetry", "observer_for"]
+
+default_telemetry: object | None = None
+"""The process-wide telemetry settings (a ``llmkit.telemetry.Telemetry``), set by
+``llmkit.telemetry.instrument()``; None: calls are traced only when they ask to be."""
 
 
 class RunObserver(Protocol):
@@ -63,3 +67,16 @@ class RunObserver(Protocol):
 
     def run_end(self) -> None:
         """The run completed (after its ``finish`` event)."""
+
+
+def observer_for(setting: object | None) -> RunObserver | None:
+    """The observer of one call from its ``telemetry=`` setting: ``False`` → none; ``None`` →
+    the process default (:data:`default_telemetry`), if any; ``True`` → the default, else
+    ``Telemetry()``; a ``Telemetry`` → that one. Imports :mod:`llmkit.telemetry` (and so
+    OpenTelemetry) only when the call is traced."""
+    if setting is False or (setting is None and default_telemetry is None):
+        return None
+    from llmkit.telemetry import run_observer
+
+    chosen = default_telemetry if setting is None or setting is True else setting
+    return run_observer(chosen)
