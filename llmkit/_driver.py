@@ -18,6 +18,7 @@ answered reliably lives here:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import json
 import logging
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from httpx_sse import ServerSentEvent
 
     from llmkit.auth.manager import Credentials
+    from llmkit.middleware._base import Middleware
     from llmkit.reliability.cache import ResponseCache
     from llmkit.transport.http import ErrorParser, HeadersHook
     from llmkit.transport.sse import FrameDecoder
@@ -81,14 +83,16 @@ _PRELUDE = frozenset({"stream_start", "response_metadata", "text_start", "reason
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A resolved model: the provider, its model id, the provider's protocol and the key
+    """A resolved model: the provider, its model id, the provider's protocol, the key
     bound to the model (an inline :class:`~llmkit.Model`'s; it wins over the call's
-    ``api_key``)."""
+    ``api_key``) and the middleware around its calls (a
+    :class:`~llmkit.middleware.WrappedModel`'s, outermost first)."""
 
     provider: ProviderConfig
     model_id: str
     protocol: Protocol[Any]
     api_key: Secret | None = None
+    middleware: tuple[Middleware, ...] = ()
 
     @property
     def name(self) -> str:
@@ -155,12 +159,13 @@ def make_connection(
 
 def resolve_target(model: ModelLike, registry: ProviderRegistry | None) -> Target:
     """Resolve ``"provider:model"`` through the registry (default ``llmkit.registry``), or
-    take an inline :class:`~llmkit.Model` as it is (no registry involved).
+    take an inline :class:`~llmkit.Model` as it is (no registry involved); a
+    :class:`~llmkit.middleware.WrappedModel` resolves its model and keeps its middleware.
 
     Raises:
         NoSuchProviderError, ConfigurationError: see :meth:`ProviderRegistry.resolve`; also an
             unknown protocol name (the message lists the known ones), or a ``model`` that is
-            neither a string nor a ``Model``.
+            neither a string, a ``Model`` nor a ``WrappedModel``.
         InvalidProviderConfigError: the provider's quirks do not fit its protocol.
     """
     key: Secret | None = None
@@ -169,9 +174,15 @@ def resolve_target(model: ModelLike, registry: ProviderRegistry | None) -> Targe
     elif isinstance(model, str):
         provider, model_id = (registry or default_registry()).resolve(model)
     else:
+        from llmkit.middleware._model import WrappedModel
+
+        if isinstance(model, WrappedModel):  # flat: its model is a string or a Model
+            inner = resolve_target(model.model, registry)
+            return dataclasses.replace(inner, middleware=model.middleware + inner.middleware)
         raise InvalidArgumentError(
-            f"model must be a 'provider:model' string or an llmkit.Model "
-            f"(llmkit.provider(base_url)(model_id)), not {type(model).__name__}"
+            f"model must be a 'provider:model' string, an llmkit.Model "
+            f"(llmkit.provider(base_url)(model_id)) or a wrapped model "
+            f"(llmkit.middleware.wrap_model), not {type(model).__name__}"
         )
     protocol = get_protocol(provider.protocol)
     protocol.quirks_of(provider)  # a quirk that does not fit the protocol fails here, at once
@@ -526,13 +537,18 @@ async def _open_stream(
         raise
 
 
-async def stream_step(
+def stream_step(
     target: Target,
     call: CallOptions,
     connection: Connection,
     request: BuiltRequest | None = None,
 ) -> AsyncIterator[StreamEvent]:
     """Make one streamed model call; yield ``stream_start``, then the protocol's events.
+
+    A target (or fallback model) with middleware goes through it
+    (:mod:`llmkit.middleware._apply`; a pre-built ``request`` is then not used, since the
+    middleware may change the options); any other call is the driver's own generator, with no
+    layer in between.
 
     Retries and fallbacks happen before anything is yielded: the first events are read inside
     the retry loop, and ``stream_start`` (naming the model that answered) comes once the first
@@ -550,6 +566,22 @@ async def stream_step(
         APITimeoutError: a subclass naming the limit that fired (connect, first event, idle,
             total).
     """
+    if target.middleware or (
+        connection.fallbacks and any(f.middleware for f in connection.fallbacks)
+    ):
+        from llmkit.middleware._apply import stream_with_middleware
+
+        return stream_with_middleware(target, call, connection)
+    return _stream_step(target, call, connection, request)
+
+
+async def _stream_step(
+    target: Target,
+    call: CallOptions,
+    connection: Connection,
+    request: BuiltRequest | None = None,
+) -> AsyncIterator[StreamEvent]:
+    """:func:`stream_step` without middleware."""
     if request is None:
         request = build_stream_request(target, call)
     key, hit = await _cached(target, request, connection)
@@ -921,12 +953,25 @@ async def generate_step(
 ) -> list[StreamEvent]:
     """Make one non-streamed model call; return ``stream_start`` and the protocol's events.
 
-    Retries, fallbacks, timeouts (``first_event`` covers the whole response), rate limits and
-    the cache apply as for :func:`stream_step`.
+    Retries, fallbacks, timeouts (``first_event`` covers the whole response), rate limits,
+    the cache and middleware apply as for :func:`stream_step`.
 
     Raises:
         The errors of :func:`stream_step`, and InvalidResponseError for an unusable body.
     """
+    if target.middleware or (
+        connection.fallbacks and any(f.middleware for f in connection.fallbacks)
+    ):
+        from llmkit.middleware._apply import generate_with_middleware
+
+        return await generate_with_middleware(target, call, connection)
+    return await _generate_step(target, call, connection)
+
+
+async def _generate_step(
+    target: Target, call: CallOptions, connection: Connection
+) -> list[StreamEvent]:
+    """:func:`generate_step` without middleware."""
     protocol = target.protocol
     request = protocol.build_request(call, target.provider, target.model_id, stream=False)
     key, hit = await _cached(target, request, connection)

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from llmkit.auth.secret import Secret
 from llmkit.errors import ConfigurationError, InvalidProviderConfigError
+from llmkit.middleware._model import WrappedModel
 from llmkit.providers.config import ProviderConfig
 
 if TYPE_CHECKING:
@@ -72,9 +73,10 @@ class Model:
         return f"Model({self.name!r}, base_url={self.provider.base_url!r}{key})"
 
 
-ModelLike = str | Model
-"""What ``model=`` takes: a ``"provider:model"`` string resolved through the registry, or a
-:class:`Model` carrying its own provider."""
+ModelLike = str | Model | WrappedModel
+"""What ``model=`` takes: a ``"provider:model"`` string resolved through the registry, a
+:class:`Model` carrying its own provider, or either wrapped in middleware
+(:func:`llmkit.middleware.wrap_model`)."""
 
 
 class Provider:
