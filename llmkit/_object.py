@@ -13,6 +13,10 @@ provider id:
 
 Both stream: the JSON text (or the tool's ``input_json_delta`` pieces) is parsed as it grows,
 by jiter's partial mode, into partial objects.
+
+``schema=`` takes any :class:`~llmkit.Output` shape (``llmkit._output``): an object is sent as
+it is; a list, a choice or a plain value is sent wrapped in an object with one property
+(``elements``, ``result``, ``value``) and unwrapped in the result.
 """
 
 from __future__ import annotations
@@ -25,13 +29,18 @@ from typing_extensions import Unpack
 from llmkit._driver import Target, build_stream_request, generate_step, resolve_target, stream_step
 from llmkit._object_call import ObjectMode, prepare
 from llmkit._object_result import GenerateObjectResult, StreamObjectResult
-from llmkit._object_schema import ObjectSchema, object_schema
+from llmkit._output import Output, OutputLike, to_output
 from llmkit._settings import check_settings, connection, show_settings
+from llmkit.errors import ConfigurationError
 from llmkit.providers.inline import ModelLike
 from llmkit.types.options import CallOptions
 from llmkit.types.settings import ObjectCallSettings
 
 if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+    from pydantic import BaseModel
+    from typing_extensions import TypeForm
+
     from llmkit._sync import SyncStreamObjectResult
 
 __all__ = [
@@ -43,6 +52,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+E = TypeVar("E")
+M = TypeVar("M", bound="BaseModel")
+D = TypeVar("D", bound="DataclassInstance")
 
 _SETTINGS = ObjectCallSettings.__optional_keys__
 
@@ -50,33 +62,65 @@ _SETTINGS = ObjectCallSettings.__optional_keys__
 def _prepare(
     function: str,
     model: ModelLike,
-    schema: type[Any] | Mapping[str, object],
+    schema: OutputLike,
     settings: ObjectCallSettings,
-) -> tuple[Target, CallOptions, ObjectSchema[Any], str | None]:
-    """The resolved model, the call options, the wrapped schema and the forced tool's name."""
+) -> tuple[Target, CallOptions, Output[Any], str | None]:
+    """The resolved model, the call options, the output shape and the forced tool's name.
+
+    Raises:
+        ConfigurationError: an unusable schema, or a JSON Schema dict whose root is not an
+            object (``schema=`` types a dict as a ``dict`` result: wrap other shapes in
+            ``Output.array`` / ``Output.choice`` / ``Output.value``).
+    """
     check_settings(function, settings, _SETTINGS)
     target = resolve_target(model, settings.get("registry"))
     name, description = settings.get("schema_name"), settings.get("schema_description")
-    wrapped: ObjectSchema[Any] = object_schema(schema, name, description)
-    call, tool_name = prepare(target, wrapped, settings.get("mode", "auto"), settings)
-    return target, call, wrapped, tool_name
+    output: Output[Any] = to_output(schema, name=name, description=description)
+    if isinstance(schema, Mapping) and output.kind != "object":
+        raise ConfigurationError(
+            "a JSON Schema dict passed as schema= must describe an object (the result is a "
+            "dict); for another shape pass llmkit.Output.array(<items schema>), "
+            "Output.choice([...]) or Output.value(<schema>)"
+        )
+    call, tool_name = prepare(target, output, settings.get("mode", "auto"), settings)
+    return target, call, output, tool_name
 
 
 @overload
 def stream_object(
-    *, model: ModelLike, schema: type[T], **settings: Unpack[ObjectCallSettings]
-) -> StreamObjectResult[T]: ...
+    *, model: ModelLike, schema: Output[list[E]], **settings: Unpack[ObjectCallSettings]
+) -> StreamObjectResult[list[E], list[object]]: ...
+@overload
+def stream_object(
+    *, model: ModelLike, schema: Output[T], **settings: Unpack[ObjectCallSettings]
+) -> StreamObjectResult[T, object]: ...
+@overload
+def stream_object(
+    *, model: ModelLike, schema: type[M], **settings: Unpack[ObjectCallSettings]
+) -> StreamObjectResult[M]: ...
+@overload
+def stream_object(
+    *, model: ModelLike, schema: type[D], **settings: Unpack[ObjectCallSettings]
+) -> StreamObjectResult[D]: ...
 @overload
 def stream_object(
     *, model: ModelLike, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> StreamObjectResult[dict[str, object]]: ...
+@overload
+def stream_object(
+    *, model: ModelLike, schema: TypeForm[list[E]], **settings: Unpack[ObjectCallSettings]
+) -> StreamObjectResult[list[E], list[object]]: ...
+@overload
+def stream_object(
+    *, model: ModelLike, schema: TypeForm[T], **settings: Unpack[ObjectCallSettings]
+) -> StreamObjectResult[T, object]: ...
 def stream_object(
     *,
     model: ModelLike,
-    schema: type[T] | Mapping[str, object],
+    schema: OutputLike,
     **settings: Unpack[ObjectCallSettings],
-) -> StreamObjectResult[T] | StreamObjectResult[dict[str, object]]:
-    """Stream a typed object: partial objects as the JSON forms, then the validated object.
+) -> StreamObjectResult[Any, object]:
+    """Stream a typed value: partial values as the JSON forms, then the validated value.
 
     Every setting but ``model`` and ``schema`` is documented once, on
     :class:`~llmkit.ObjectCallSettings` (and the :class:`~llmkit.CallSettings` it extends). Two
@@ -88,9 +132,12 @@ def stream_object(
     Args:
         model: ``"provider:model"``, e.g. ``"openai:gpt-4.1-mini"``, or an inline
             :class:`~llmkit.Model` (``llmkit.provider(base_url)(model_id)``).
-        schema: a pydantic model class (or a dataclass / TypedDict) whose instance
-            ``await result.object`` returns, or a JSON Schema dict (the object is then a dict
-            validated with the ``jsonschema`` library). The root must be an object.
+        schema: the shape of the value (see :func:`~llmkit.to_output`): a pydantic model class
+            (or a dataclass / TypedDict) whose instance ``await result.object`` returns; a
+            type such as ``list[Item]``, ``Literal["a", "b"]``, an ``Enum``, ``int`` or a
+            union (sent wrapped in an object, returned unwrapped); an
+            :class:`~llmkit.Output`; or a JSON Schema dict whose root is an object (the
+            value is then a dict validated with the ``jsonschema`` library).
         **settings: the prompt, sampling, schema naming and I/O settings
             (:class:`~llmkit.ObjectCallSettings`).
 
@@ -101,40 +148,46 @@ def stream_object(
         TypeError: at once, for a keyword that is not a setting.
         NoSuchProviderError: at once, for an unknown provider.
         ConfigurationError: at once, for invalid options or a schema that is unusable (not
-            an object, not a valid JSON Schema).
+            a type pydantic can describe, not a valid JSON Schema, a JSON Schema dict whose
+            root is not an object).
         UnsupportedFeatureError: at once, for ``mode="json"`` on a protocol without a
             response format, or a setting the protocol cannot honour.
         MissingCredentialError: from the iterators and awaited fields, without a credential.
         APIError: from the iterators and awaited fields (``APIStatusError``,
             ``APIConnectionError``, ``StreamError``...).
         NoObjectGeneratedError: from ``await result.object``, when the output is missing, is
-            not JSON or does not match the schema (``.text``, ``.errors``).
+            not JSON or does not match the schema (``.text``, ``.errors``); from
+            ``element_stream``, for an element that does not match.
 
     Provider API references:
         OpenAI "Structured Outputs" guide and API reference, Chat Completions,
         ``response_format``; Anthropic "Tool use" ("Forcing tool use") and "JSON mode".
     """
-    target, call, wrapped, tool_name = _prepare("stream_object", model, schema, settings)
+    target, call, output, tool_name = _prepare("stream_object", model, schema, settings)
     request = build_stream_request(target, call)  # unsupported settings raise here, at once
     conn = connection(settings)  # no fallback models: a fallback may not share the protocol
-    return StreamObjectResult(lambda: stream_step(target, call, conn, request), wrapped, tool_name)
+    return StreamObjectResult(lambda: stream_step(target, call, conn, request), output, tool_name)
 
 
 @overload
 async def generate_object(
-    *, model: ModelLike, schema: type[T], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: Output[T], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[T]: ...
 @overload
 async def generate_object(
     *, model: ModelLike, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[dict[str, object]]: ...
+@overload
+async def generate_object(
+    *, model: ModelLike, schema: TypeForm[T], **settings: Unpack[ObjectCallSettings]
+) -> GenerateObjectResult[T]: ...
 async def generate_object(
     *,
     model: ModelLike,
-    schema: type[T] | Mapping[str, object],
+    schema: OutputLike,
     **settings: Unpack[ObjectCallSettings],
-) -> GenerateObjectResult[T] | GenerateObjectResult[dict[str, object]]:
-    """Generate a typed object without streaming and return it validated.
+) -> GenerateObjectResult[Any]:
+    """Generate a typed value without streaming and return it validated.
 
     Takes the same arguments as :func:`stream_object` and sends a non-streamed request.
     Fallback models are not offered for structured output: the strategy (response format or
@@ -142,14 +195,15 @@ async def generate_object(
 
     Args:
         model: ``"provider:model"``, as for :func:`stream_object`.
-        schema: a pydantic model class (or a dataclass / TypedDict), or a JSON Schema dict, as
-            for :func:`stream_object`.
+        schema: the shape of the value, as for :func:`stream_object`: a pydantic model (or a
+            dataclass / TypedDict), a type such as ``list[Item]``, ``Literal[...]`` or
+            ``int``, an :class:`~llmkit.Output`, or a JSON Schema dict of an object.
         **settings: the settings documented on :class:`~llmkit.ObjectCallSettings`.
 
     Returns:
-        The finished call (a ``GenerateObjectResult``): ``object`` (an instance of
-        ``schema``, or a dict for a JSON Schema), the raw JSON ``text``, ``usage``,
-        ``finish_reason``...
+        The finished call (a ``GenerateObjectResult``): ``object`` (the validated value, e.g.
+        an instance of ``schema``, a ``list[Item]``, or a dict for a JSON Schema), the raw
+        JSON ``text``, ``usage``, ``finish_reason``...
 
     Raises:
         TypeError: for a keyword that is not a setting.
@@ -166,25 +220,29 @@ async def generate_object(
         OpenAI "Structured Outputs" guide and API reference, Chat Completions,
         ``response_format``; Anthropic "Tool use" ("Forcing tool use") and "JSON mode".
     """
-    target, call, wrapped, tool_name = _prepare("generate_object", model, schema, settings)
+    target, call, output, tool_name = _prepare("generate_object", model, schema, settings)
     events = await generate_step(target, call, connection(settings))
-    return GenerateObjectResult.from_events(events, wrapped, tool_name)
+    return GenerateObjectResult.from_events(events, output, tool_name)
 
 
 @overload
 def stream_object_sync(
-    *, model: ModelLike, schema: type[T], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: Output[T], **settings: Unpack[ObjectCallSettings]
 ) -> SyncStreamObjectResult[T]: ...
 @overload
 def stream_object_sync(
     *, model: ModelLike, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> SyncStreamObjectResult[dict[str, object]]: ...
+@overload
+def stream_object_sync(
+    *, model: ModelLike, schema: TypeForm[T], **settings: Unpack[ObjectCallSettings]
+) -> SyncStreamObjectResult[T]: ...
 def stream_object_sync(
     *,
     model: ModelLike,
-    schema: type[T] | Mapping[str, object],
+    schema: OutputLike,
     **settings: Unpack[ObjectCallSettings],
-) -> SyncStreamObjectResult[T] | SyncStreamObjectResult[dict[str, object]]:
+) -> SyncStreamObjectResult[Any]:
     """:func:`stream_object` for synchronous code: ``for partial in
     result.partial_object_stream``, then ``result.object``, without await.
 
@@ -193,7 +251,7 @@ def stream_object_sync(
 
     Args:
         model: ``"provider:model"``, as for :func:`stream_object`.
-        schema: a pydantic model class (or a dataclass / TypedDict), or a JSON Schema dict.
+        schema: the shape of the value, as for :func:`stream_object`.
         **settings: the settings documented on :class:`~llmkit.ObjectCallSettings`.
 
     Returns:
@@ -206,29 +264,33 @@ def stream_object_sync(
     from llmkit._sync import SyncStreamObjectResult, check_thread
 
     check_thread()
-    result: StreamObjectResult[Any] = stream_object(model=model, schema=schema, **settings)
+    result: StreamObjectResult[Any, Any] = stream_object(model=model, schema=schema, **settings)
     return SyncStreamObjectResult(result)
 
 
 @overload
 def generate_object_sync(
-    *, model: ModelLike, schema: type[T], **settings: Unpack[ObjectCallSettings]
+    *, model: ModelLike, schema: Output[T], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[T]: ...
 @overload
 def generate_object_sync(
     *, model: ModelLike, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> GenerateObjectResult[dict[str, object]]: ...
+@overload
+def generate_object_sync(
+    *, model: ModelLike, schema: TypeForm[T], **settings: Unpack[ObjectCallSettings]
+) -> GenerateObjectResult[T]: ...
 def generate_object_sync(
     *,
     model: ModelLike,
-    schema: type[T] | Mapping[str, object],
+    schema: OutputLike,
     **settings: Unpack[ObjectCallSettings],
-) -> GenerateObjectResult[T] | GenerateObjectResult[dict[str, object]]:
+) -> GenerateObjectResult[Any]:
     """:func:`generate_object` for synchronous code: blocks and returns the same result.
 
     Args:
         model: ``"provider:model"``, as for :func:`generate_object`.
-        schema: a pydantic model class (or a dataclass / TypedDict), or a JSON Schema dict.
+        schema: the shape of the value, as for :func:`generate_object`.
         **settings: the settings documented on :class:`~llmkit.ObjectCallSettings`.
 
     Returns:

@@ -7,10 +7,10 @@ whose input schema is the schema, forced with a named ``tool_choice``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from llmkit._driver import Target
-from llmkit._object_schema import ObjectSchema
+from llmkit._output import Output
 from llmkit._settings import call_options
 from llmkit.errors import UnsupportedFeatureError
 from llmkit.types.options import CallOptions, JsonSchemaFormat, NamedToolChoice, ToolDefinition
@@ -30,7 +30,7 @@ TOOL_DESCRIPTION = "Respond with a JSON object."
 
 def prepare(
     target: Target,
-    wrapped: ObjectSchema[Any],
+    output: Output[object],
     mode: ObjectMode,
     settings: CallSettings,
 ) -> tuple[CallOptions, str | None]:
@@ -53,19 +53,19 @@ def prepare(
     use_tool = mode == "tool" or (mode == "auto" and not native)
     if not use_tool:
         response_format = JsonSchemaFormat(
-            name=wrapped.name, json_schema=wrapped.json_schema, description=wrapped.description
+            name=output.name, json_schema=output.schema, description=output.description
         )
         return call_options(settings, response_format=response_format), None
     tool = ToolDefinition(
-        name=wrapped.name,
-        description=wrapped.description or TOOL_DESCRIPTION,
-        parameters=wrapped.json_schema,
+        name=output.name,
+        description=output.description or TOOL_DESCRIPTION,
+        parameters=output.schema,
     )
     if settings.get("reasoning") is None or target.protocol.forced_tool_with_reasoning:
-        choice = NamedToolChoice(tool_name=wrapped.name)
-        return call_options(settings, tools=[tool], tool_choice=choice), wrapped.name
-    ask = f"Give your answer by calling the tool {wrapped.name!r}."
+        choice = NamedToolChoice(tool_name=output.name)
+        return call_options(settings, tools=[tool], tool_choice=choice), output.name
+    ask = f"Give your answer by calling the tool {output.name!r}."
     system = settings.get("system")
     system = f"{system}\n\n{ask}" if system else ask
     call = call_options(settings, tools=[tool], tool_choice="auto", system=system)
-    return call, wrapped.name
+    return call, output.name

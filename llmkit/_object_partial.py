@@ -176,6 +176,12 @@ class PartialObjectParser:
         return self._parts[0] if self._parts else ""
 
     @property
+    def done(self) -> bool:
+        """True once the root object is closed (scanned as plain JSON): every value in the
+        last partial is then complete."""
+        return self._state == _DONE
+
+    @property
     def last(self) -> dict[str, object] | None:
         """The last partial returned, or None."""
         return self._last

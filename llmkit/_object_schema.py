@@ -1,10 +1,14 @@
-"""The schema of a structured output: its JSON Schema, its name, and how to validate the result.
+"""JSON Schemas of structured output and how a value is validated against them.
 
-A schema is either a Python type that pydantic can build a JSON Schema for (a ``BaseModel``
-subclass, a dataclass, a ``TypedDict``), validated by a pydantic ``TypeAdapter``, or a raw JSON
-Schema (a mapping), validated by the ``jsonschema`` library with the validator class of its
-``$schema`` (Draft 2020-12 when it names none). The root must describe a JSON object: both
-OpenAI Structured Outputs and Anthropic tool ``input_schema`` require one.
+The building blocks of :class:`llmkit.Output`: a Python type that pydantic can describe is
+validated by a pydantic ``TypeAdapter`` (in JSON mode, from the text); a raw JSON Schema (a
+mapping) by the ``jsonschema`` library with the validator class of its ``$schema`` (Draft
+2020-12 when it names none). Both report problems the same way (:class:`InvalidObject`).
+
+Providers need an object at the root (OpenAI Structured Outputs, "Supported schemas": "the root
+level object must be an object"; Anthropic tool ``input_schema``; Gemini function parameters), so
+other shapes are sent wrapped in an object with one required property (:func:`wrap_schema`,
+:func:`wrapped_type_schema`).
 """
 
 from __future__ import annotations
@@ -12,20 +16,29 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Generic, TypeVar, cast
-
-from pydantic import JsonValue, TypeAdapter, ValidationError
+from typing import TYPE_CHECKING, Any, cast
 
 from llmkit.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
+    from pydantic import JsonValue, TypeAdapter
 
-__all__ = ["InvalidObject", "ObjectSchema", "object_schema"]
-
-T = TypeVar("T")
+__all__ = [
+    "InvalidObject",
+    "RawValidator",
+    "TypeValidator",
+    "ValueValidator",
+    "json_copy",
+    "root_is_object",
+    "schema_name",
+    "type_adapter",
+    "wrap_schema",
+    "wrapped_type_adapter",
+]
 
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_-]+")
+_DEFS = ("$defs", "definitions")
 
 
 class InvalidObject(Exception):
@@ -36,17 +49,18 @@ class InvalidObject(Exception):
         self.errors = errors
 
 
-def _name(explicit: str | None, derived: object) -> str:
-    """``explicit`` with characters outside ``[a-zA-Z0-9_-]`` replaced by ``_``; else the
-    same of ``derived`` (a class name or title) without leading and trailing ``_``; else
-    ``response``."""
+def schema_name(explicit: str | None, derived: object) -> str:
+    """``explicit`` with characters outside ``[a-zA-Z0-9_-]`` replaced by ``_`` (at most 64);
+    else the same of ``derived`` (a class name or title) without leading and trailing ``_``;
+    else ``response``."""
     if explicit:
         return _NAME_CHARS.sub("_", explicit)[:64]
     name = _NAME_CHARS.sub("_", derived).strip("_")[:64] if isinstance(derived, str) else ""
     return name or "response"
 
 
-def _root_is_object(schema: Mapping[str, object]) -> bool:
+def root_is_object(schema: Mapping[str, object]) -> bool:
+    """True when the schema's root (after a local ``$ref``) describes a JSON object."""
     node: object = schema
     ref = schema.get("$ref")
     if isinstance(ref, str) and ref.startswith("#/"):
@@ -57,44 +71,140 @@ def _root_is_object(schema: Mapping[str, object]) -> bool:
     return node.get("type") == "object" or "properties" in node
 
 
-class ObjectSchema(Generic[T]):
-    """A structured-output schema.
+def _json_error(exc: ValueError) -> InvalidObject:
+    return InvalidObject([{"loc": (), "msg": f"invalid JSON: {exc}", "type": "json_invalid"}])
 
-    Attributes:
-        json_schema: the JSON Schema sent to the provider.
-        name: the schema (and forced tool) name, ``^[a-zA-Z0-9_-]{1,64}$``.
-        description: what the object is for, or None.
-    """
 
-    json_schema: dict[str, JsonValue]
-    name: str
-    description: str | None
+class ValueValidator:
+    """Validates JSON text; subclasses for pydantic types and raw JSON Schemas."""
 
-    def validate_json(self, text: str) -> T:
-        """The validated object of ``text``.
+    __slots__ = ()
+
+    def validate_json(self, text: str) -> object:
+        """The validated value of ``text``.
 
         Raises:
-            InvalidObject: ``text`` is not JSON or does not match the schema.
+            InvalidObject: ``text`` is not JSON or does not match.
         """
         raise NotImplementedError
 
 
-class _TypeSchema(ObjectSchema[T]):
-    def __init__(self, tp: type[T], name: str | None, description: str | None) -> None:
-        try:
-            self._adapter: TypeAdapter[T] = TypeAdapter(tp)
-            self.json_schema = cast("dict[str, JsonValue]", self._adapter.json_schema())
-        except Exception as exc:  # pydantic raises several error types for unusable types
-            raise ConfigurationError(
-                f"cannot build a JSON Schema for {tp!r}: {exc}. Pass a pydantic model, a "
-                "dataclass, a TypedDict or a JSON Schema dict."
-            ) from exc
-        self.name = _name(name, getattr(tp, "__name__", None))
-        self.description = description
+def type_adapter(tp: Any) -> tuple[TypeAdapter[Any], dict[str, JsonValue]]:
+    """A pydantic ``TypeAdapter`` for ``tp`` and its JSON Schema.
 
-    def validate_json(self, text: str) -> T:
+    Raises:
+        ConfigurationError: pydantic cannot describe ``tp``.
+    """
+    from pydantic import TypeAdapter
+
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(tp)
+        schema = cast("dict[str, JsonValue]", adapter.json_schema())
+    except Exception as exc:  # pydantic raises several error types for unusable types
+        raise ConfigurationError(
+            f"cannot build a JSON Schema for {tp!r}: {exc}. Pass a pydantic model, a "
+            "dataclass, a TypedDict, a type such as list[str] or Literal['a', 'b'], or a JSON "
+            "Schema dict."
+        ) from exc
+    return adapter, schema
+
+
+def wrapped_type_adapter(tp: object, key: str) -> tuple[TypeAdapter[Any], dict[str, JsonValue]]:
+    """A ``TypeAdapter`` for ``{key: tp}`` (a TypedDict with one required key) and the wrapped
+    JSON Schema: ``{"type": "object", "properties": {key: <schema of tp>}, "required": [key],
+    "additionalProperties": false}``, with pydantic's ``$defs`` at the root.
+
+    Raises:
+        ConfigurationError: pydantic cannot describe ``tp``.
+    """
+    from typing_extensions import TypedDict
+
+    wrapper = TypedDict("wrapper", {key: tp})  # type: ignore[misc]
+    adapter, schema = type_adapter(wrapper)
+    inner = cast("dict[str, JsonValue]", cast("dict[str, Any]", schema["properties"])[key])
+    if inner.get("title") == key.replace("_", " ").title():
+        inner = {k: v for k, v in inner.items() if k != "title"}  # pydantic's field title
+    wrapped: dict[str, JsonValue] = {
+        "type": "object",
+        "properties": {key: inner},
+        "required": [key],
+        "additionalProperties": False,
+    }
+    if "$defs" in schema:
+        wrapped["$defs"] = schema["$defs"]
+    return adapter, wrapped
+
+
+def _rewrite_refs(node: object, prefix: str, keep: tuple[str, ...]) -> object:
+    """``node`` with every local ``$ref`` outside ``keep`` moved under ``prefix``."""
+    if isinstance(node, dict):
+        out: dict[str, object] = {}
+        for key, value in node.items():
+            if (
+                key == "$ref"
+                and isinstance(value, str)
+                and (value == "#" or value.startswith("#/"))
+                and not value.startswith(keep)
+            ):
+                out[key] = "#" + prefix + value[1:]
+            else:
+                out[key] = _rewrite_refs(value, prefix, keep)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(item, prefix, keep) for item in node]
+    return node
+
+
+def wrap_schema(inner: Mapping[str, JsonValue], key: str) -> dict[str, JsonValue]:
+    """``{"type": "object", "properties": {key: inner}, "required": [key],
+    "additionalProperties": false}`` for a raw JSON Schema: its ``$schema`` and definitions
+    (``$defs``, ``definitions``) move to the root, and its other local ``$ref`` s (``#``,
+    ``#/properties/...``) are rewritten to point under the wrapper."""
+    body = {k: v for k, v in inner.items() if k not in ("$schema", *_DEFS)}
+    keep = tuple(f"#/{d}/" for d in _DEFS if d in inner)
+    body = cast("dict[str, JsonValue]", _rewrite_refs(body, f"/properties/{key}", keep))
+    wrapped: dict[str, JsonValue] = {}
+    if "$schema" in inner:
+        wrapped["$schema"] = inner["$schema"]
+    wrapped.update(
+        {
+            "type": "object",
+            "properties": {key: body},
+            "required": [key],
+            "additionalProperties": False,
+        }
+    )
+    for defs in _DEFS:
+        if defs in inner:
+            wrapped[defs] = inner[defs]
+    return wrapped
+
+
+def json_copy(schema: Mapping[str, object]) -> dict[str, JsonValue]:
+    """A plain-JSON copy of a schema mapping.
+
+    Raises:
+        ConfigurationError: the schema is not JSON-serialisable.
+    """
+    try:
+        return cast("dict[str, JsonValue]", json.loads(json.dumps(schema, allow_nan=False)))
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"the schema is not JSON-serialisable: {exc}") from exc
+
+
+class TypeValidator(ValueValidator):
+    """pydantic validation in JSON mode (``TypeAdapter.validate_json``)."""
+
+    __slots__ = ("adapter",)
+
+    def __init__(self, adapter: TypeAdapter[Any]) -> None:
+        self.adapter = adapter
+
+    def validate_json(self, text: str) -> object:
+        from pydantic import ValidationError
+
         try:
-            return self._adapter.validate_json(text)
+            return self.adapter.validate_json(text)
         except ValidationError as exc:
             raise InvalidObject(
                 [
@@ -104,36 +214,49 @@ class _TypeSchema(ObjectSchema[T]):
             ) from exc
 
 
-class _RawSchema(ObjectSchema[dict[str, object]]):
-    def __init__(
-        self, schema: Mapping[str, object], name: str | None, description: str | None
-    ) -> None:
+class RawValidator(ValueValidator):
+    """``jsonschema`` validation with the validator class of the schema's ``$schema``."""
+
+    __slots__ = ("validator",)
+
+    def __init__(self, schema: dict[str, JsonValue]) -> None:
+        """Check the schema.
+
+        Raises:
+            ConfigurationError: it is not a valid JSON Schema.
+        """
         from jsonschema import validators
         from jsonschema.exceptions import SchemaError
 
+        cls = validators.validator_for(schema, default=validators.Draft202012Validator)
         try:
-            self.json_schema = cast(
-                "dict[str, JsonValue]", json.loads(json.dumps(schema, allow_nan=False))
-            )
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"the schema is not JSON-serialisable: {exc}") from exc
-        cls = validators.validator_for(self.json_schema, default=validators.Draft202012Validator)
-        try:
-            cls.check_schema(self.json_schema)
+            cls.check_schema(schema)
         except SchemaError as exc:
             raise ConfigurationError(f"invalid JSON Schema: {exc.message}") from exc
-        self._validator: Validator = cls(self.json_schema)
-        self.name = _name(name, schema.get("title"))
-        self.description = description
+        self.validator: Validator = cls(schema)
 
-    def validate_json(self, text: str) -> dict[str, object]:
+    def sub(self, schema: Mapping[str, object]) -> RawValidator:
+        """A validator for a subschema (its ``$ref`` s resolve against the whole schema)."""
+        sub = object.__new__(RawValidator)
+        sub.validator = self.validator.evolve(schema=schema)
+        return sub
+
+    def validate_json(self, text: str) -> object:
         try:
             value = json.loads(text)
         except ValueError as exc:
-            raise InvalidObject(
-                [{"loc": (), "msg": f"invalid JSON: {exc}", "type": "json_invalid"}]
-            ) from exc
-        errors = sorted(self._validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+            raise _json_error(exc) from exc
+        return self.validate_value(value)
+
+    def validate_value(self, value: object) -> object:
+        """``value`` (parsed JSON) when it matches.
+
+        Raises:
+            InvalidObject: it does not match.
+        """
+        errors = sorted(
+            self.validator.iter_errors(cast("Any", value)), key=lambda e: list(e.absolute_path)
+        )
         if errors:
             raise InvalidObject(
                 [
@@ -141,32 +264,4 @@ class _RawSchema(ObjectSchema[dict[str, object]]):
                     for e in errors
                 ]
             )
-        return cast("dict[str, object]", value)
-
-
-def object_schema(
-    schema: type[T] | Mapping[str, object], name: str | None, description: str | None
-) -> ObjectSchema[T] | ObjectSchema[dict[str, object]]:
-    """Wrap a type or a raw JSON Schema.
-
-    Args:
-        schema: a pydantic model (or other type pydantic can describe) or a JSON Schema dict.
-        name: the schema name; default: the type's ``__name__`` or the schema's ``title``
-            (characters outside ``[a-zA-Z0-9_-]`` become ``_``), else ``response``.
-        description: what the object is for.
-
-    Raises:
-        ConfigurationError: no JSON Schema can be built, the JSON Schema is invalid, or its root
-            is not an object.
-    """
-    wrapped: ObjectSchema[T] | ObjectSchema[dict[str, object]]
-    if isinstance(schema, Mapping):
-        wrapped = _RawSchema(schema, name, description)
-    else:
-        wrapped = _TypeSchema(schema, name, description)
-    if not _root_is_object(wrapped.json_schema):
-        raise ConfigurationError(
-            "the schema's root must be a JSON object (providers require one); wrap the value "
-            'in a model with one field, e.g. {"type": "object", "properties": {"items": ...}}'
-        )
-    return wrapped
+        return value

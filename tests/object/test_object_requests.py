@@ -334,9 +334,12 @@ def test_json_mode_on_anthropic_is_refused_at_once() -> None:
 @pytest.mark.parametrize(
     ("schema", "message"),
     [
-        ({"type": "array", "items": {"type": "string"}}, "root must be a JSON object"),
+        ({"type": "array", "items": {"type": "string"}}, r"must describe an object.*Output\.array"),
         ({"type": "object", "properties": {"a": {"type": "no-such-type"}}}, "invalid JSON Schema"),
-        (int, "root must be a JSON object"),
+        (type("NotDescribable", (), {}), "cannot build a JSON Schema"),
+        (lambda: None, "cannot be an output"),
+        ("a string", "cannot be an output"),
+        (None, "cannot be an output"),
     ],
 )
 def test_unusable_schemas_are_refused_at_once(schema: object, message: str) -> None:
@@ -356,7 +359,7 @@ def test_schema_names_are_sanitised() -> None:
             prompt="hi",
             registry=registry,
         )
-        assert result._schema.name == "City_weather_today"
+        assert result._output.name == "City_weather_today"
 
 
 def test_anthropic_protocol_refuses_a_response_format() -> None:
