@@ -25,29 +25,38 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, ParamSpec, TypeVar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, ParamSpec
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind
 
 from llmkit import __version__
-from llmkit.errors import LLMKitError
 from llmkit.telemetry import _content as content
 from llmkit.telemetry import _semconv as sc
+from llmkit.telemetry._attributes import (
+    Attributes,
+    base_attributes,
+    content_attributes,
+    error_type,
+    ns_after,
+    request_attributes,
+    set_error,
+    usage_attributes,
+)
 from llmkit.telemetry._metrics import instruments_for
+from llmkit.telemetry._tools import ToolSpans
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
     from opentelemetry.trace import Span
-    from opentelemetry.util.types import AttributeValue
 
     from llmkit._driver import Target
     from llmkit.telemetry import Telemetry
-    from llmkit.types.events import StreamEvent, ToolCallEvent, ToolExecutionEndEvent
+    from llmkit.types.events import StreamEvent, ToolCallEvent
     from llmkit.types.options import CallOptions
     from llmkit.types.usage import Usage
 
@@ -56,11 +65,8 @@ __all__ = ["SpanObserver"]
 log = logging.getLogger("llmkit.telemetry")
 
 _P = ParamSpec("_P")
-_R = TypeVar("_R")
 
-Attributes = dict[str, "AttributeValue"]
-
-_MODEL_LOOP_EVENTS = frozenset(
+_LOOP_EVENTS = frozenset(
     {"tool_execution_start", "tool_execution_end", "tool_approval_request", "step_finish"}
 )
 """Events the tool loop makes itself (the others come from the model's response)."""
@@ -79,55 +85,6 @@ def _guarded(method: Callable[_P, None]) -> Callable[_P, None]:
     return wrapper
 
 
-def _request_attributes(call: CallOptions) -> Attributes:
-    """The ``gen_ai.request.*`` sampling settings a call sets, and ``gen_ai.output.type``."""
-    out: Attributes = {}
-    pairs: tuple[tuple[str, int | float | None], ...] = (
-        (sc.REQUEST_MAX_TOKENS, call.max_output_tokens),
-        (sc.REQUEST_TEMPERATURE, call.temperature),
-        (sc.REQUEST_TOP_P, call.top_p),
-        (sc.REQUEST_TOP_K, None if call.top_k is None else float(call.top_k)),
-        (sc.REQUEST_SEED, call.seed),
-        (sc.REQUEST_PRESENCE_PENALTY, call.presence_penalty),
-        (sc.REQUEST_FREQUENCY_PENALTY, call.frequency_penalty),
-    )
-    for key, value in pairs:
-        if value is not None:
-            out[key] = value
-    if call.stop_sequences:
-        out[sc.REQUEST_STOP_SEQUENCES] = list(call.stop_sequences)
-    if call.response_format is not None:
-        out[sc.OUTPUT_TYPE] = "json"
-    return out
-
-
-def _usage_attributes(usage: Usage) -> Attributes:
-    out: Attributes = {}
-    pairs = (
-        (sc.USAGE_INPUT_TOKENS, usage.input_tokens),
-        (sc.USAGE_OUTPUT_TOKENS, usage.output_tokens),
-        (sc.USAGE_CACHE_READ_INPUT_TOKENS, usage.cache_read_tokens),
-        (sc.USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cache_write_tokens),
-        (sc.USAGE_REASONING_OUTPUT_TOKENS, usage.reasoning_tokens),
-    )
-    for key, value in pairs:
-        if value is not None:
-            out[key] = value
-    if usage.cost is not None:
-        out[sc.USAGE_COST] = float(usage.cost)
-    return out
-
-
-def _error_type(error: BaseException) -> str:
-    """``error.type``: the exception's class name (``AuthenticationError``, ``TimeoutError``)."""
-    return type(error).__qualname__
-
-
-def _ns_after(start_ns: int, start_mono: int, mono: int) -> int:
-    """The wall-clock time (ns) of monotonic instant ``mono``, anchored at a span's start."""
-    return start_ns + max(0, mono - start_mono)
-
-
 @dataclass(slots=True)
 class _Step:
     """One step's ``chat`` span and what it needs when the step finishes."""
@@ -143,32 +100,15 @@ class _Step:
 
 
 @dataclass(slots=True)
-class _ToolRun:
-    """One ``execute_tool`` span: ended once its result arrived and its context was left."""
-
-    span: Span
-    start_ns: int
-    start_mono: int
-    exited: int | None = None
-    result_seen: bool = False
-    ended: bool = False
-
-    def end(self, mono: int) -> None:
-        if not self.ended:
-            self.ended = True
-            when = self.exited if self.exited is not None else mono
-            self.span.end(end_time=_ns_after(self.start_ns, self.start_mono, when))
-
-
-@dataclass(slots=True)
 class _Root:
+    """The run's ``invoke_agent`` span."""
+
     span: Span
     context: Context
     start_mono: int
     metric_attributes: Attributes
     response_model: str | None = None
     output_json: str | None = None
-    tool_descriptions: dict[str, str] = field(default_factory=dict)
 
 
 class SpanObserver:
@@ -195,8 +135,7 @@ class SpanObserver:
         self._call: CallOptions | None = None
         self._root: _Root | None = None
         self._step: _Step | None = None
-        self._tools: dict[str, _ToolRun] = {}
-        self._descriptions: dict[str, str] = {}
+        self._tools = ToolSpans(self._tracer, self._tool_parent, extra, self._record_content)
         self._done = False
 
     # ------------------------------------------------------------------ the run
@@ -206,19 +145,20 @@ class SpanObserver:
         self._parent = otel_context.get_current()
         self._streaming = operation == "stream_text"
         self._target, self._call = target, call
-        self._descriptions = {
+        self._tools.descriptions = {
             t.name: t.description for t in call.tools or () if t.description is not None
         }
         agent = self._telemetry.agent_name
         if not call.tools and agent is None:
             return
-        base = self._base_attributes(sc.INVOKE_AGENT, target)
+        base = base_attributes(sc.INVOKE_AGENT, target)
         attributes: Attributes = dict(base)
         if agent is not None:
             attributes[sc.AGENT_NAME] = agent
-        attributes.update(_request_attributes(call))
+        attributes.update(request_attributes(call))
         attributes.update(self._extra)
-        attributes.update(self._content_attributes(call))
+        if self._record_content:
+            attributes.update(content_attributes(call))
         name = f"{sc.INVOKE_AGENT} {agent}" if agent else sc.INVOKE_AGENT
         span = self._tracer.start_span(
             name, context=self._parent, kind=SpanKind.INTERNAL, attributes=attributes
@@ -232,13 +172,14 @@ class SpanObserver:
         """Start the step's ``chat`` span."""
         if self._step is not None:  # a step that never finished (not expected)
             self._end_step(None, time.monotonic_ns())
-        base = self._base_attributes(sc.CHAT, target)
+        base = base_attributes(sc.CHAT, target)
         attributes: Attributes = dict(base)
-        attributes.update(_request_attributes(call))
+        attributes.update(request_attributes(call))
         if self._streaming:
             attributes[sc.REQUEST_STREAM] = True
         attributes.update(self._extra)
-        attributes.update(self._content_attributes(call))
+        if self._record_content:
+            attributes.update(content_attributes(call))
         start_ns, start_mono = time.time_ns(), time.monotonic_ns()
         span = self._tracer.start_span(
             f"{sc.CHAT} {target.model_id}",
@@ -265,7 +206,7 @@ class SpanObserver:
                     block = "text" if event.type == "text_delta" else "reasoning"
                     step.output.delta(block, event.id, event.delta)
                 return
-            if kind not in _MODEL_LOOP_EVENTS and not (
+            if kind not in _LOOP_EVENTS and not (
                 event.type == "tool_result" and not event.provider_executed
             ):
                 if kind == "finish":  # the step's own finish: its response is complete
@@ -274,9 +215,9 @@ class SpanObserver:
                     step.last = now
             self._step_event(step, event)
         if event.type == "tool_execution_end":
-            self._tool_end(event)
+            self._tools.execution_end(event)
         elif event.type == "tool_result" and not event.provider_executed:
-            self._tool_result(event.tool_call_id, event.result, event.is_error)
+            self._tools.result(event.tool_call_id, event.result, event.is_error)
         elif event.type == "tool_approval_request":
             holder = self._root.span if self._root is not None else step.span if step else None
             if holder is not None:
@@ -318,7 +259,7 @@ class SpanObserver:
         span = step.span
         reasons = [sc.finish_reason(reason)]
         span.set_attribute(sc.RESPONSE_FINISH_REASONS, reasons)
-        span.set_attributes(_usage_attributes(usage))
+        span.set_attributes(usage_attributes(usage))
         if step.output is not None:
             output = step.output.json(reason)
             span.set_attribute(sc.OUTPUT_MESSAGES, output)
@@ -347,22 +288,22 @@ class SpanObserver:
             span.set_attribute(sc.RESPONSE_TIME_TO_FIRST_CHUNK, first)
             self._instruments.time_to_first_chunk.record(first, step.metric_attributes)
         if error is not None:
-            self._set_error(span, error)
-            attributes[sc.ERROR_TYPE] = _error_type(error)
+            set_error(span, error, self._record_content)
+            attributes[sc.ERROR_TYPE] = error_type(error)
         self._instruments.duration.record((end - step.start_mono) / 1e9, attributes)
-        span.end(end_time=_ns_after(step.start_ns, step.start_mono, end))
+        span.end(end_time=ns_after(step.start_ns, step.start_mono, end))
 
     def _finish_run(self, reason: str, usage: Usage) -> None:
         """The final ``finish``: the run is complete (its ``run_end`` may never come if the
         consumer stops iterating right after this event)."""
         self._done = True
-        self._end_tools(time.monotonic_ns())
+        self._tools.close(time.monotonic_ns())
         root, self._root = self._root, None
         if root is None:
             return
         span = root.span
         span.set_attribute(sc.RESPONSE_FINISH_REASONS, [sc.finish_reason(reason)])
-        span.set_attributes(_usage_attributes(usage))
+        span.set_attributes(usage_attributes(usage))
         if root.output_json is not None:
             span.set_attribute(sc.OUTPUT_MESSAGES, root.output_json)
         attributes = dict(root.metric_attributes)
@@ -398,8 +339,8 @@ class SpanObserver:
         step, self._step = self._step, None
         if step is not None:
             step.span.set_attribute(sc.STOP_REASON, reason)
-            step.span.end(end_time=_ns_after(step.start_ns, step.start_mono, now))
-        self._end_tools(now)
+            step.span.end(end_time=ns_after(step.start_ns, step.start_mono, now))
+        self._tools.close(now)
         root, self._root = self._root, None
         if root is not None:
             root.span.set_attribute(sc.STOP_REASON, reason)
@@ -409,144 +350,28 @@ class SpanObserver:
         self._done = True
         now = time.monotonic_ns()
         self._end_step(error, now)
-        self._end_tools(now)
+        self._tools.close(now)
         root, self._root = self._root, None
         if root is None:
             return
         attributes = dict(root.metric_attributes)
         if error is not None:
-            self._set_error(root.span, error)
-            attributes[sc.ERROR_TYPE] = _error_type(error)
+            set_error(root.span, error, self._record_content)
+            attributes[sc.ERROR_TYPE] = error_type(error)
         self._instruments.duration.record((now - root.start_mono) / 1e9, attributes)
         root.span.end()
 
     # ------------------------------------------------------------------ tools
-    @contextmanager
-    def tool_context(self, call: ToolCallEvent) -> Iterator[object]:
+    def tool_context(self, call: ToolCallEvent) -> AbstractContextManager[object]:
         """The ``execute_tool`` span of ``call``, current while the tool runs."""
-        run = self._start_tool(call)
-        if run is None:
-            yield None
-            return
-        token = otel_context.attach(trace.set_span_in_context(run.span))
-        try:
-            yield run.span
-        except Exception as exc:
-            self._mark_tool_error(run, _error_type(exc), str(exc))
-            raise
-        finally:
-            otel_context.detach(token)
-            run.exited = time.monotonic_ns()
-            if run.result_seen or self._done:
-                run.end(run.exited)
+        return self._tools.context(call)
 
-    def _start_tool(self, call: ToolCallEvent) -> _ToolRun | None:
-        try:
-            attributes: Attributes = {
-                sc.OPERATION_NAME: sc.EXECUTE_TOOL,
-                sc.TOOL_NAME: call.tool_name,
-                sc.TOOL_CALL_ID: call.tool_call_id,
-                sc.TOOL_TYPE: "function",
-            }
-            description = self._descriptions.get(call.tool_name)
-            if description is not None:
-                attributes[sc.TOOL_DESCRIPTION] = description
-            attributes.update(self._extra)
-            if self._record_content:
-                attributes[sc.TOOL_CALL_ARGUMENTS] = content.dumps(dict(call.args))
-            return self._open_tool(call.tool_call_id, call.tool_name, attributes, None)
-        except Exception:
-            log.debug("telemetry failed in tool_context", exc_info=True)
-            return None
-
-    def _open_tool(
-        self, call_id: str, name: str, attributes: Attributes, start_ns: int | None
-    ) -> _ToolRun:
-        parent = (
-            self._root.context
-            if self._root is not None
-            else trace.set_span_in_context(self._step.span, self._parent)
-            if self._step is not None
-            else self._parent
-        )
-        start_ns = start_ns if start_ns is not None else time.time_ns()
-        span = self._tracer.start_span(
-            f"{sc.EXECUTE_TOOL} {name}",
-            context=parent,
-            kind=SpanKind.INTERNAL,
-            attributes=attributes,
-            start_time=start_ns,
-        )
-        run = _ToolRun(span, start_ns, time.monotonic_ns())
-        self._tools[call_id] = run
-        return run
-
-    def _mark_tool_error(self, run: _ToolRun, error_type: str, message: str | None) -> None:
-        run.span.set_attribute(sc.ERROR_TYPE, error_type)
-        shown = message if self._record_content else None
-        run.span.set_status(Status(StatusCode.ERROR, shown))
-
-    def _tool_end(self, event: ToolExecutionEndEvent) -> None:
-        run = self._tools.get(event.tool_call_id)
-        if run is None:  # a run outside tool_context: its span, after the fact
-            attributes: Attributes = {
-                sc.OPERATION_NAME: sc.EXECUTE_TOOL,
-                sc.TOOL_NAME: event.tool_name,
-                sc.TOOL_CALL_ID: event.tool_call_id,
-                sc.TOOL_TYPE: "function",
-                **self._extra,
-            }
-            start = time.time_ns() - int(event.duration * 1e9)
-            run = self._open_tool(event.tool_call_id, event.tool_name, attributes, start)
-            run.exited = time.monotonic_ns()
-        if event.error_type is not None or event.error is not None:
-            self._mark_tool_error(run, event.error_type or "_OTHER", event.error)
-
-    def _tool_result(self, call_id: str, result: object, is_error: bool) -> None:
-        run = self._tools.get(call_id)
-        if run is None:
-            return
-        if self._record_content and not is_error:
-            run.span.set_attribute(sc.TOOL_CALL_RESULT, content.dumps(result))
-        run.result_seen = True
-        if run.exited is not None:
-            run.end(run.exited)
-
-    def _end_tools(self, now: int) -> None:
-        for run in self._tools.values():
-            if run.exited is not None or run.result_seen:
-                run.end(now)
-        self._tools = {k: r for k, r in self._tools.items() if not r.ended}
-
-    # ------------------------------------------------------------------ helpers
-    def _base_attributes(self, operation: str, target: Target) -> Attributes:
-        """The attributes of both the span and its metrics: operation, provider, model,
-        server (set at span creation, as the conventions ask for sampling)."""
-        out: Attributes = {
-            sc.OPERATION_NAME: operation,
-            sc.PROVIDER_NAME: sc.provider_name(target.provider.id),
-            sc.REQUEST_MODEL: target.model_id,
-        }
-        out.update(sc.server_attributes(target.provider.base_url))
-        return out
-
-    def _content_attributes(self, call: CallOptions) -> Attributes:
-        if not self._record_content:
-            return {}
-        out: Attributes = {sc.INPUT_MESSAGES: content.input_messages(call.messages)}
-        if call.system is not None:
-            out[sc.SYSTEM_INSTRUCTIONS] = content.system_instructions(call.system)
-        if call.tools:
-            out[sc.TOOL_DEFINITIONS] = content.tool_definitions(call.tools)
-        return out
-
-    def _set_error(self, span: Span, error: BaseException) -> None:
-        """``error.type`` and status ERROR; the description is the error's message for llmkit
-        errors (never a credential, by their rule) and, with ``record_content``, for others
-        (a hook's or a tool's own exception may quote anything)."""
-        span.set_attribute(sc.ERROR_TYPE, _error_type(error))
-        shown = isinstance(error, LLMKitError) or self._record_content
-        span.set_status(Status(StatusCode.ERROR, str(error) if shown else None))
+    def _tool_parent(self) -> Context | None:
+        if self._root is not None:
+            return self._root.context
+        if self._step is not None:
+            return trace.set_span_in_context(self._step.span, self._parent)
+        return self._parent
 
 
 def _empty_call() -> CallOptions:
