@@ -199,6 +199,10 @@ class ReplayServer:
     Args:
         responses: responses served in order; the last one repeats.
         handler: instead of a script, a function from the recorded request to a response.
+        repeat_last: False to answer a request past the end of the script with an HTTP 400
+            error body that says so (readable by every built-in protocol and not retried),
+            instead of repeating the last response.
+        source: where the script came from (a fixture's path), named in that error.
 
     Attributes:
         requests: every request received, in order.
@@ -210,10 +214,15 @@ class ReplayServer:
         responses: Iterable[ReplayResponse] = (),
         *,
         handler: Callable[[RecordedRequest], ReplayResponse] | None = None,
+        repeat_last: bool = True,
+        source: str | None = None,
     ) -> None:
         self._script: collections.deque[ReplayResponse] = collections.deque(responses)
+        self._scripted = len(self._script)
         self._last: ReplayResponse | None = None
         self._handler = handler
+        self._repeat_last = repeat_last
+        self._source = source
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0
@@ -226,10 +235,24 @@ class ReplayServer:
         :meth:`ReplayResponse.from_file` for ``kwargs``)."""
         return cls([ReplayResponse.from_file(path, **kwargs)])
 
+    @classmethod
+    def from_fixture(cls, path: str | Path, *, chunking: Chunking = None) -> ReplayServer:
+        """A server that plays a recorded fixture file (:mod:`llmkit.testing.record`): each
+        request gets the next recorded response, each body cut per ``chunking``; a request
+        past the last gets an HTTP 400 that says so (``repeat_last=False``).
+
+        Raises:
+            InvalidArgumentError: the file is missing, corrupt or of an unknown format.
+        """
+        from llmkit.testing.fixture import load_fixture
+
+        return cls(load_fixture(path, chunking=chunking), repeat_last=False, source=str(path))
+
     def add(self, response: ReplayResponse) -> None:
         """Append a response to the script."""
         with self._lock:
             self._script.append(response)
+            self._scripted += 1
 
     def _next(self, request: RecordedRequest) -> ReplayResponse:
         with self._lock:
@@ -238,11 +261,25 @@ class ReplayServer:
                 return self._handler(request)
             if self._script:
                 self._last = self._script.popleft()
+            elif not self._repeat_last:
+                return self._exhausted(request)
             if self._last is None:
                 return ReplayResponse.json(
                     {"error": {"message": "ReplayServer has no scripted response"}}, status=500
                 )
             return self._last
+
+    def _exhausted(self, request: RecordedRequest) -> ReplayResponse:
+        """The answer to a request past the end of a script that does not repeat."""
+        source = f"fixture {self._source!r}" if self._source else "the script"
+        message = (
+            f"ReplayServer: {source} has {self._scripted} recorded response(s) and this is "
+            f"request {len(self.requests)} ({request.method} {request.path}): the code under "
+            "test sent more requests than when it was recorded; record it again "
+            "(LLMKIT_RECORD=all) or add responses"
+        )
+        error = {"type": "invalid_request_error", "code": 400, "status": "INVALID_ARGUMENT"}
+        return ReplayResponse.json({"type": "error", "error": {**error, "message": message}}, 400)
 
     def _note_disconnect(self) -> None:
         with self._lock:
