@@ -182,6 +182,14 @@ _EXPORTS: dict[str, str] = {
     "ToolExecutionEndEvent": "llmkit.types.events",
     "ToolApprovalRequestEvent": "llmkit.types.events",
     "ToolApprovalResponsePart": "llmkit.types.messages",
+    "approve": "llmkit._approvals",
+    "deny": "llmkit._approvals",
+    "StartInfo": "llmkit._hooks",
+    "StepStartInfo": "llmkit._hooks",
+    "PrepareStepInfo": "llmkit._hooks",
+    "StepPreparation": "llmkit._hooks",
+    "ToolCallRepairInfo": "llmkit._hooks",
+    "ToolArgumentsError": "llmkit.tools",
 }
 
 __all__ = [
@@ -242,6 +250,7 @@ __all__ = [
     "PartialResult",
     "PermissionDeniedError",
     "PlaintextFileStore",
+    "PrepareStepInfo",
     "Protocol",
     "Provider",
     "ProviderConfig",
@@ -260,8 +269,11 @@ __all__ = [
     "RetryPolicy",
     "Secret",
     "SourceEvent",
+    "StartInfo",
     "StepFinishEvent",
+    "StepPreparation",
     "StepResult",
+    "StepStartInfo",
     "StopCondition",
     "StreamError",
     "StreamEvent",
@@ -284,8 +296,10 @@ __all__ = [
     "Tool",
     "ToolApprovalRequestEvent",
     "ToolApprovalResponsePart",
+    "ToolArgumentsError",
     "ToolCallEvent",
     "ToolCallPart",
+    "ToolCallRepairInfo",
     "ToolDefinition",
     "ToolExecutionEndEvent",
     "ToolExecutionStartEvent",
@@ -301,8 +315,10 @@ __all__ = [
     "UnsupportedFeatureError",
     "Usage",
     "UserMessage",
+    "approve",
     "cosine_similarity",
     "cost_of",
+    "deny",
     "embed",
     "embed_many",
     "embed_many_sync",
@@ -345,6 +361,14 @@ __all__ = [
 
 if TYPE_CHECKING:
     from llmkit._api import generate_text, generate_text_sync, stream_text, stream_text_sync
+    from llmkit._approvals import approve, deny
+    from llmkit._hooks import (
+        PrepareStepInfo,
+        StartInfo,
+        StepPreparation,
+        StepStartInfo,
+        ToolCallRepairInfo,
+    )
     from llmkit._models import list_models, list_models_sync
     from llmkit._object import (
         generate_object,
@@ -403,7 +427,7 @@ if TYPE_CHECKING:
     from llmkit.reliability.deadline import Timeouts
     from llmkit.reliability.ratelimit import RateLimit
     from llmkit.reliability.retry import RetryPolicy
-    from llmkit.tools import FunctionTool, Tool, tool
+    from llmkit.tools import FunctionTool, Tool, ToolArgumentsError, tool
     from llmkit.types.events import (
         AbortEvent,
         FinishEvent,

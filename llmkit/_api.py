@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 __all__ = ["generate_text", "generate_text_sync", "stream_text", "stream_text_sync"]
 
 _SETTINGS = TextCallSettings.__optional_keys__
+_HOOKS = (
+    "on_start",
+    "on_step_start",
+    "on_chunk",
+    "on_error",
+    "on_step_finish",
+    "on_finish",
+    "prepare_step",
+    "repair_tool_call",
+)
+"""The settings that are :class:`~llmkit._loop.LoopHooks` fields."""
 
 
 def _definitions(tools: Mapping[str, Tool]) -> list[ToolDefinition] | None:
@@ -52,22 +63,40 @@ def _prepare(
 
 
 def _loop(
+    operation: str,
+    target: Target,
     call: CallOptions,
     toolset: dict[str, Tool],
     step: StepSource,
     settings: TextCallSettings,
 ) -> ToolLoop:
-    """The tool loop around ``step`` with the loop settings."""
-    from llmkit._loop import ToolLoop
+    """The tool loop around ``step`` with the loop settings, hooks and telemetry."""
+    from llmkit._driver import resolve_target
+    from llmkit._instrument import observer_for
+    from llmkit._loop import LoopHooks, ToolLoop
 
+    hooks = LoopHooks(
+        on_start=settings.get("on_start"),
+        on_step_start=settings.get("on_step_start"),
+        on_chunk=settings.get("on_chunk"),
+        on_error=settings.get("on_error"),
+        on_step_finish=settings.get("on_step_finish"),
+        on_finish=settings.get("on_finish"),
+        prepare_step=settings.get("prepare_step"),
+        repair_tool_call=settings.get("repair_tool_call"),
+    )
+    registry = settings.get("registry")
     return ToolLoop(
         call,
         toolset,
+        target,
         step,
+        resolve=lambda model: resolve_target(model, registry),
+        operation=operation,
         max_steps=settings.get("max_steps"),
         stop_when=settings.get("stop_when"),
-        on_step_finish=settings.get("on_step_finish"),
-        on_finish=settings.get("on_finish"),
+        hooks=hooks if any(settings.get(name) for name in _HOOKS) else None,
+        observer=observer_for(settings.get("telemetry")),
     )
 
 
@@ -104,10 +133,11 @@ def stream_text(*, model: ModelLike, **settings: Unpack[TextCallSettings]) -> St
     request = build_stream_request(target, call)  # unsupported settings raise here, at once
     conn = connection(settings, settings.get("fallback_models"))
 
-    def step(options: CallOptions, index: int) -> AsyncIterator[StreamEvent]:
-        return stream_step(target, options, conn, request if index == 0 else None)
+    def step(model: Target, options: CallOptions, index: int) -> AsyncIterator[StreamEvent]:
+        built = request if options is call and model is target else None  # as prepared
+        return stream_step(model, options, conn, built)
 
-    loop = _loop(call, toolset, step, settings)
+    loop = _loop("stream_text", target, call, toolset, step, settings)
     return StreamTextResult(loop.events, run=loop)
 
 
@@ -145,15 +175,18 @@ async def generate_text(
     target, toolset, call = _prepare("generate_text", model, settings)
     conn = connection(settings, settings.get("fallback_models"))
 
-    async def step(options: CallOptions, index: int) -> AsyncIterator[StreamEvent]:
-        for event in await generate_step(target, options, conn):
+    async def step(model: Target, options: CallOptions, index: int) -> AsyncIterator[StreamEvent]:
+        for event in await generate_step(model, options, conn):
             yield event
 
-    loop = _loop(call, toolset, step, settings)
+    loop = _loop("generate_text", target, call, toolset, step, settings)
     async with aclosing(loop.events()) as stream:
         events = [event async for event in stream]
     return GenerateTextResult.from_events(
-        events, steps=loop.steps, response_messages=loop.response_messages
+        events,
+        steps=loop.steps,
+        response_messages=loop.response_messages,
+        approval_requests=loop.approval_requests,
     )
 
 

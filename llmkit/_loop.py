@@ -21,6 +21,17 @@ AI SDK's ``generateText`` / ``streamText`` with ``stopWhen``:
 - Block ids of later steps are prefixed with ``s<step>-`` so ids stay unique across the stream;
   a tool call id that an earlier step already used (providers that send none get ``call_<n>``
   per response) gets a ``-s<step>`` suffix, consistently in events and replayed messages.
+- Each tool llmkit runs is announced by a ``tool_execution_start`` right after its
+  ``tool_call``, and followed by a ``tool_execution_end`` (duration, error) just before its
+  ``tool_result``. A call to a tool with ``needs_approval`` is not run: a
+  ``tool_approval_request`` follows its ``tool_call`` and the loop stops after the step; the
+  answers come back in the next call's messages (:mod:`llmkit._approvals`).
+- ``prepare_step`` may change each step's model, tools, tool choice, system instructions and
+  messages (:mod:`llmkit._prepare`); ``repair_tool_call`` may fix a call that names no tool
+  or has arguments that fail, before its ``tool_call`` event is yielded.
+- Hooks (``on_start``, ``on_step_start``, ``on_chunk``, ``on_error``, ``on_step_finish``,
+  ``on_finish``) and the observer (:class:`llmkit._instrument.RunObserver`, telemetry) are
+  told as the run goes; a run with neither pays one test per event.
 - Cancellation (breaking out of the iteration, cancelling the task, ``aclose()``) cancels the
   running tools and closes the HTTP response.
 """
@@ -30,9 +41,10 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
-from typing import Literal, Protocol, TypeAlias
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
+from llmkit._step_ids import Renamer
 from llmkit._steps import (
     FinishInfo,
     ResponseMessage,
@@ -41,42 +53,48 @@ from llmkit._steps import (
     StopCondition,
     step_count_is,
 )
+from llmkit._tool_runs import answer_approvals, has_answers, needs_approval, repaired_call
 from llmkit.errors import ConfigurationError, LLMKitError
-from llmkit.tools._execute import run_tool_call
+from llmkit.tools._execute import execute_tool_call
 from llmkit.tools._tool import Tool
 from llmkit.types.events import (
     FinishEvent,
-    ReasoningDeltaEvent,
-    ReasoningEndEvent,
-    ReasoningStartEvent,
     StepFinishEvent,
     StreamEvent,
-    TextDeltaEvent,
-    TextEndEvent,
-    TextStartEvent,
+    ToolApprovalRequestEvent,
     ToolCallEvent,
-    ToolInputDeltaEvent,
-    ToolInputEndEvent,
-    ToolInputStartEvent,
+    ToolExecutionEndEvent,
+    ToolExecutionStartEvent,
     ToolResultEvent,
 )
 from llmkit.types.finish import FinishReason
 from llmkit.types.options import CallOptions
 from llmkit.types.usage import Usage
 
-__all__ = ["DEFAULT_MAX_STEPS_WITH_STOP_WHEN", "StepSource", "ToolLoop"]
+if TYPE_CHECKING:
+    from llmkit._driver import Target
+    from llmkit._hooks import (
+        ChunkCallback,
+        ErrorCallback,
+        PrepareStep,
+        StartCallback,
+        StepStartCallback,
+        ToolCallRepair,
+    )
+    from llmkit._instrument import RunObserver
+    from llmkit.providers.inline import ModelLike
 
-StepSource: TypeAlias = Callable[[CallOptions, int], AsyncIterator[StreamEvent]]
-"""Sends the request of step ``n`` for the given call options and yields its events."""
+__all__ = ["DEFAULT_MAX_STEPS_WITH_STOP_WHEN", "LoopHooks", "StepSource", "ToolLoop"]
+
+StepSource: TypeAlias = Callable[["Target", CallOptions, int], AsyncIterator[StreamEvent]]
+"""Sends the request of step ``n`` to the given model with the given call options and yields
+its events."""
 
 StepCallback: TypeAlias = Callable[[StepResult], object]
 FinishCallback: TypeAlias = Callable[[FinishInfo], object]
 
 DEFAULT_MAX_STEPS_WITH_STOP_WHEN = 20
 """``max_steps`` when ``stop_when`` is given without one (a safety cap, as in the AI SDK)."""
-
-_BLOCK_EVENTS = (TextStartEvent, TextEndEvent, ReasoningStartEvent, ReasoningEndEvent)
-_TOOL_EVENTS = (ToolInputStartEvent, ToolInputDeltaEvent, ToolInputEndEvent)
 
 
 async def _maybe_await(value: object) -> object:
@@ -85,55 +103,24 @@ async def _maybe_await(value: object) -> object:
     return value
 
 
-class _Renamer:
-    """Keeps block and tool call ids unique across the steps of one stream."""
+@dataclass(frozen=True, slots=True)
+class LoopHooks:
+    """The call's hooks (each optional; sync, or async and awaited); see
+    :class:`~llmkit.TextCallSettings` for what each does."""
 
-    __slots__ = ("blocks", "calls", "prefix", "seen_calls", "step")
+    on_start: StartCallback | None = None
+    on_step_start: StepStartCallback | None = None
+    on_chunk: ChunkCallback | None = None
+    on_error: ErrorCallback | None = None
+    on_step_finish: StepCallback | None = None
+    on_finish: FinishCallback | None = None
+    prepare_step: PrepareStep | None = None
+    repair_tool_call: ToolCallRepair | None = None
 
-    def __init__(self) -> None:
-        self.seen_calls: set[str] = set()
-        self.step = 0
-        self.prefix = ""
-        self.blocks: dict[str, str] = {}
-        self.calls: dict[str, str] = {}
 
-    def next_step(self, step: int, call_ids: Sequence[str]) -> None:
-        self.seen_calls.update(call_ids)
-        self.seen_calls.update(self.calls.values())
-        self.step = step
-        self.prefix = f"s{step}-"
-        self.blocks = {}
-        self.calls = {}
+_NO_HOOKS = LoopHooks()
 
-    def _call_id(self, call_id: str) -> str:
-        new = self.calls.get(call_id)
-        if new is None:
-            new = call_id
-            while new in self.seen_calls:
-                new = f"{new}-s{self.step}"
-            self.calls[call_id] = new
-        return new
-
-    def rename(self, event: StreamEvent) -> StreamEvent:
-        if event.type == "text_delta":
-            return TextDeltaEvent(self._block(event.id), event.delta)
-        if event.type == "reasoning_delta":
-            return ReasoningDeltaEvent(self._block(event.id), event.delta)
-        if isinstance(event, _BLOCK_EVENTS):
-            return replace(event, id=self._block(event.id))
-        if isinstance(event, _TOOL_EVENTS):
-            new = self._call_id(event.id)
-            return event if new == event.id else replace(event, id=new)
-        if isinstance(event, (ToolCallEvent, ToolResultEvent)):
-            new = self._call_id(event.tool_call_id)
-            return event if new == event.tool_call_id else replace(event, tool_call_id=new)
-        return event
-
-    def _block(self, block_id: str) -> str:
-        new = self.blocks.get(block_id)
-        if new is None:
-            new = self.blocks[block_id] = self.prefix + block_id
-        return new
+_ToolRun: TypeAlias = "tuple[ToolExecutionEndEvent, ToolResultEvent]"
 
 
 class LoopObserver(Protocol):
@@ -160,17 +147,22 @@ class ToolLoop:
     Args:
         call: the first step's call options (``tools`` holds the definitions sent).
         tools: the tools by name (those with a function are run by the loop).
+        target: the model of the call (a step may ask another one through ``prepare_step``).
         step: sends one step's request and yields its events.
+        resolve: resolves a model that ``prepare_step`` names (default: the target only).
+        operation: the public function running the loop (``"stream_text"``...), for the
+            observer.
         max_steps: the most steps to run (default 1, or
             :data:`DEFAULT_MAX_STEPS_WITH_STOP_WHEN` when ``stop_when`` is given).
         stop_when: condition(s) checked after each step with tool results; any True stops.
-        on_step_finish: called (and awaited if async) once per finished step.
-        on_finish: called (and awaited if async) exactly once: when the run completes, or
+        hooks: the call's hooks; ``on_finish`` runs exactly once: when the run completes, or
             when it is aborted (``FinishInfo.aborted``); not when it fails with an error.
+        observer: told of the run's lifecycle and every event (telemetry).
 
     Attributes:
         steps: the finished steps so far.
         response_messages: the messages of the finished steps, to append to a conversation.
+        approval_requests: the tool calls waiting for the application's approval.
 
     Raises:
         ConfigurationError: ``max_steps`` < 1.
@@ -180,12 +172,15 @@ class ToolLoop:
         self,
         call: CallOptions,
         tools: Mapping[str, Tool],
+        target: Target,
         step: StepSource,
         *,
+        resolve: Callable[[ModelLike], Target] | None = None,
+        operation: str = "stream_text",
         max_steps: int | None = None,
         stop_when: StopCondition | Sequence[StopCondition] | None = None,
-        on_step_finish: StepCallback | None = None,
-        on_finish: FinishCallback | None = None,
+        hooks: LoopHooks | None = None,
+        observer: RunObserver | None = None,
     ) -> None:
         if stop_when is None:
             conditions: list[StopCondition] = []
@@ -199,19 +194,29 @@ class ToolLoop:
             raise ConfigurationError(f"max_steps must be at least 1, not {max_steps}")
         self._call = call
         self._tools = tools
-        self._runs_tools = any(t.executable for t in tools.values())
+        self._target = target
         self._step = step
+        self._resolve = resolve
+        self._operation = operation
         self._max_steps = max_steps
         self._conditions = [step_count_is(max_steps), *conditions]
-        self._on_step_finish = on_step_finish
-        self._on_finish = on_finish
+        self._hooks = hooks or _NO_HOOKS
+        self._observer = observer
         self.steps: list[StepResult] = []
         self.builders: list[StepBuilder] = []
         """Each step's builder, the running one last: the deltas' only copy (the stream result
         reads its text from here instead of appending every delta a second time)."""
         self.response_messages: list[ResponseMessage] = []
+        self.approval_requests: list[ToolApprovalRequestEvent] = []
         self._finish_called = False
         self._current: StepBuilder | None = None
+
+    async def _watch(self, event: StreamEvent) -> None:
+        """Tell the observer and ``on_chunk`` of an event about to be yielded."""
+        if self._observer is not None:
+            self._observer.event(event)
+        if self._hooks.on_chunk is not None:
+            await _maybe_await(self._hooks.on_chunk(event))
 
     async def events(
         self, observer: LoopObserver | None = None
@@ -224,21 +229,43 @@ class ToolLoop:
 
         Raises:
             The errors of the step source (provider, transport, request building), and
-            whatever a callback or a stop condition raises.
+            whatever a hook or a stop condition raises.
         """
         add = observer.add if observer is not None else _ignore
+        hooks, watcher = self._hooks, self._observer
+        watched = watcher is not None or hooks.on_chunk is not None
         delivered = 0
         try:
             call = self._call
-            renamer = _Renamer()
+            if watcher is not None:
+                watcher.run_start(self._operation, self._target, call)
+            if hooks.on_start is not None:
+                from llmkit._hooks import StartInfo
+
+                await _maybe_await(hooks.on_start(StartInfo(self._target.name, call)))
+            pending: list[StreamEvent] = []  # answers to approvals: yielded after stream_start
+            if has_answers(call.messages):
+                call, pending, answered = await answer_approvals(call, self._tools, self._run_tool)
+                self.response_messages += answered
+            renamer = Renamer()
             index = 0
             while True:
+                step_call, step_target, tools = await self._prepare(call, index)
+                if watcher is not None:
+                    watcher.step_start(index, step_target, step_call)
+                if hooks.on_step_start is not None:
+                    from llmkit._hooks import StepStartInfo
+
+                    info = StepStartInfo(index, step_target.name, step_call, tuple(self.steps))
+                    await _maybe_await(hooks.on_step_start(info))
+                runs_tools = any(t.executable for t in tools.values())
                 builder = self._current = StepBuilder()
                 self.builders.append(builder)
-                tasks: dict[str, asyncio.Task[ToolResultEvent]] = {}
+                tasks: dict[str, asyncio.Task[tuple[ToolExecutionEndEvent, ToolResultEvent]]]
+                tasks = {}
                 results: dict[str, ToolResultEvent] = {}
                 waiting_on_client = False
-                source = self._step(call, index)
+                source = self._step(step_target, step_call, index)
                 blocks = builder.by_id
                 answered_by: str | None = None
                 try:
@@ -251,36 +278,60 @@ class ToolLoop:
                                 block.parts.append(event.delta)
                             else:
                                 builder.add(event)  # a delta without a start opens its block
+                            if watched:
+                                await self._watch(event)
                             delivered += 1
                             yield event
                             continue
+                        after: list[StreamEvent] = []
                         if event.type == "stream_start":
                             builder.warnings = event.warnings
                             answered_by = event.model  # prices this step's usage
+                            after, pending = pending, []
                             if index:
                                 continue
                         elif event.type == "finish":
                             builder.finish = event
                             continue
-                        else:
-                            builder.add(event)
-                        if isinstance(event, ToolCallEvent) and not event.provider_executed:
-                            tool = self._tools.get(event.tool_name)
-                            if not self._runs_tools or (tool is not None and not tool.executable):
+                        elif isinstance(event, ToolCallEvent) and not event.provider_executed:
+                            if runs_tools and hooks.repair_tool_call is not None:
+                                event = await repaired_call(event, tools, hooks.repair_tool_call)
+                            tool = tools.get(event.tool_name)
+                            if not runs_tools or (tool is not None and not tool.executable):
                                 waiting_on_client = True
+                            elif tool is not None and await needs_approval(tool, event):
+                                waiting_on_client = True
+                                request = ToolApprovalRequestEvent(
+                                    event.tool_call_id, event.tool_name, event.args
+                                )
+                                self.approval_requests.append(request)
+                                after = [request]
                             else:
                                 tasks[event.tool_call_id] = asyncio.ensure_future(
-                                    run_tool_call(event, self._tools)
+                                    self._run_tool(event, tools)
                                 )
-                        add(event)
-                        delivered += 1
-                        yield event
+                                start = ToolExecutionStartEvent(
+                                    event.tool_call_id, event.tool_name, event.args
+                                )
+                                after = [start]
+                            builder.add(event)
+                        else:
+                            builder.add(event)
+                        for out in (event, *after):
+                            add(out)
+                            if watched:
+                                await self._watch(out)
+                            delivered += 1
+                            yield out
                     for next_done in asyncio.as_completed(list(tasks.values())):
-                        result = await next_done
+                        end, result = await next_done
                         results[result.tool_call_id] = result
-                        add(result)
-                        delivered += 1
-                        yield result
+                        for out in (end, result):
+                            add(out)
+                            if watched:
+                                await self._watch(out)
+                            delivered += 1
+                            yield out
                 finally:
                     _cancel(tasks.values())
                     aclose = getattr(source, "aclose", None)
@@ -294,12 +345,14 @@ class ToolLoop:
                 step = builder.result(index, ordered)
                 self.steps.append(step)
                 self.response_messages.extend(step.messages)
-                if self._on_step_finish is not None:
-                    await _maybe_await(self._on_step_finish(step))
+                if hooks.on_step_finish is not None:
+                    await _maybe_await(hooks.on_step_finish(step))
                 step_finish = StepFinishEvent(
                     step.finish_reason, step.raw_finish_reason, step.usage, step.provider_metadata
                 )
                 add(step_finish)
+                if watched:
+                    await self._watch(step_finish)
                 delivered += 1
                 yield step_finish
                 if not step.tool_calls or waiting_on_client or await self._should_stop():
@@ -317,21 +370,69 @@ class ToolLoop:
                 last.finish_reason, last.raw_finish_reason, usage, last.provider_metadata
             )
             add(finish)
+            if watched:
+                await self._watch(finish)
             delivered += 1
             yield finish
+            if watcher is not None:
+                watcher.run_end()
         except LLMKitError as exc:
             if observer is not None:
                 observer.failed(exc, delivered)
+            if watcher is not None:
+                watcher.run_error(exc)
+            if hooks.on_error is not None:
+                await _maybe_await(hooks.on_error(exc))
             raise
         except (GeneratorExit, asyncio.CancelledError) as exc:
+            reason: Literal["closed", "cancelled"] = (
+                "closed" if isinstance(exc, GeneratorExit) else "cancelled"
+            )
             if observer is not None:
-                observer.stopped("closed" if isinstance(exc, GeneratorExit) else "cancelled")
+                observer.stopped(reason)
+            if watcher is not None:
+                watcher.run_stopped(reason)
             partial = self._current.text() if self._current is not None else ""
             await self._call_on_finish(partial, _total_usage(self.steps), "other", None, True)
+            raise
+        except Exception as exc:  # a hook, a stop condition or prepare_step raised
+            if watcher is not None:
+                watcher.run_error(exc)
             raise
         finally:
             if observer is not None:
                 observer.ended()
+
+    async def _prepare(
+        self, call: CallOptions, index: int
+    ) -> tuple[CallOptions, Target, Mapping[str, Tool]]:
+        """The step's call options, model and tools, after ``prepare_step``."""
+        prepare = self._hooks.prepare_step
+        if prepare is None:
+            return call, self._target, self._tools
+        from llmkit._hooks import PrepareStepInfo
+        from llmkit._prepare import prepared_step
+
+        info = PrepareStepInfo(index, self._target.name, tuple(self.steps), tuple(call.messages))
+        preparation = await _maybe_await(prepare(info))
+        if preparation is None:
+            return call, self._target, self._tools
+        return prepared_step(
+            preparation,  # type: ignore[arg-type]  # checked there
+            call,
+            self._target,
+            self._tools,
+            self._resolve or _no_other_models,
+        )
+
+    async def _run_tool(
+        self, call: ToolCallEvent, tools: Mapping[str, Tool]
+    ) -> tuple[ToolExecutionEndEvent, ToolResultEvent]:
+        """Run one call (in its own task) inside the observer's tool context."""
+        if self._observer is None:
+            return await execute_tool_call(call, tools)
+        with self._observer.tool_context(call):
+            return await execute_tool_call(call, tools)
 
     async def _call_on_finish(
         self,
@@ -342,7 +443,8 @@ class ToolLoop:
         aborted: bool,
     ) -> None:
         """Run ``on_finish`` once per run, whichever way the run ends first."""
-        if self._on_finish is None or self._finish_called:
+        on_finish = self._hooks.on_finish
+        if on_finish is None or self._finish_called:
             return
         self._finish_called = True
         info = FinishInfo(
@@ -354,7 +456,7 @@ class ToolLoop:
             raw_finish_reason=raw_finish_reason,
             aborted=aborted,
         )
-        await _maybe_await(self._on_finish(info))
+        await _maybe_await(on_finish(info))
 
     async def _should_stop(self) -> bool:
         steps = tuple(self.steps)
@@ -366,6 +468,13 @@ class ToolLoop:
 
 def _ignore(event: StreamEvent) -> None:
     """The fold of a run without an observer."""
+
+
+def _no_other_models(model: ModelLike) -> Target:
+    raise ConfigurationError(
+        "prepare_step returned a model, but this call cannot resolve models; return the "
+        "model from a stream_text / generate_text call"
+    )
 
 
 def _priced(event: FinishEvent, model: str | None) -> FinishEvent:
@@ -384,7 +493,7 @@ def _total_usage(steps: Sequence[StepResult]) -> Usage:
     return total
 
 
-def _cancel(tasks: Iterable[asyncio.Task[ToolResultEvent]]) -> None:
+def _cancel(tasks: Iterable[asyncio.Task[_ToolRun]]) -> None:
     """Cancel the tool runs still going (the step was stopped or failed).
 
     They are not awaited: a stopped stream closes at once (see :mod:`llmkit._closing`), and
@@ -397,6 +506,6 @@ def _cancel(tasks: Iterable[asyncio.Task[ToolResultEvent]]) -> None:
             task.add_done_callback(_drop_outcome)
 
 
-def _drop_outcome(task: asyncio.Task[ToolResultEvent]) -> None:
+def _drop_outcome(task: asyncio.Task[_ToolRun]) -> None:
     if not task.cancelled():
         task.exception()

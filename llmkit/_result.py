@@ -19,6 +19,7 @@ from llmkit.types.events import (
     StepFinishEvent,
     StreamEvent,
     StreamStartEvent,
+    ToolApprovalRequestEvent,
     ToolCallEvent,
 )
 from llmkit.types.finish import FinishReason
@@ -140,6 +141,9 @@ class GenerateTextResult:
         steps: every step (:class:`~llmkit.StepResult`: text, tool calls and results, usage).
         response_messages: the assistant and tool messages this call produced; append them to
             the conversation to continue it (reasoning signatures and tool call ids included).
+        approval_requests: the tool calls waiting for your approval (tools with
+            ``needs_approval``); answer each with ``llmkit.approve`` / ``llmkit.deny`` in a
+            ``tool`` message after ``response_messages`` and call again.
     """
 
     text: str
@@ -155,6 +159,7 @@ class GenerateTextResult:
     events: tuple[StreamEvent, ...]
     steps: tuple[StepResult, ...] = ()
     response_messages: tuple[ResponseMessage, ...] = ()
+    approval_requests: tuple[ToolApprovalRequestEvent, ...] = ()
 
     @classmethod
     def from_events(
@@ -163,6 +168,7 @@ class GenerateTextResult:
         *,
         steps: Iterable[StepResult] = (),
         response_messages: Iterable[ResponseMessage] = (),
+        approval_requests: Iterable[ToolApprovalRequestEvent] = (),
     ) -> GenerateTextResult:
         """Accumulate a complete event sequence (with the steps that produced it)."""
         events = tuple(events)
@@ -185,6 +191,7 @@ class GenerateTextResult:
             events=events,
             steps=tuple(steps),
             response_messages=tuple(response_messages),
+            approval_requests=tuple(approval_requests),
         )
 
 
@@ -365,6 +372,14 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
         conversation to continue it (reasoning signatures and tool call ids included)."""
         await self._consume()
         return list(self._run.response_messages) if self._run is not None else []
+
+    @property
+    async def approval_requests(self) -> list[ToolApprovalRequestEvent]:
+        """The tool calls waiting for your approval (tools with ``needs_approval``); answer
+        each with ``llmkit.approve`` / ``llmkit.deny`` in a ``tool`` message after
+        :attr:`response_messages` and call again."""
+        await self._consume()
+        return list(self._run.approval_requests) if self._run is not None else []
 
     @property
     async def usage(self) -> Usage:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         ResponseMetadataEvent,
         SourceEvent,
         StreamEvent,
+        ToolApprovalRequestEvent,
         ToolCallEvent,
     )
     from llmkit.types.finish import FinishReason
@@ -355,6 +356,11 @@ class SyncStreamTextResult(_SyncStreamBase[str]):
     def response_messages(self) -> list[ResponseMessage]:
         """The assistant and tool messages to append to the conversation to continue it."""
         return run_sync(self._async.response_messages)
+
+    @property
+    def approval_requests(self) -> list[ToolApprovalRequestEvent]:
+        """The tool calls waiting for your approval (see ``llmkit.approve``)."""
+        return run_sync(self._async.approval_requests)
 
     @property
     def usage(self) -> Usage:

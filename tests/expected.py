@@ -206,6 +206,15 @@ def actual_summary(events: list[StreamEvent]) -> dict[str, Any]:
     }
 
 
+def _block_id(event: StreamEvent) -> str:
+    """A block's id; a tool run (``tool_execution_*``) is keyed by its tool call id."""
+    block_id = getattr(event, "id", None)
+    if block_id is None:
+        block_id = event.tool_call_id  # type: ignore[union-attr]
+    assert isinstance(block_id, str)
+    return "run:" + block_id if event.type.startswith("tool_execution") else block_id
+
+
 def check_conformance(events: list[StreamEvent], *, complete: bool = True) -> None:
     """Every ``*_start`` has one ``*_end`` with the same id; ``stream_start`` first (when
     present); exactly one ``finish`` and it is last; tool arguments parse."""
@@ -215,13 +224,13 @@ def check_conformance(events: list[StreamEvent], *, complete: bool = True) -> No
         kind = event.type
         if kind.endswith("_start") and kind != "stream_start":
             family = kind[: -len("_start")]
-            key = event.id  # type: ignore[union-attr]
+            key = _block_id(event)
             assert key not in open_blocks, f"{kind} {key} opened twice"
             assert (family, key) not in closed, f"{kind} {key} reopened after its end"
             open_blocks[key] = family
         elif kind.endswith("_end"):
             family = kind[: -len("_end")]
-            key = event.id  # type: ignore[union-attr]
+            key = _block_id(event)
             assert open_blocks.pop(key, None) == family, f"{kind} {key} without a start"
             closed.add((family, key))
         elif kind == "tool_call":

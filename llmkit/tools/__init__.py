@@ -8,11 +8,12 @@ the type hints, with descriptions from the docstring (Google-style ``Args:``); p
 
 from llmkit.tools._execute import run_tool_call, to_json_value
 from llmkit.tools._schema import function_schema, parse_docstring
-from llmkit.tools._tool import FunctionTool, Tool, ToolLike, tool, tool_map
+from llmkit.tools._tool import FunctionTool, Tool, ToolArgumentsError, ToolLike, tool, tool_map
 
 __all__ = [
     "FunctionTool",
     "Tool",
+    "ToolArgumentsError",
     "ToolLike",
     "function_schema",
     "parse_docstring",

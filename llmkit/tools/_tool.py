@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Generic, ParamSpec, TypeAlias, TypeVar, overload
 
 from pydantic import JsonValue, ValidationError
@@ -15,7 +15,7 @@ from llmkit.errors import ConfigurationError
 from llmkit.tools._schema import function_schema
 from llmkit.types.options import ToolDefinition
 
-__all__ = ["FunctionTool", "Tool", "ToolLike", "tool", "tool_map"]
+__all__ = ["FunctionTool", "Tool", "ToolArgumentsError", "ToolLike", "tool", "tool_map"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -23,6 +23,25 @@ R = TypeVar("R")
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 ProviderOptions: TypeAlias = Mapping[str, Mapping[str, JsonValue]]
+
+NeedsApproval: TypeAlias = (
+    bool
+    | Callable[[Mapping[str, object]], bool]
+    | Callable[[Mapping[str, object]], Awaitable[bool]]
+)
+"""Whether a call of a tool waits for the application's approval: always (True), never
+(False), or per call: a function of the call's arguments (sync or async) returning True to ask."""
+
+
+class ToolArgumentsError(ValueError):
+    """Raised by :meth:`Tool.check_arguments` (or ``execute``) for arguments that do not match
+    the tool's schema; the message, which says what is wrong, is given to the model."""
+
+
+def _check_timeout(timeout: float | None) -> float | None:
+    if timeout is not None and not timeout > 0:
+        raise ConfigurationError(f"a tool's timeout is in seconds and must be > 0, not {timeout!r}")
+    return timeout
 
 
 def _check_name(name: str) -> str:
@@ -48,9 +67,14 @@ class Tool:
         strict: ask for strict schema adherence where the protocol supports it (OpenAI).
         provider_options: per protocol family, e.g.
             ``{"anthropic": {"cache_control": {"type": "ephemeral"}}}`` (copied onto the tool).
+        needs_approval: True (or a function of the call's arguments, sync or async, returning
+            True) to have each call wait for the application's approval: the tool loop yields a
+            ``tool_approval_request`` instead of running it (see :func:`llmkit.approve`).
+        timeout: the most seconds one run of the tool may take; a run past it is cancelled and
+            the model gets an error result (None: no limit).
 
     Raises:
-        ConfigurationError: an invalid name.
+        ConfigurationError: an invalid name, or a timeout that is not > 0.
     """
 
     def __init__(
@@ -61,6 +85,8 @@ class Tool:
         parameters: Mapping[str, JsonValue] | None = None,
         strict: bool | None = None,
         provider_options: ProviderOptions | None = None,
+        needs_approval: NeedsApproval = False,
+        timeout: float | None = None,
     ) -> None:
         self.name = _check_name(name)
         self.description = description
@@ -71,6 +97,8 @@ class Tool:
         self.provider_options = (
             {k: dict(v) for k, v in provider_options.items()} if provider_options else None
         )
+        self.needs_approval: NeedsApproval = needs_approval
+        self.timeout = _check_timeout(timeout)
 
     @property
     def definition(self) -> ToolDefinition:
@@ -87,6 +115,16 @@ class Tool:
     def executable(self) -> bool:
         """True when llmkit can run the tool itself (it has a function)."""
         return False
+
+    def check_arguments(self, args: Mapping[str, object]) -> None:
+        """Check the model's arguments before the tool runs (the default checks nothing; a
+        tool with a function validates them against its type hints).
+
+        Raises:
+            ToolArgumentsError, pydantic.ValidationError: the arguments do not match the
+                schema (the tool loop offers the call to ``repair_tool_call``, else the model
+                gets the error).
+        """
 
     async def execute(self, args: Mapping[str, object]) -> object:
         """Run the tool with the model's arguments.
@@ -106,6 +144,8 @@ class Tool:
         strict: bool | None = None,
         provider_options: ProviderOptions | None = None,
         run_in_thread: bool = True,
+        needs_approval: NeedsApproval = False,
+        timeout: float | None = None,
     ) -> FunctionTool[P, R]:
         """A tool that runs ``function`` (see :func:`tool` for the arguments)."""
         return FunctionTool(
@@ -115,6 +155,8 @@ class Tool:
             strict=strict,
             provider_options=provider_options,
             run_in_thread=run_in_thread,
+            needs_approval=needs_approval,
+            timeout=timeout,
         )
 
     def __repr__(self) -> str:
@@ -143,6 +185,8 @@ class FunctionTool(Tool, Generic[P, R]):
         strict: bool | None = None,
         provider_options: ProviderOptions | None = None,
         run_in_thread: bool = True,
+        needs_approval: NeedsApproval = False,
+        timeout: float | None = None,
     ) -> None:
         tool_name = _check_name(name or str(getattr(function, "__name__", "")))
         schema = function_schema(function, tool_name)
@@ -152,6 +196,8 @@ class FunctionTool(Tool, Generic[P, R]):
             parameters=schema.parameters,
             strict=strict,
             provider_options=provider_options,
+            needs_approval=needs_approval,
+            timeout=timeout,
         )
         self.function = function
         self.arguments_model = schema.model
@@ -167,6 +213,14 @@ class FunctionTool(Tool, Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the function directly (no validation)."""
         return self.function(*args, **kwargs)
+
+    def check_arguments(self, args: Mapping[str, object]) -> None:
+        """Validate the arguments per the type hints (see :meth:`validate_arguments`).
+
+        Raises:
+            pydantic.ValidationError: the arguments do not match the schema.
+        """
+        self.validate_arguments(args)
 
     def validate_arguments(self, args: Mapping[str, object]) -> dict[str, object]:
         """The arguments validated and converted per the type hints, as keyword arguments.
@@ -212,6 +266,8 @@ def tool(
     strict: bool | None = None,
     provider_options: ProviderOptions | None = None,
     run_in_thread: bool = True,
+    needs_approval: NeedsApproval = False,
+    timeout: float | None = None,
 ) -> Callable[[Callable[P, R]], FunctionTool[P, R]]: ...
 
 
@@ -224,6 +280,8 @@ def tool(
     strict: bool | None = None,
     provider_options: ProviderOptions | None = None,
     run_in_thread: bool = True,
+    needs_approval: NeedsApproval = False,
+    timeout: float | None = None,
 ) -> FunctionTool[P, R] | Callable[[Callable[P, R]], FunctionTool[P, R]]:
     """Turn a typed function (sync or async) into a tool llmkit can run.
 
@@ -246,13 +304,16 @@ def tool(
         provider_options: per protocol family options copied onto the tool definition, e.g.
             ``{"anthropic": {"cache_control": {"type": "ephemeral"}}}``.
         run_in_thread: run a sync function in a worker thread (default True).
+        needs_approval: True, or a function of the call's arguments (sync or async) returning
+            True, to have calls wait for the application's approval (see :class:`Tool`).
+        timeout: the most seconds one run may take (None: no limit); see :class:`Tool`.
 
     Returns:
         A :class:`FunctionTool`, still callable like the function.
 
     Raises:
         ConfigurationError: a parameter without a type hint, ``*args``/``**kwargs``, a
-            positional-only parameter, or an invalid name.
+            positional-only parameter, an invalid name, or a timeout that is not > 0.
     """
 
     def wrap(fn: Callable[P, R]) -> FunctionTool[P, R]:
@@ -263,6 +324,8 @@ def tool(
             strict=strict,
             provider_options=provider_options,
             run_in_thread=run_in_thread,
+            needs_approval=needs_approval,
+            timeout=timeout,
         )
 
     if function is not None:
