@@ -126,7 +126,9 @@ class ToolSpans:
             attributes=attributes,
             start_time=start_ns,
         )
-        run = _ToolRun(span, start_ns, time.monotonic_ns())
+        # the monotonic instant of start_ns (earlier than now for a span made after the fact)
+        start_mono = time.monotonic_ns() - max(0, time.time_ns() - start_ns)
+        run = _ToolRun(span, start_ns, start_mono)
         self._runs[call_id] = run
         return run
 
