@@ -1,0 +1,90 @@
+"""Done when: an agent uses a tool from a real stdio MCP server and one from a streamable-HTTP
+MCP server in one loop. The model is a MockModel on 127.0.0.1 that calls both tools in one step
+(run in parallel); the next request shows the tool results the model got back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from llmkit import stream_text
+from llmkit.mcp import MCPServer
+from llmkit.providers.registry import ProviderRegistry
+from llmkit.testing import MockModel, MockTurn
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+SCRIPT = [
+    MockTurn(
+        text="Checking.",
+        tool_calls=[
+            ("weather_get_weather", {"city": "Paris"}),
+            ("web_add", {"a": 2, "b": 40}),
+            ("web_add", {"a": "two"}),  # invalid: an error result, the server is not called
+        ],
+    ),
+    MockTurn(text="12 °C in Paris, and 2 + 40 = 42."),
+]
+
+
+async def _tools(stdio: MCPServer, http: MCPServer) -> list[Any]:
+    return [
+        *await stdio.list_tools(prefix="weather", filter=["get_weather"]),
+        *await http.list_tools(prefix="web", filter=["add"]),
+    ]
+
+
+async def test_one_loop_uses_a_stdio_tool_and_an_http_tool_openai_chat(
+    stdio: MCPServer, http: MCPServer
+) -> None:
+    registry = ProviderRegistry()
+    with MockModel(SCRIPT, registry=registry) as mock:
+        result = stream_text(
+            model=mock.model,
+            prompt="Weather in Paris, and 2 + 40?",
+            tools=await _tools(stdio, http),
+            max_steps=3,
+            registry=registry,
+        )
+        assert await result.text == "12 °C in Paris, and 2 + 40 = 42."
+        first, second = (r.json() for r in mock.requests)
+    assert isinstance(first, dict) and isinstance(second, dict)
+    names = [t["function"]["name"] for t in first["tools"]]
+    assert names == ["weather_get_weather", "web_add"]
+    assert first["tools"][0]["function"]["parameters"]["required"] == ["city"]
+    results = {m["tool_call_id"]: m["content"] for m in second["messages"] if m["role"] == "tool"}
+    assert json.loads(results["call_0_0"]) == {"result": "12 °C and clear in Paris"}
+    assert json.loads(results["call_0_1"]) == {"result": 42}
+    assert results["call_0_2"].startswith("Error: tool 'web_add' failed: MCPToolArgumentsError: ")
+    assert "a: 'two' is not of type 'integer'" in results["call_0_2"]
+    steps = await result.steps
+    assert [r.is_error for r in steps[0].tool_results] == [False, False, True]
+
+
+async def test_one_loop_with_an_image_result_anthropic(stdio: MCPServer, http: MCPServer) -> None:
+    registry = ProviderRegistry()
+    turns = [
+        MockTurn(
+            tool_calls=[("weather_get_weather", {"city": "Rome"}), ("web_chart", {"title": "T"})]
+        ),
+        MockTurn(text="Done."),
+    ]
+    tools = [
+        *await stdio.list_tools(prefix="weather", filter=["get_weather"]),
+        *await http.list_tools(prefix="web", filter=["chart"]),
+    ]
+    with MockModel(turns, protocol="anthropic-messages", registry=registry) as mock:
+        result = stream_text(
+            model=mock.model, prompt="Go.", tools=tools, max_steps=3, registry=registry
+        )
+        assert await result.text == "Done."
+        second = mock.requests[1].json()
+    assert isinstance(second, dict)
+    blocks = [b for m in second["messages"] if isinstance(m["content"], list) for b in m["content"]]
+    results = {b["tool_use_id"]: b["content"] for b in blocks if b["type"] == "tool_result"}
+    assert json.loads(results["toolu_0_0"]) == {"result": "12 °C and clear in Rome"}
+    chart = json.loads(results["toolu_0_1"])  # JSON text today (see the MCP guide)
+    assert chart[0] == {"type": "text", "text": "Chart: T"}
+    assert chart[1]["type"] == "image" and chart[1]["media_type"] == "image/png"
