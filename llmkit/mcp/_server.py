@@ -17,13 +17,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import JsonValue
 
 from llmkit.errors import ConfigurationError
-from llmkit.mcp._errors import (
-    MCPConnectionError,
-    MCPError,
-    MCPRequestError,
-    MCPTimeoutError,
-    MCPToolError,
-)
+from llmkit.mcp._error_map import connect_error, leaf_error, request_error
+from llmkit.mcp._errors import MCPConnectionError, MCPError, MCPToolError
 from llmkit.mcp._notifications import (
     Hook,
     LogLevel,
@@ -48,18 +43,6 @@ names them), or a function of the name that returns True to keep the tool."""
 
 _INVALID_NAME_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 _MAX_PAGES = 100
-_CONNECTION_CLOSED = -32000  # mcp_types.CONNECTION_CLOSED
-_REQUEST_TIMEOUT = -32001  # mcp_types.REQUEST_TIMEOUT
-
-
-def _leaf(exc: BaseException) -> BaseException:
-    """The first non-group exception of an (anyio task group) exception group (duck-typed:
-    ``BaseExceptionGroup`` is built in from Python 3.11, a backport before)."""
-    inner = getattr(exc, "exceptions", None)
-    while isinstance(inner, tuple) and inner and isinstance(inner[0], BaseException):
-        exc = inner[0]
-        inner = getattr(exc, "exceptions", None)
-    return exc
 
 
 class MCPServer(abc.ABC):
@@ -185,7 +168,7 @@ class MCPServer(abc.ABC):
             await asyncio.gather(task, return_exceptions=True)
             if isinstance(exc, asyncio.TimeoutError) and not ready.done():
                 raise self._connect_error(TimeoutError()) from None
-            leaf = _leaf(exc)
+            leaf = leaf_error(exc)
             if not isinstance(leaf, Exception):
                 raise  # cancellation, KeyboardInterrupt...
             raise self._connect_error(leaf) from exc
@@ -428,52 +411,7 @@ class MCPServer(abc.ABC):
     # --- errors ------------------------------------------------------------------------------
 
     def _connect_error(self, exc: Exception) -> MCPError:
-        if isinstance(exc, TimeoutError):
-            return MCPTimeoutError(
-                f"the MCP server {self.name!r} did not start and initialise within "
-                f"{self.connect_timeout} s: {self._connect_hint()}, or raise connect_timeout=",
-                server=self.name,
-                seconds=self.connect_timeout,
-            )
-        detail = str(exc) or type(exc).__name__
-        return MCPConnectionError(
-            f"could not start or connect to the MCP server {self.name!r} "
-            f"({type(exc).__name__}: {detail}): {self._connect_hint()}",
-            server=self.name,
-        )
+        return connect_error(exc, self.name, self._connect_hint(), self.connect_timeout)
 
     def _request_error(self, exc: Exception, action: str, limit: float | None) -> MCPError:
-        from mcp.shared.exceptions import MCPError as SDKError
-
-        exc = _leaf(exc)  # type: ignore[assignment]
-        if isinstance(exc, SDKError):
-            if exc.code == _CONNECTION_CLOSED:
-                return MCPConnectionError(
-                    f"the MCP server {self.name!r} closed the connection during {action}; it may "
-                    "have crashed (see its log or stderr). Connect again with a new "
-                    "`async with server:`.",
-                    server=self.name,
-                )
-            if exc.code == _REQUEST_TIMEOUT:
-                return MCPTimeoutError(
-                    f"the MCP server {self.name!r} did not answer {action} within {limit} s; "
-                    "raise timeout= if the tool needs longer",
-                    server=self.name,
-                    seconds=limit,
-                )
-            return MCPRequestError(
-                f"the MCP server {self.name!r} refused {action}: {exc.message} "
-                f"(JSON-RPC error {exc.code})",
-                server=self.name,
-                code=exc.code,
-            )
-        if isinstance(exc, TimeoutError):
-            return MCPTimeoutError(
-                f"the MCP server {self.name!r} did not answer {action} in time",
-                server=self.name,
-                seconds=limit,
-            )
-        return MCPConnectionError(
-            f"{action} on MCP server {self.name!r} failed: {type(exc).__name__}: {exc}",
-            server=self.name,
-        )
+        return request_error(exc, self.name, action, limit)
