@@ -117,9 +117,11 @@ class _ObjectAccumulator(Accumulator):
         None): the wrapped property once it grew; for a choice, only once complete."""
         partial, self.new_partial = self.new_partial, None
         key = self.output.wrapper
+        if self.output.kind == "choice":  # only once complete: the root object closed
+            if not self.parser.done or self.shown is not _NOTHING:
+                return _NOTHING
+            partial = self.parser.last
         if partial is None or key not in partial:
-            return _NOTHING
-        if self.output.kind == "choice" and not self.parser.done:
             return _NOTHING
         value = partial[key]
         if self.shown is not _NOTHING and value == self.shown:
@@ -134,6 +136,8 @@ class _ObjectAccumulator(Accumulator):
             NoObjectGeneratedError: a completed element does not match the item schema.
         """
         partial, self.new_partial = self.new_partial, None
+        if partial is None and self.parser.done:  # the root closed without changing the value
+            partial = self.parser.last
         items = partial.get("elements") if partial is not None else None
         if not isinstance(items, list):
             return _NOTHING

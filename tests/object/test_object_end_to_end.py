@@ -89,7 +89,7 @@ async def test_stream_object(protocol: ProtocolName, raw: bool) -> None:
         partials = [p async for p in result.partial_object_stream]
         _check_partials(partials, PERSON)
         obj = await result.object
-        assert obj == (PERSON if raw else Person(**PERSON))  # type: ignore[arg-type]
+        assert obj == (PERSON if raw else Person(**PERSON))
         assert json.loads(await result.text) == PERSON
         assert (await result.usage).input_tokens == 10
         assert await result.finish_reason == ("stop" if protocol == "openai-chat" else "tool_calls")

@@ -53,3 +53,76 @@ def test_the_object_is_typed_by_the_schema(tmp_path: Path) -> None:
         'Incompatible types in assignment (expression has type "Book", variable has type '
         '"int")  [assignment]',
     ], result.stdout + result.stderr
+
+
+SHAPES = """
+import dataclasses
+from typing import Literal
+
+from pydantic import BaseModel
+
+from llmkit import generate_object, stream_object
+from llmkit._output import Output, to_output
+
+
+class Book(BaseModel):
+    title: str
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+
+
+async def check() -> None:
+    reveal_type((await generate_object(model="a:b", schema=list[Book])).object)
+    reveal_type((await generate_object(model="a:b", schema=Literal["x", "y"])).object)
+    reveal_type((await generate_object(model="a:b", schema=int)).object)
+    reveal_type((await generate_object(model="a:b", schema=int | None)).object)
+    reveal_type((await generate_object(model="a:b", schema=Output.array(Book))).object)
+    reveal_type((await generate_object(model="a:b", schema=Output.choice(["x", "y"]))).object)
+    reveal_type(to_output(tuple[int, str]))
+    items = stream_object(model="a:b", schema=list[Book])
+    async for partial in items.partial_object_stream:
+        reveal_type(partial)
+    async for element in items.element_stream:
+        reveal_type(element)
+    async for element in stream_object(model="a:b", schema=Output.array(Book)).element_stream:
+        reveal_type(element)
+    point = stream_object(model="a:b", schema=Point)
+    async for partial_point in point.partial_object_stream:
+        reveal_type(partial_point)
+    value = stream_object(model="a:b", schema=int)
+    async for partial_value in value.partial_object_stream:
+        reveal_type(partial_value)
+    value.element_stream  # the one error expected: not a list
+"""
+
+
+def test_every_shape_is_typed(tmp_path: Path) -> None:
+    path = tmp_path / "shapes.py"
+    path.write_text(SHAPES)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    notes = [line.split(": ", 2)[-1] for line in result.stdout.splitlines()]
+    assert notes[:12] == [
+        'Revealed type is "list[shapes.Book]"',
+        "Revealed type is \"Literal['x'] | Literal['y']\"",
+        'Revealed type is "int"',
+        'Revealed type is "int | None"',
+        'Revealed type is "list[shapes.Book]"',
+        'Revealed type is "str"',
+        'Revealed type is "llmkit._output.Output[tuple[int, str]]"',
+        'Revealed type is "list[object]"',
+        'Revealed type is "shapes.Book"',
+        'Revealed type is "shapes.Book"',
+        'Revealed type is "dict[str, object]"',
+        'Revealed type is "object"',
+    ], result.stdout + result.stderr
+    assert len(notes) == 13 and notes[12].startswith("Invalid self argument"), result.stdout
