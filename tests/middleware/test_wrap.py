@@ -353,3 +353,32 @@ def test_a_wrapped_model_resolves_to_a_target_with_its_middleware() -> None:
     assert wrapped.name == "127.0.0.1-9:qwen3"
     assert resolve_target(wrapped, None).middleware == (layer,)
     assert repr(wrapped).startswith("WrappedModel(Model('127.0.0.1-9:qwen3'")
+
+
+def test_the_sync_forms_take_a_wrapped_model() -> None:
+    with MockModel(["<think>r</think>t"]) as mock:
+        model = wrap_model(mock.model, extract_reasoning())
+        result = llmkit.generate_text_sync(model=model, prompt="hi")
+        assert (result.reasoning_text, result.text) == ("r", "t")
+        streamed = llmkit.stream_text_sync(model=model, prompt="hi")
+        assert [e.type for e in streamed if e.type.startswith("reasoning")] == [
+            "reasoning_start",
+            "reasoning_delta",
+            "reasoning_end",
+        ]
+
+
+def test_importing_llmkit_middleware_stays_light() -> None:
+    """No pydantic, asyncio or HTTP stack: the built-ins import them when used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, llmkit.middleware; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'pydantic', 'asyncio', 'httpx', 'aiohttp', 'anyio', 'keyring', 'tenacity'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
