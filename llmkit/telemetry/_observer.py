@@ -64,6 +64,8 @@ __all__ = ["SpanObserver"]
 
 log = logging.getLogger("llmkit.telemetry")
 
+_monotonic_ns = time.monotonic_ns
+
 _P = ParamSpec("_P")
 
 _LOOP_EVENTS = frozenset(
@@ -191,21 +193,28 @@ class SpanObserver:
         output = content.OutputCollector() if self._record_content else None
         self._step = _Step(span, start_ns, start_mono, base, output)
 
-    @_guarded
     def event(self, event: StreamEvent) -> None:
         """Fold one event into the open spans."""
         step = self._step
-        kind = event.type
-        if step is not None:
-            now = time.monotonic_ns()
+        if step is not None and (event.type == "text_delta" or event.type == "reasoning_delta"):
+            # the hot path: one clock read, and the text kept only when content is recorded
+            step.last = now = _monotonic_ns()
             if step.first is None:
                 step.first = now
-            if event.type == "text_delta" or event.type == "reasoning_delta":  # the hot path
-                step.last = now
-                if step.output is not None:
-                    block = "text" if event.type == "text_delta" else "reasoning"
-                    step.output.delta(block, event.id, event.delta)
-                return
+            if step.output is not None:
+                block = "text" if event.type == "text_delta" else "reasoning"
+                step.output.delta(block, event.id, event.delta)
+            return
+        self._event(event)
+
+    @_guarded
+    def _event(self, event: StreamEvent) -> None:
+        step = self._step
+        kind = event.type
+        if step is not None:
+            now = _monotonic_ns()
+            if step.first is None:
+                step.first = now
             if kind not in _LOOP_EVENTS and not (
                 event.type == "tool_result" and not event.provider_executed
             ):
