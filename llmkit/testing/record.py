@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NoReturn
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,11 +35,9 @@ import httpx
 from llmkit.auth.redact import credential_values, redact_error_body
 from llmkit.errors import InvalidArgumentError, NoSuchProviderError
 from llmkit.testing.fixture import (
-    FIXTURE_FORMAT,
     Fixture,
     RecordedExchange,
     fixture_error,
-    load_fixture,
 )
 from llmkit.testing.replay import Chunking, ReplayServer
 
@@ -49,13 +47,9 @@ if TYPE_CHECKING:
     from llmkit.providers.registry import ProviderRegistry
 
 __all__ = [
-    "FIXTURE_FORMAT",
     "RECORD_ENV",
-    "Fixture",
-    "RecordedExchange",
     "Recorder",
     "Tape",
-    "load_fixture",
     "record_or_replay",
     "record_responses",
     "replay_model",
@@ -106,24 +100,20 @@ class _Pending:
     error: str | None = None
 
     def exchange(self) -> RecordedExchange:
-        clean = _redactor(self.secrets)
+        """The exchange as received so far, every credential value replaced by ``***``."""
+        error = self.error
+        if error is not None:
+            error = redact_error_body(error.encode(), self.secrets).decode()
         return RecordedExchange(
             method=self.method,
             path=self.path,
             status=self.status,
             headers=self.headers,
-            body=clean(b"".join(self.chunks)),
+            body=redact_error_body(b"".join(self.chunks), self.secrets),
             request_body=self.request_body,
             complete=self.complete,
-            error=None if self.error is None else clean(self.error.encode()).decode(),
+            error=error,
         )
-
-
-def _redactor(secrets: list[str]) -> Callable[[bytes], bytes]:
-    def clean(data: bytes) -> bytes:
-        return redact_error_body(data, secrets)
-
-    return clean
 
 
 class _Tee(httpx.AsyncByteStream):
@@ -271,9 +261,6 @@ class Recorder:
             timeout=DEFAULT_TIMEOUT, follow_redirects=False
         )
         self._pending: list[_Pending] = []
-        hooks = self.http_client.event_hooks
-        hooks["request"].append(self._on_request)
-        hooks["response"].append(self._on_response)
 
     async def _on_request(self, request: httpx.Request) -> None:
         request.headers["accept-encoding"] = "identity"
@@ -308,7 +295,15 @@ class Recorder:
         hooks["response"].remove(self._on_response)
 
     async def __aenter__(self) -> Recorder:
+        hooks = self.http_client.event_hooks
+        hooks["request"].append(self._on_request)
+        hooks["response"].append(self._on_response)
         return self
+
+    def __enter__(self) -> NoReturn:
+        raise TypeError(
+            "a Recorder records an httpx.AsyncClient: use `async with record_responses(...)`"
+        )
 
     async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         self._detach()

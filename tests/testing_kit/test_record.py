@@ -394,3 +394,29 @@ def test_a_missing_file_and_a_file_without_a_model(tmp_path: Path) -> None:
     Fixture(()).save(path)
     with pytest.raises(InvalidArgumentError, match="names no model"), replay_model(path):
         pass
+
+
+# ------------------------------------------------------------------ other kinds of calls
+async def test_an_embedding_call_records_and_replays(tmp_path: Path) -> None:
+    body = {
+        "object": "list",
+        "data": [{"object": "embedding", "index": 0, "embedding": [0.25, -0.5, 1.0]}],
+        "model": "text-embedding-3-small",
+        "usage": {"prompt_tokens": 2, "total_tokens": 2},
+    }
+    path = tmp_path / "embed.json"
+    with ReplayServer([ReplayResponse.json(body)]) as live:
+        model = llmkit.provider("openai", base_url=f"{live.url}/v1", api_key=CANARY)(
+            "text-embedding-3-small"
+        )
+        async with record_or_replay(path, model=model) as tape:
+            recorded = await llmkit.embed(
+                model=tape.model, value="hello", encoding="float", http_client=tape.http_client
+            )
+    assert_no_secret(path)
+    assert Fixture.load(path).exchanges[0].path == "/v1/embeddings"
+    async with record_or_replay(path, model="openai:text-embedding-3-small") as tape:
+        assert tape.mode == "replay"
+        replayed = await llmkit.embed(model=tape.model, value="hello", encoding="float")
+    assert list(replayed.embedding) == list(recorded.embedding) == [0.25, -0.5, 1.0]
+    assert replayed.usage == recorded.usage
