@@ -10,6 +10,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 import llmkit._instrument
 from llmkit import AuthenticationError, ProviderRegistry, generate_text, stream_text, tool
+from llmkit.errors import InvalidArgumentError
 from llmkit.telemetry import Telemetry, instrument, uninstrument
 from llmkit.telemetry import _semconv as sc
 from llmkit.testing import MockModel, MockTurn, ReplayResponse, ReplayServer
@@ -216,3 +217,12 @@ def test_instrument_without_settings_uses_the_global_providers() -> None:
         assert chosen.tracer_provider is None and not chosen.record_content
     finally:
         uninstrument()
+
+
+def test_wrong_settings_are_refused_at_once() -> None:
+    with pytest.raises(InvalidArgumentError, match="telemetry= takes True, False, None"):
+        stream_text(model="openai:gpt-4o", prompt="Hi", telemetry="yes")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"'app\.user'"):
+        Telemetry(attributes={"app.user": {"id": 1}})  # type: ignore[dict-item]
+    with pytest.raises(InvalidArgumentError, match="instrument"):
+        instrument("on")  # type: ignore[arg-type]
