@@ -69,8 +69,9 @@ def _wrap(layer: Middleware, inner: _Layer, name: str) -> _Layer:
             opened.append(events)
             return events
 
-        wrapped: object = layer.wrap_stream(do_stream, call, model=name, do_generate=inner.generate)
+        wrapped: object = None
         try:
+            wrapped = layer.wrap_stream(do_stream, call, model=name, do_generate=inner.generate)
             if inspect.isawaitable(wrapped):  # an ``async def`` returning an iterator
                 wrapped = await wrapped
             if not hasattr(wrapped, "__aiter__"):

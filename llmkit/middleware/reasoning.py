@@ -113,8 +113,18 @@ class ReasoningExtractor:
             block = self._blocks.get(event.id)
             if block is None:
                 block = self._blocks[event.id] = _Block(event.id, self._start_with_reasoning)
+            delta = event.delta
+            # the common case: inside the answer's first piece of text, nothing held back, no
+            # tag possible: the event itself goes on
+            if (
+                block.text_id == event.id
+                and not block.buffer
+                and "<" not in delta
+                and not (self._strip and delta[-1:].isspace())
+            ):
+                return [event]
             out: list[StreamEvent] = []
-            self._push(block, event.delta, out)
+            self._push(block, delta, out)
             return out
         if event.type == "text_start":
             self._blocks[event.id] = _Block(event.id, self._start_with_reasoning)
