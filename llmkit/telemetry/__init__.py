@@ -40,7 +40,7 @@ AttributeValue: TypeAlias = (
 _INSTALL = "llmkit.telemetry needs the OpenTelemetry API: pip install 'llmkit[otel]'"
 
 
-def require_opentelemetry() -> None:
+def _require_opentelemetry() -> None:
     """Check that ``opentelemetry-api`` can be imported.
 
     Raises:
@@ -103,7 +103,7 @@ class Telemetry:
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        require_opentelemetry()
+        _require_opentelemetry()
         _check_attributes(self.attributes)
         object.__setattr__(self, "attributes", dict(self.attributes))
 
@@ -153,7 +153,7 @@ def run_observer(telemetry: object | None) -> RunObserver:
             "telemetry= takes True, False, None or an llmkit.telemetry.Telemetry, "
             f"not {type(telemetry).__name__}"
         )
-    require_opentelemetry()
+    _require_opentelemetry()
     from llmkit.telemetry._observer import SpanObserver
 
     return SpanObserver(telemetry)

@@ -147,9 +147,7 @@ class SpanObserver:
         self._parent = otel_context.get_current()
         self._streaming = operation == "stream_text"
         self._target, self._call = target, call
-        self._tools.descriptions = {
-            t.name: t.description for t in call.tools or () if t.description is not None
-        }
+        self._describe(call)
         agent = self._telemetry.agent_name
         if not call.tools and agent is None:
             return
@@ -172,6 +170,7 @@ class SpanObserver:
     @_guarded
     def step_start(self, index: int, target: Target, call: CallOptions) -> None:
         """Start the step's ``chat`` span."""
+        self._describe(call)  # prepare_step may offer other tools
         if self._step is not None:  # a step that never finished (not expected)
             self._end_step(None, time.monotonic_ns())
         base = base_attributes(sc.CHAT, target)
@@ -374,6 +373,11 @@ class SpanObserver:
     def tool_context(self, call: ToolCallEvent) -> AbstractContextManager[object]:
         """The ``execute_tool`` span of ``call``, current while the tool runs."""
         return self._tools.context(call)
+
+    def _describe(self, call: CallOptions) -> None:
+        for definition in call.tools or ():
+            if definition.description is not None:
+                self._tools.descriptions[definition.name] = definition.description
 
     def _tool_parent(self) -> Context | None:
         if self._root is not None:
