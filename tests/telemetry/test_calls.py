@@ -9,7 +9,15 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 import llmkit._instrument
-from llmkit import AuthenticationError, ProviderRegistry, generate_text, stream_text, tool
+from llmkit import (
+    AuthenticationError,
+    ProviderRegistry,
+    generate_text,
+    generate_text_sync,
+    stream_text,
+    stream_text_sync,
+    tool,
+)
 from llmkit.errors import InvalidArgumentError
 from llmkit.telemetry import Telemetry, instrument, uninstrument
 from llmkit.telemetry import _semconv as sc
@@ -226,3 +234,16 @@ def test_wrong_settings_are_refused_at_once() -> None:
         Telemetry(attributes={"app.user": {"id": 1}})  # type: ignore[dict-item]
     with pytest.raises(InvalidArgumentError, match="instrument"):
         instrument("on")  # type: ignore[arg-type]
+
+
+def test_the_sync_forms_nest_under_the_callers_span(otel: Recorded) -> None:
+    app = otel.tracer_provider.get_tracer("app")
+    mock = MockModel(["One.", "Two."])
+    with app.start_as_current_span("script") as script, mock:
+        telemetry = otel.telemetry()
+        assert stream_text_sync(model=mock.model, prompt="1", telemetry=telemetry).text == "One."
+        assert generate_text_sync(model=mock.model, prompt="2", telemetry=telemetry).text == "Two."
+    chats = [s for s in otel.spans() if s.name == "chat mock-model"]
+    assert len(chats) == 2
+    for chat in chats:  # the calls ran on llmkit's loop thread, under the caller's span
+        assert parent_id(chat) == script.get_span_context().span_id
