@@ -41,7 +41,15 @@ class MCPServerStdio(MCPServer):
         cwd: its working directory (default: this process's).
         stderr: where the server's stderr goes (a file with a file descriptor; default
             ``sys.stderr``).
-        **options: the :class:`MCPServer` options (``name``, ``tool_prefix``, ``timeout``...).
+        name: the server's name in messages, logs and errors.
+        tool_prefix: prefix of the tool names from ``list_tools`` (``"<prefix>_<name>"``).
+        timeout: time limit for each request, tool calls included (seconds; None: none).
+        connect_timeout: time limit for connecting and initialising (seconds).
+        log_level: the lowest level of log messages the server should send (None: none).
+        on_log: called with each :class:`MCPLogMessage`.
+        on_progress: called with each :class:`MCPProgress` of a running tool call.
+        on_tools_changed: called with the server when its tool list changed.
+        protocol: ``"auto"`` (the newest the server speaks) or ``"legacy"`` (``initialize``).
 
     Raises:
         ConfigurationError: an empty command.
@@ -134,7 +142,15 @@ class MCPServerHTTP(MCPServer):
         url: the MCP endpoint (``http://`` or ``https://``).
         headers: HTTP headers sent with every request (e.g. ``Authorization``); never shown in
             a repr, log or error.
-        **options: the :class:`MCPServer` options (``name``, ``tool_prefix``, ``timeout``...).
+        name: the server's name in messages, logs and errors.
+        tool_prefix: prefix of the tool names from ``list_tools`` (``"<prefix>_<name>"``).
+        timeout: time limit for each request, tool calls included (seconds; None: none).
+        connect_timeout: time limit for connecting and initialising (seconds).
+        log_level: the lowest level of log messages the server should send (None: none).
+        on_log: called with each :class:`MCPLogMessage`.
+        on_progress: called with each :class:`MCPProgress` of a running tool call.
+        on_tools_changed: called with the server when its tool list changed.
+        protocol: ``"auto"`` (the newest the server speaks) or ``"legacy"`` (``initialize``).
 
     Raises:
         ConfigurationError: a URL that is not ``http://`` or ``https://``.

@@ -12,6 +12,7 @@ import base64
 import os
 import socket
 import sys
+import warnings
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -21,6 +22,10 @@ PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/iZk9HQAAAABJRU5ErkJggg=="
 )
 """A 1x1 PNG."""
+
+# ctx.info() (MCP logging) is deprecated in protocol 2026-07-28, still sent, and tested here
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message="The logging capability is deprecated")
 
 server = MCPServer("llmkit-test", instructions="Test tools for llmkit.", log_level="WARNING")
 calls: dict[str, int] = {}

@@ -231,6 +231,11 @@ async def test_leaving_the_block_stops_the_process_and_leaves_no_task() -> None:
         assert server.is_connected
         assert await server.call_tool("pid") == pid
     assert not server.is_connected
+    # entered in one task, used in a second, left in a third
+    await asyncio.create_task(server.__aenter__())
+    assert await asyncio.create_task(server.call_tool("pid")) != pid  # a new process
+    await asyncio.create_task(server.__aexit__(None, None, None))
+    assert not server.is_connected
     assert isinstance(pid, dict) and isinstance(pid["result"], int)
     assert pid["result"] != os.getpid()
     with pytest.raises(ProcessLookupError):
