@@ -115,6 +115,14 @@ GIVEN: dict[str, str] = {
             \"\"\"The current weather in a city.\"\"\"
             return f"12 °C and clear in {city}"
     """,
+    "docs/agents.md": """
+        from llmkit import tool
+
+        @tool
+        def get_weather(city: str) -> str:
+            \"\"\"The current weather in a city.\"\"\"
+            return f"12 °C and clear in {city}"
+    """,
     "docs/streaming.md": """
         import sys
         import llmkit
@@ -269,6 +277,7 @@ def read_request(body: dict[str, Any]) -> dict[str, Any]:
         for decl in entry.get("functionDeclarations", []):  # google-generative
             tools.append((decl["name"], decl.get("parameters") or decl.get("parametersJsonSchema")))
     choice = body.get("tool_choice") or {}
+    choice = choice if isinstance(choice, dict) else {}  # "auto" / "required" / "none"
     forced = choice.get("name") or (choice.get("function") or {}).get("name")
     allowed = (body.get("toolConfig") or {}).get("functionCallingConfig", {})
     forced = forced or (allowed.get("allowedFunctionNames") or [None])[0]
