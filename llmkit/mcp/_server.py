@@ -253,11 +253,11 @@ class MCPServer(abc.ABC):
         await call_hook(self.on_log, message, "on_log")
 
     async def _on_message(self, message: Any) -> None:
-        from mcp_types import ServerNotification, ToolListChangedNotification
+        from mcp_types import ToolListChangedNotification
 
         if isinstance(message, ToolListChangedNotification):
             await self._tools_changed()
-        elif not isinstance(message, ServerNotification) and isinstance(message, Exception):
+        elif isinstance(message, Exception):  # a transport fault the SDK hands on
             logger.warning("MCP server %r: %s", self.name, message)
 
     async def _tools_changed(self) -> None:

@@ -168,3 +168,24 @@ asyncio.run(main())
 """
     assert "pip install 'llmkit[mcp]'" in _run(code)
     assert issubclass(MCPNotInstalledError, ConfigurationError)
+
+
+async def test_tool_names_are_made_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    def listed(*names: str) -> list[mcp_types.Tool]:
+        schema = {"type": "object", "properties": {}}
+        return [mcp_types.Tool(name=n, description=None, input_schema=schema) for n in names]
+
+    server = _server()
+
+    async def fetch() -> list[mcp_types.Tool]:
+        return tools
+
+    monkeypatch.setattr(server, "_fetch_tools", fetch)
+    tools = listed("files.read", "search/web", "ok-name")
+    made = await server.list_tools(prefix="fs")
+    assert [t.name for t in made] == ["fs_files_read", "fs_search_web", "fs_ok-name"]
+    assert [t.remote_name for t in made] == ["files.read", "search/web", "ok-name"]
+    assert made[0].description is None
+    tools = listed("files.read", "files/read")
+    with pytest.raises(ConfigurationError, match="both named 'files_read'"):
+        await server.list_tools()
