@@ -501,18 +501,15 @@ def to_output(
 ) -> Output[T] | Output[object]:
     """The :class:`Output` for a type, a JSON Schema dict or an ``Output``.
 
-    ============================================  ========  ==============================
-    ``value``                                     kind      the value is
-    ============================================  ========  ==============================
-    a pydantic model, dataclass, ``TypedDict``     object    an instance of it
-    a JSON Schema whose root is an object          object    a ``dict``
-    ``list[X]`` (``Sequence``, ``set``,            array     a ``list[X]`` (the type)
-    ``tuple[X, ...]``), ``{"type": "array"}``
-    ``Literal["a", "b"]``, an ``Enum`` class       choice    the option / the member
-    anything else (``int``, ``str``, a union...)  value     an instance of the type
-    an ``Output``                                 its own   (renamed when ``name`` or
-                                                            ``description`` is given)
-    ============================================  ========  ==============================
+    - a pydantic model, a dataclass, a ``TypedDict``: an ``object`` (an instance of it);
+    - a JSON Schema whose root is an object: an ``object`` (a ``dict``);
+    - ``list[X]`` (``Sequence[X]``, ``set[X]``, ``tuple[X, ...]``) or ``{"type": "array"}``: an
+      ``array`` (a ``list[X]``, or the type's own container);
+    - ``Literal["a", "b"]``, an ``Enum`` class or ``{"enum": [...]}``: a ``choice`` (the option,
+      or the enum member);
+    - anything else (``int``, ``str``, ``bool``, a union, ``tuple[int, str]``...): a ``value``
+      (an instance of the type);
+    - an ``Output``: itself (a renamed copy when ``name`` or ``description`` is given).
 
     Args:
         value: the shape.
