@@ -190,6 +190,7 @@ _EXPORTS: dict[str, str] = {
     "StepPreparation": "llmkit._hooks",
     "ToolCallRepairInfo": "llmkit._hooks",
     "ToolArgumentsError": "llmkit.tools",
+    "Output": "llmkit._output",
 }
 
 __all__ = [
@@ -246,6 +247,7 @@ __all__ = [
     "OAuthConfig",
     "OAuthFlowError",
     "ObjectCallSettings",
+    "Output",
     "OverloadedError",
     "PartialResult",
     "PermissionDeniedError",
@@ -377,6 +379,7 @@ if TYPE_CHECKING:
         stream_object_sync,
     )
     from llmkit._object_result import GenerateObjectResult, StreamObjectResult
+    from llmkit._output import Output
     from llmkit._result import GenerateTextResult, StreamTextResult
     from llmkit._steps import FinishInfo, StepResult, StopCondition, has_tool_call, step_count_is
     from llmkit._sync import SyncIterator, SyncStreamObjectResult, SyncStreamTextResult

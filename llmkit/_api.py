@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from llmkit._driver import Target
     from llmkit._loop import StepSource, ToolLoop
+    from llmkit._output_tool import OutputTool
     from llmkit._result import GenerateTextResult, StreamTextResult
     from llmkit._sync import SyncStreamTextResult
     from llmkit.providers.inline import ModelLike
@@ -48,8 +49,9 @@ def _definitions(tools: Mapping[str, Tool]) -> list[ToolDefinition] | None:
 
 def _prepare(
     function: str, model: ModelLike, settings: TextCallSettings
-) -> tuple[Target, dict[str, Tool], CallOptions]:
-    """The resolved model, the tools by name and the first step's call options."""
+) -> tuple[Target, dict[str, Tool], CallOptions, OutputTool | None]:
+    """The resolved model, the tools by name, the first step's call options and the
+    ``final_answer`` tool of ``output=``."""
     from llmkit._driver import resolve_target
     from llmkit._settings import call_options
     from llmkit.tools._tool import tool_map
@@ -57,9 +59,17 @@ def _prepare(
     check_settings(function, settings, _SETTINGS)
     target = resolve_target(model, settings.get("registry"))
     toolset = tool_map(settings.get("tools"))
+    tool_choice = settings.get("tool_choice")
+    answer = None
+    output = settings.get("output")
+    if output is not None:
+        from llmkit._output_tool import output_tool
+
+        answer = toolset["final_answer"] = output_tool(output, toolset)
+        tool_choice = "required" if tool_choice is None else tool_choice
     tools = _definitions(toolset)
-    call = call_options(settings, tools=tools, tool_choice=settings.get("tool_choice"))
-    return target, toolset, call
+    call = call_options(settings, tools=tools, tool_choice=tool_choice)
+    return target, toolset, call, answer
 
 
 def _loop(
@@ -69,6 +79,7 @@ def _loop(
     toolset: dict[str, Tool],
     step: StepSource,
     settings: TextCallSettings,
+    answer: OutputTool | None,
 ) -> ToolLoop:
     """The tool loop around ``step`` with the loop settings, hooks and telemetry."""
     from llmkit._driver import resolve_target
@@ -86,6 +97,11 @@ def _loop(
         repair_tool_call=settings.get("repair_tool_call"),
     )
     registry = settings.get("registry")
+    stop_when = settings.get("stop_when")
+    max_steps = settings.get("max_steps")
+    if answer is not None:  # the first valid final answer ends the loop
+        given = [] if stop_when is None else [stop_when] if callable(stop_when) else stop_when
+        stop_when = [answer.stop_condition(), *given]
     return ToolLoop(
         call,
         toolset,
@@ -93,8 +109,8 @@ def _loop(
         step,
         resolve=lambda model: resolve_target(model, registry),
         operation=operation,
-        max_steps=settings.get("max_steps"),
-        stop_when=settings.get("stop_when"),
+        max_steps=max_steps,
+        stop_when=stop_when,
         hooks=hooks if any(settings.get(name) for name in _HOOKS) else None,
         observer=observer_for(settings.get("telemetry")),
     )
@@ -129,7 +145,7 @@ def stream_text(*, model: ModelLike, **settings: Unpack[TextCallSettings]) -> St
     from llmkit._result import StreamTextResult
     from llmkit._settings import connection
 
-    target, toolset, call = _prepare("stream_text", model, settings)
+    target, toolset, call, answer = _prepare("stream_text", model, settings)
     request = build_stream_request(target, call)  # unsupported settings raise here, at once
     conn = connection(settings, settings.get("fallback_models"))
 
@@ -137,8 +153,8 @@ def stream_text(*, model: ModelLike, **settings: Unpack[TextCallSettings]) -> St
         built = request if options is call and model is target else None  # as prepared
         return stream_step(model, options, conn, built)
 
-    loop = _loop("stream_text", target, call, toolset, step, settings)
-    return StreamTextResult(loop.events, run=loop)
+    loop = _loop("stream_text", target, call, toolset, step, settings, answer)
+    return StreamTextResult(loop.events, run=loop, answer=answer)
 
 
 async def generate_text(
@@ -165,6 +181,7 @@ async def generate_text(
         APIStatusError: a non-2xx response.
         APIConnectionError: the connection failed or timed out.
         InvalidResponseError: the body is not a usable response.
+        NoObjectGeneratedError: ``output=`` was given and the model gave no valid final answer.
     """
     from contextlib import aclosing
 
@@ -172,14 +189,14 @@ async def generate_text(
     from llmkit._result import GenerateTextResult
     from llmkit._settings import connection
 
-    target, toolset, call = _prepare("generate_text", model, settings)
+    target, toolset, call, answer = _prepare("generate_text", model, settings)
     conn = connection(settings, settings.get("fallback_models"))
 
     async def step(model: Target, options: CallOptions, index: int) -> AsyncIterator[StreamEvent]:
         for event in await generate_step(model, options, conn):
             yield event
 
-    loop = _loop("generate_text", target, call, toolset, step, settings)
+    loop = _loop("generate_text", target, call, toolset, step, settings, answer)
     async with aclosing(loop.events()) as stream:
         events = [event async for event in stream]
     return GenerateTextResult.from_events(
@@ -187,6 +204,7 @@ async def generate_text(
         steps=loop.steps,
         response_messages=loop.response_messages,
         approval_requests=loop.approval_requests,
+        answer=answer,
     )
 
 

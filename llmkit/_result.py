@@ -29,6 +29,7 @@ from llmkit.types.warnings import CallWarning
 
 if TYPE_CHECKING:
     from llmkit._loop import ToolLoop
+    from llmkit._output_tool import OutputTool
     from llmkit._steps import ResponseMessage, StepResult
 
 __all__ = ["GenerateTextResult", "StreamTextResult"]
@@ -144,6 +145,7 @@ class GenerateTextResult:
         approval_requests: the tool calls waiting for your approval (tools with
             ``needs_approval``); answer each with ``llmkit.approve`` / ``llmkit.deny`` in a
             ``tool`` message after ``response_messages`` and call again.
+        output: the final answer of the shape given as ``output=`` (None without it).
     """
 
     text: str
@@ -160,6 +162,7 @@ class GenerateTextResult:
     steps: tuple[StepResult, ...] = ()
     response_messages: tuple[ResponseMessage, ...] = ()
     approval_requests: tuple[ToolApprovalRequestEvent, ...] = ()
+    output: object = None
 
     @classmethod
     def from_events(
@@ -169,6 +172,7 @@ class GenerateTextResult:
         steps: Iterable[StepResult] = (),
         response_messages: Iterable[ResponseMessage] = (),
         approval_requests: Iterable[ToolApprovalRequestEvent] = (),
+        answer: OutputTool | None = None,
     ) -> GenerateTextResult:
         """Accumulate a complete event sequence (with the steps that produced it)."""
         events = tuple(events)
@@ -177,6 +181,8 @@ class GenerateTextResult:
             acc.add(event)
         finish = acc.finish
         text_parts, reasoning_parts, tool_calls = acc.last_step()
+        steps = tuple(steps)
+        output = answer.result("".join(text_parts), steps) if answer is not None else None
         return cls(
             text="".join(text_parts),
             reasoning_text="".join(reasoning_parts) if reasoning_parts else None,
@@ -189,9 +195,10 @@ class GenerateTextResult:
             sources=tuple(acc.sources),
             provider_metadata=finish.provider_metadata if finish else None,
             events=events,
-            steps=tuple(steps),
+            steps=steps,
             response_messages=tuple(response_messages),
             approval_requests=tuple(approval_requests),
+            output=output,
         )
 
 
@@ -251,10 +258,14 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
     )
 
     def __init__(
-        self, source: Callable[[], AsyncIterator[StreamEvent]], run: ToolLoop | None = None
+        self,
+        source: Callable[[], AsyncIterator[StreamEvent]],
+        run: ToolLoop | None = None,
+        answer: OutputTool | None = None,
     ) -> None:
         super().__init__(source, _Accumulator(run))
         self._run = run
+        self._answer = answer
         self._abort: AbortEvent | None = None
 
     def __iter__(self) -> NoReturn:
@@ -372,6 +383,25 @@ class StreamTextResult(StreamResultBase[_Accumulator]):
         conversation to continue it (reasoning signatures and tool call ids included)."""
         await self._consume()
         return list(self._run.response_messages) if self._run is not None else []
+
+    @property
+    async def output(self) -> object:
+        """The final answer of the shape given as ``output=`` (e.g. an instance of the
+        pydantic model): the model's valid ``final_answer`` call, else its last text parsed.
+
+        Raises:
+            NoObjectGeneratedError: the model gave no valid final answer.
+            ConfigurationError: the call was made without ``output=``.
+        """
+        acc = await self._consume()
+        if self._answer is None:
+            from llmkit.errors import ConfigurationError
+
+            raise ConfigurationError(
+                "result.output needs output= in the call, e.g. stream_text(..., output=Weather)"
+            )
+        steps = self._run.steps if self._run is not None else []
+        return self._answer.result("".join(acc.last_step()[0]), steps)
 
     @property
     async def approval_requests(self) -> list[ToolApprovalRequestEvent]:

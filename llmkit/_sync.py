@@ -358,6 +358,11 @@ class SyncStreamTextResult(_SyncStreamBase[str]):
         return run_sync(self._async.response_messages)
 
     @property
+    def output(self) -> object:
+        """The final answer of the shape given as ``output=`` (see ``StreamTextResult.output``)."""
+        return run_sync(self._async.output)
+
+    @property
     def approval_requests(self) -> list[ToolApprovalRequestEvent]:
         """The tool calls waiting for your approval (see ``llmkit.approve``)."""
         return run_sync(self._async.approval_requests)
