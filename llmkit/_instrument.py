@@ -7,10 +7,14 @@ The tool loop (:class:`llmkit._loop.ToolLoop`) tells its observer, in this order
 2. per step: ``step_start`` (the step's model and call options, after ``prepare_step``), then
    ``event`` for every event the run yields in this step (deltas included, block ids already
    made unique, the tool loop's own ``tool_execution_*`` / ``tool_result`` /
-   ``tool_approval_request`` events included), ending with its ``step_finish``;
-3. ``event`` for the final ``finish``, then ``run_end``; or, instead, ``run_error`` (the run
-   failed; the error is raised to the caller next) or ``run_stopped`` (the consumer stopped
-   the stream: ``closed`` or ``cancelled``).
+   ``tool_approval_request`` events included), ending with its ``step_finish``. Two events
+   the run does not yield are told too: a later step's own ``stream_start`` (the model that
+   answered it, its attempts), and each step's own ``finish`` (the response ended: it comes
+   after the model's events, before the step's tool results);
+3. ``event`` for the final ``finish``, then ``run_end`` (before that ``finish`` is yielded: a
+   consumer may stop there); or, instead, ``run_error`` (the run failed; the error is raised
+   to the caller next) or ``run_stopped`` (the consumer stopped the stream: ``closed`` or
+   ``cancelled``).
 
 Each tool call llmkit runs is run inside ``tool_context(call)``, entered in the tool's own
 task, so a context the observer sets there (the current OpenTelemetry span) is the one the

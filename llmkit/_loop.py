@@ -289,9 +289,13 @@ class ToolLoop:
                             answered_by = event.model  # prices this step's usage
                             after, pending = pending, []
                             if index:
+                                if watcher is not None:  # told, not yielded
+                                    watcher.event(event)
                                 continue
                         elif event.type == "finish":
                             builder.finish = event
+                            if watcher is not None:  # the step's response ended (not yielded)
+                                watcher.event(event)
                             continue
                         elif isinstance(event, ToolCallEvent) and not event.provider_executed:
                             if runs_tools and hooks.repair_tool_call is not None:
@@ -372,10 +376,10 @@ class ToolLoop:
             add(finish)
             if watched:
                 await self._watch(finish)
+            if watcher is not None:  # complete: a consumer may stop at the finish event
+                watcher.run_end()
             delivered += 1
             yield finish
-            if watcher is not None:
-                watcher.run_end()
         except LLMKitError as exc:
             if observer is not None:
                 observer.failed(exc, delivered)
