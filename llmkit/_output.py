@@ -22,9 +22,10 @@ from __future__ import annotations
 import builtins
 import collections.abc
 import inspect
+import itertools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from enum import Enum
 from typing import (
     TYPE_CHECKING,
@@ -95,9 +96,12 @@ def error_summary(errors: Sequence[Mapping[str, object]]) -> str:
     return f"no object generated: {shown}{more}"
 
 
-def _candidates(text: str) -> list[str]:
-    """``text``, then the contents of its Markdown code fences (```` ```json ... ``` ````)."""
-    return [text, *(m.group(1) for m in _FENCE.finditer(text))]
+def _candidates(text: str) -> Iterator[str]:
+    """``text``, then the contents of its Markdown code fences (```` ```json ... ``` ````),
+    searched only when asked for."""
+    yield text
+    for match in _FENCE.finditer(text):
+        yield match.group(1)
 
 
 class Output(Generic[T_co]):
@@ -422,6 +426,20 @@ class Output(Generic[T_co]):
 
         if not text.strip():
             raise InvalidObject([{"loc": (), "msg": "the output is empty", "type": "no_output"}])
+        key = self.wrapper
+        if key is None:  # validated straight from the text: one parse
+            try:
+                return self._validator.validate_json(text)
+            except InvalidObject as exc:
+                if any(e.get("type") != "json_invalid" for e in exc.errors):
+                    raise
+                for block in itertools.islice(_candidates(text), 1, None):
+                    try:
+                        json.loads(block)
+                    except ValueError:
+                        continue
+                    return self._validator.validate_json(block)
+                raise
         source: str | None = None
         parsed: builtins.object = None
         first_error: ValueError | None = None
@@ -433,7 +451,6 @@ class Output(Generic[T_co]):
                 continue
             source = candidate
             break
-        key = self.wrapper
         if source is None:
             if self.kind == "choice":
                 try:
@@ -443,8 +460,6 @@ class Output(Generic[T_co]):
             raise InvalidObject(
                 [{"loc": (), "msg": f"invalid JSON: {first_error}", "type": "json_invalid"}]
             )
-        if key is None:
-            return self._validator.validate_json(source)
         if not (isinstance(parsed, dict) and key in parsed):
             try:
                 return self._bare(source, key)
