@@ -196,10 +196,10 @@ class SpanObserver:
         """Fold one event into the open spans."""
         step = self._step
         if step is not None and (event.type == "text_delta" or event.type == "reasoning_delta"):
-            # the hot path: one clock read, and the text kept only when content is recorded
-            step.last = now = _monotonic_ns()
+            # the hot path: a clock read for the first chunk only (the response's end is the
+            # step's own finish, which the loop tells), the text kept when content is recorded
             if step.first is None:
-                step.first = now
+                step.first = _monotonic_ns()
             if step.output is not None:
                 block = "text" if event.type == "text_delta" else "reasoning"
                 step.output.delta(block, event.id, event.delta)
