@@ -16,13 +16,13 @@ from llmkit.testing.record import (
     Tape,
     record_or_replay,
     record_responses,
-    replay_model,
 )
 from llmkit.testing.replay import (
     RecordedRequest,
     ReplayResponse,
     ReplayServer,
     random_chunks,
+    replay_model,
     split_chunks,
 )
 

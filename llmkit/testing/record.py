@@ -23,26 +23,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn
-from urllib.parse import urlsplit
 
 import httpx
 
 from llmkit.auth.redact import credential_values, redact_error_body
-from llmkit.errors import InvalidArgumentError, NoSuchProviderError
+from llmkit.errors import InvalidArgumentError
 from llmkit.testing.fixture import (
     Fixture,
     RecordedExchange,
     fixture_error,
 )
-from llmkit.testing.replay import Chunking, ReplayServer
+from llmkit.testing.replay import Chunking, replay_model
 
 if TYPE_CHECKING:
-    from llmkit.providers.config import ProviderConfig
     from llmkit.providers.inline import Model
     from llmkit.providers.registry import ProviderRegistry
 
@@ -52,7 +50,6 @@ __all__ = [
     "Tape",
     "record_or_replay",
     "record_responses",
-    "replay_model",
 ]
 
 RECORD_ENV = "LLMKIT_RECORD"
@@ -329,85 +326,7 @@ def record_responses(
     return Recorder(path, model=model, http_client=http_client, registry=registry)
 
 
-# ---------------------------------------------------------------------------- replaying
-def _replay_config(
-    fixture: Fixture, path: Path, model: str | Model | None, registry: ProviderRegistry | None
-) -> tuple[ProviderConfig, str]:
-    from llmkit.providers import default_registry
-    from llmkit.providers.config import ProviderConfig
-    from llmkit.providers.inline import Model
-
-    target = model if model is not None else fixture.model
-    if target is None:
-        raise fixture_error(
-            path, "names no model (recorded without model=): pass model='provider:model'"
-        )
-    if isinstance(target, Model):
-        return target.provider, target.id
-    try:
-        return (registry or default_registry()).resolve(target)
-    except NoSuchProviderError:
-        if fixture.protocol is None:
-            raise
-        provider_id, _, model_id = target.partition(":")
-        base = "http://127.0.0.1/v1"  # replaced below; the path shape is unknown
-        config = ProviderConfig(id=provider_id, protocol=fixture.protocol, base_url=base)
-        return config, model_id or "replay"
-
-
-@contextmanager
-def replay_model(
-    path: str | Path,
-    *,
-    model: str | Model | None = None,
-    chunking: Chunking = None,
-    registry: ProviderRegistry | None = None,
-) -> Iterator[Model]:
-    """Serve a fixture from a loopback :class:`~llmkit.testing.replay.ReplayServer` and yield a
-    model that talks to it: ``with replay_model(path) as model: stream_text(model=model, ...)``.
-
-    The model is an inline :class:`~llmkit.Model` (nothing is registered): the recorded
-    provider's configuration (id, protocol, quirks) with the server as ``base_url`` (keeping
-    the base URL's path) and no credential, so the events equal the recorded call's, the
-    ``stream_start`` model included. Responses are served in order; a request past the last
-    gets an HTTP 400 saying so.
-
-    Args:
-        path: the fixture file.
-        model: the model recorded (default: the one stored in the file); its provider is
-            looked up in ``registry``, or built from the file's protocol if unknown there.
-        chunking: how each body is cut into network writes (:data:`Chunking`).
-        registry: where a model string's provider is looked up (default ``llmkit.registry``).
-
-    Raises:
-        InvalidArgumentError: the file is missing, corrupt, of an unknown format, or names no
-            model and none was given.
-        NoSuchProviderError: the model's provider is unknown and the file names no protocol.
-    """
-    from llmkit.providers.inline import Model
-    from llmkit.providers.registry import overlay_provider
-
-    path = Path(path)
-    fixture = Fixture.load(path)
-    config, model_id = _replay_config(fixture, path, model, registry)
-    server = ReplayServer(fixture.responses(chunking), repeat_last=False, source=str(path))
-    with server:
-        prefix = urlsplit(config.base_url).path.rstrip("/")
-        replay = overlay_provider(
-            config,
-            {
-                "base_url": f"{server.url}{prefix}",
-                "api_key_required": False,
-                "api_key_env": None,
-                "api_key_env_fallbacks": (),
-                "auth": "none",
-                "supports_oauth": False,
-                "oauth": None,
-            },
-        )
-        yield Model(replay, model_id)
-
-
+# ---------------------------------------------------------------------------- record or replay
 @dataclass(frozen=True)
 class Tape:
     """What :func:`record_or_replay` yields.
