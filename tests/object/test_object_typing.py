@@ -62,7 +62,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from llmkit import generate_object, stream_object
-from llmkit._output import Output, to_output
+from llmkit._output import Output, OutputLike, to_output
 
 
 class Book(BaseModel):
@@ -96,6 +96,17 @@ async def check() -> None:
     async for partial_value in value.partial_object_stream:
         reveal_type(partial_value)
     value.element_stream  # the one error expected: not a list
+
+
+def takes(output: OutputLike) -> None: ...
+
+
+takes(list[Book])
+takes(Literal["x", "y"])
+takes(int | None)
+takes(Book)
+takes({"type": "object"})
+takes(Output.array(Book))
 """
 
 
