@@ -164,9 +164,10 @@ class MCPServer(abc.ABC):
         try:
             await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
         except BaseException as exc:
+            timed_out = isinstance(exc, asyncio.TimeoutError) and not ready.done()
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            if isinstance(exc, asyncio.TimeoutError) and not ready.done():
+            if timed_out:
                 raise self._connect_error(TimeoutError()) from None
             leaf = leaf_error(exc)
             if not isinstance(leaf, Exception):
@@ -221,6 +222,9 @@ class MCPServer(abc.ABC):
                 group.cancel_scope.cancel()
         except BaseException as exc:
             if not ready.done():
+                if isinstance(exc, asyncio.CancelledError):
+                    ready.cancel()  # __aenter__ cancelled this task: it handles its own end
+                    raise
                 ready.set_exception(exc)  # __aenter__ raises it
                 return
             raise

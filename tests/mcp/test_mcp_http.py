@@ -5,6 +5,7 @@ connections and a server that dies mid-call."""
 from __future__ import annotations
 
 import base64
+import gc
 import socket
 
 import pytest
@@ -16,6 +17,7 @@ from llmkit.mcp import (
     MCPLogMessage,
     MCPServer,
     MCPServerHTTP,
+    MCPTimeoutError,
     MCPToolError,
 )
 from llmkit.tools import run_tool_call
@@ -117,3 +119,24 @@ async def test_connection_refused() -> None:
 async def test_not_an_http_url() -> None:
     with pytest.raises(ConfigurationError, match="is not an http:// or https:// URL"):
         MCPServerHTTP("127.0.0.1:8000/mcp")
+
+
+async def test_a_server_that_never_answers_times_out(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as sock:  # accepts connections (the backlog) and never answers
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+        server = MCPServerHTTP(url, connect_timeout=0.5)
+        with pytest.raises(MCPTimeoutError) as caught:
+            async with server:
+                pass
+    assert caught.value.seconds == 0.5
+    assert str(caught.value) == (
+        f"the MCP server {url!r} did not start and initialise within 0.5 s: check that an MCP "
+        f"server is listening at {url} (its streamable-HTTP endpoint, usually ending in /mcp), "
+        "or raise connect_timeout="
+    )
+    assert not server.is_connected
+    del caught  # its traceback holds the frames of the abandoned connection
+    gc.collect()  # nothing of the abandoned connection is left unretrieved
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
