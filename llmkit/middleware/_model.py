@@ -42,9 +42,9 @@ class WrappedModel:
         _check_middleware(self.middleware)
 
     @property
-    def name(self) -> str | None:
-        """The ``"provider:model"`` name when it is known without a registry (an inline
-        model's; the string itself), as ``stream_start.model`` reports it."""
+    def name(self) -> str:
+        """The model's ``"provider:model"`` name: the string itself, or an inline model's
+        (``stream_start.model`` reports the one that answered)."""
         return self.model if isinstance(self.model, str) else self.model.name
 
     def __repr__(self) -> str:
