@@ -21,12 +21,12 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from llmkit.errors import InvalidArgumentError
-from llmkit.testing.replay import Chunking, ReplayResponse
+from llmkit.testing.replay import Chunking, RecordedRequest, ReplayResponse
 
 __all__ = ["FIXTURE_FORMAT", "Fixture", "RecordedExchange", "fixture_error", "load_fixture"]
 
@@ -90,6 +90,35 @@ class Fixture:
         """Every exchange as a :class:`~llmkit.testing.replay.ReplayResponse`, in order."""
         return [x.to_response(chunking) for x in self.exchanges]
 
+    def handler(
+        self, chunking: Chunking = None, *, source: str | None = None
+    ) -> Callable[[RecordedRequest], ReplayResponse]:
+        """A :class:`~llmkit.testing.replay.ReplayServer` ``handler`` that plays the exchanges.
+
+        Each request is answered with the first exchange not yet played whose method, path and
+        request body equal the request's (so requests sent concurrently, such as
+        ``embed_many`` batches, get their own responses), else with the next exchange not yet
+        played in recorded order. A request after all were played gets an HTTP 400 error body
+        that says so, which every built-in protocol reads and none retries.
+
+        Args:
+            chunking: how each body is cut into network writes.
+            source: where the exchanges came from (the file), named in that error.
+        """
+        left = list(self.exchanges)
+        total = len(left)
+        served = 0
+
+        def answer(request: RecordedRequest) -> ReplayResponse:
+            nonlocal served
+            served += 1
+            if not left:
+                return _exhausted(source, total, served, request)
+            index = next((i for i, x in enumerate(left) if _same_request(x, request)), 0)
+            return left.pop(index).to_response(chunking)
+
+        return answer
+
     def to_json(self) -> str:
         """The fixture file's text (indented JSON, keys in a stable order)."""
         out = {
@@ -146,6 +175,32 @@ class Fixture:
 def fixture_error(path: Path, what: str) -> InvalidArgumentError:
     """The error for a fixture file that cannot be used (``what``: why, and what to do)."""
     return InvalidArgumentError(f"fixture {str(path)!r}: {what}", problems=[f"{path}: {what}"])
+
+
+def _same_request(exchange: RecordedExchange, request: RecordedRequest) -> bool:
+    if (exchange.method, exchange.path) != (request.method, request.path):
+        return False
+    if isinstance(exchange.request_body, bytes):
+        return exchange.request_body == request.body
+    if exchange.request_body is None:
+        return not request.body
+    try:
+        return bool(json.loads(request.body) == exchange.request_body)
+    except ValueError:
+        return request.body.decode("utf-8", "replace") == exchange.request_body
+
+
+def _exhausted(
+    source: str | None, total: int, served: int, request: RecordedRequest
+) -> ReplayResponse:
+    where = f"fixture {source!r}" if source else "the fixture"
+    message = (
+        f"{where} has {total} recorded response(s) and this is request {served} "
+        f"({request.method} {request.path}): the code under test sent more requests than "
+        "when it was recorded; record it again (LLMKIT_RECORD=all)"
+    )
+    error = {"type": "invalid_request_error", "code": 400, "status": "INVALID_ARGUMENT"}
+    return ReplayResponse.json({"type": "error", "error": {**error, "message": message}}, 400)
 
 
 def _opt_str(data: Mapping[str, object], name: str) -> str | None:

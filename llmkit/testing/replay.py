@@ -211,10 +211,6 @@ class ReplayServer:
     Args:
         responses: responses served in order; the last one repeats.
         handler: instead of a script, a function from the recorded request to a response.
-        repeat_last: False to answer a request past the end of the script with an HTTP 400
-            error body that says so (readable by every built-in protocol and not retried),
-            instead of repeating the last response.
-        source: where the script came from (a fixture's path), named in that error.
 
     Attributes:
         requests: every request received, in order.
@@ -226,15 +222,10 @@ class ReplayServer:
         responses: Iterable[ReplayResponse] = (),
         *,
         handler: Callable[[RecordedRequest], ReplayResponse] | None = None,
-        repeat_last: bool = True,
-        source: str | None = None,
     ) -> None:
         self._script: collections.deque[ReplayResponse] = collections.deque(responses)
-        self._scripted = len(self._script)
         self._last: ReplayResponse | None = None
         self._handler = handler
-        self._repeat_last = repeat_last
-        self._source = source
         self._lock = threading.Lock()
         self.requests: list[RecordedRequest] = []
         self.disconnects = 0
@@ -249,22 +240,21 @@ class ReplayServer:
 
     @classmethod
     def from_fixture(cls, path: str | Path, *, chunking: Chunking = None) -> ReplayServer:
-        """A server that plays a recorded fixture file (:mod:`llmkit.testing.record`): each
-        request gets the next recorded response, each body cut per ``chunking``; a request
-        past the last gets an HTTP 400 that says so (``repeat_last=False``).
+        """A server that plays a recorded fixture file (:mod:`llmkit.testing.record`), each
+        body cut per ``chunking``: see :meth:`~llmkit.testing.fixture.Fixture.handler` for
+        which recorded response answers which request.
 
         Raises:
             InvalidArgumentError: the file is missing, corrupt or of an unknown format.
         """
-        from llmkit.testing.fixture import load_fixture
+        from llmkit.testing.fixture import Fixture
 
-        return cls(load_fixture(path, chunking=chunking), repeat_last=False, source=str(path))
+        return cls(handler=Fixture.load(path).handler(chunking, source=str(path)))
 
     def add(self, response: ReplayResponse) -> None:
         """Append a response to the script."""
         with self._lock:
             self._script.append(response)
-            self._scripted += 1
 
     def _next(self, request: RecordedRequest) -> ReplayResponse:
         with self._lock:
@@ -273,25 +263,11 @@ class ReplayServer:
                 return self._handler(request)
             if self._script:
                 self._last = self._script.popleft()
-            elif not self._repeat_last:
-                return self._exhausted(request)
             if self._last is None:
                 return ReplayResponse.json(
                     {"error": {"message": "ReplayServer has no scripted response"}}, status=500
                 )
             return self._last
-
-    def _exhausted(self, request: RecordedRequest) -> ReplayResponse:
-        """The answer to a request past the end of a script that does not repeat."""
-        source = f"fixture {self._source!r}" if self._source else "the script"
-        message = (
-            f"ReplayServer: {source} has {self._scripted} recorded response(s) and this is "
-            f"request {len(self.requests)} ({request.method} {request.path}): the code under "
-            "test sent more requests than when it was recorded; record it again "
-            "(LLMKIT_RECORD=all) or add responses"
-        )
-        error = {"type": "invalid_request_error", "code": 400, "status": "INVALID_ARGUMENT"}
-        return ReplayResponse.json({"type": "error", "error": {**error, "message": message}}, 400)
 
     def _note_disconnect(self) -> None:
         with self._lock:
@@ -394,8 +370,10 @@ def replay_model(
     The model is an inline :class:`~llmkit.Model` (nothing is registered): the recorded
     provider's configuration (id, protocol, quirks) with the server as ``base_url`` (keeping
     the base URL's path) and no credential, so the events equal the recorded call's, the
-    ``stream_start`` model included. Responses are served in order; a request past the last
-    gets an HTTP 400 saying so.
+    ``stream_start`` model included. Each request gets the recorded response of the same
+    request, else the next one in recorded order (see
+    :meth:`~llmkit.testing.fixture.Fixture.handler`); a request past the last gets an HTTP 400
+    saying so.
 
     Args:
         path: the fixture file.
@@ -416,7 +394,7 @@ def replay_model(
     path = Path(path)
     fixture = Fixture.load(path)
     config, model_id = _replay_config(fixture, path, model, registry)
-    server = ReplayServer(fixture.responses(chunking), repeat_last=False, source=str(path))
+    server = ReplayServer(handler=fixture.handler(chunking, source=str(path)))
     with server:
         prefix = urlsplit(config.base_url).path.rstrip("/")
         replay = overlay_provider(

@@ -420,3 +420,52 @@ async def test_an_embedding_call_records_and_replays(tmp_path: Path) -> None:
         replayed = await llmkit.embed(model=tape.model, value="hello", encoding="float")
     assert list(replayed.embedding) == list(recorded.embedding) == [0.25, -0.5, 1.0]
     assert replayed.usage == recorded.usage
+
+
+# ------------------------------------------------------------------ which response answers which
+async def test_each_request_gets_the_response_recorded_for_it(tmp_path: Path) -> None:
+    """Requests replayed in another order (concurrent calls) still get their own responses;
+    a request that matches none gets the next one in recorded order."""
+    path = tmp_path / "two.json"
+    with MockModel(["Answer to one", "Answer to two"]) as live:
+        async with record_or_replay(path, model=live.model) as tape:
+            one = stream_text(model=tape.model, prompt="one", http_client=tape.http_client)
+            assert await one.text == "Answer to one"
+            two = stream_text(model=tape.model, prompt="two", http_client=tape.http_client)
+            assert await two.text == "Answer to two"
+    with replay_model(path) as model:
+        assert await stream_text(model=model, prompt="two").text == "Answer to two"
+        assert await stream_text(model=model, prompt="one").text == "Answer to one"
+    with replay_model(path) as model:  # changed prompts: recorded order
+        assert await stream_text(model=model, prompt="uno").text == "Answer to one"
+        assert await stream_text(model=model, prompt="dos").text == "Answer to two"
+        with pytest.raises(BadRequestError, match="has 2 recorded response"):
+            await stream_text(model=model, prompt="tres").text
+
+
+async def test_a_retried_error_is_recorded_and_replayed(tmp_path: Path) -> None:
+    from llmkit.testing import openai_chat_sse
+
+    rate_limited = ReplayResponse.json(
+        {"error": {"type": "rate_limit_error", "message": "slow down"}},
+        status=429,
+        headers={"retry-after": "0"},
+    )
+    answer = ReplayResponse(openai_chat_sse(MockTurn(text="after the retry")))
+    path = tmp_path / "retry.json"
+    with ReplayServer([rate_limited, answer]) as live:
+        model = llmkit.provider("openai", base_url=f"{live.url}/v1", api_key=CANARY)("gpt-4o")
+        async with record_or_replay(path, model=model) as tape:
+            recorded = await events_of(tape.model, tape.http_client)
+        assert len(live.requests) == 2
+    exchanges = Fixture.load(path).exchanges
+    assert [x.status for x in exchanges] == [429, 200]
+    assert exchanges[0].headers["retry-after"] == "0"
+    with ReplayServer.from_fixture(path) as server:
+        replay = llmkit.provider(
+            "openai", base_url=f"{server.url}/v1", api_key_required=False, auth="none"
+        )("gpt-4o")
+        replayed = await events_of(replay)
+        assert len(server.requests) == 2  # the 429 was served again, and retried
+    assert replayed == recorded
+    assert recorded[0].type == "stream_start" and recorded[0].attempts == 2
