@@ -3,6 +3,7 @@ made once per test module on the module's event loop (see mcp_fixtures.py)."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -34,3 +35,13 @@ async def stdio() -> AsyncIterator[MCPServer]:
 async def http(http_url: str) -> AsyncIterator[MCPServer]:
     async for server in held(MCPServerHTTP(http_url, name="http-test")):
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_unretrieved(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """No test leaves a future or task whose exception nobody retrieved (asyncio logs those
+    when they are collected)."""
+    yield
+    gc.collect()
+    left = [r.getMessage() for r in caplog.records if "never retrieved" in r.getMessage()]
+    assert not left, left
