@@ -13,10 +13,13 @@ other shapes are sent wrapped in an object with one required property (:func:`wr
 
 from __future__ import annotations
 
+import collections.abc
+import itertools
 import json
 import re
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Iterator, Mapping
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, cast, get_args, get_origin
 
 from llmkit.errors import ConfigurationError
 
@@ -25,13 +28,20 @@ if TYPE_CHECKING:
     from pydantic import JsonValue, TypeAdapter
 
 __all__ = [
+    "WRAPPER_KEYS",
     "InvalidObject",
+    "OutputKind",
     "RawValidator",
+    "Shape",
     "TypeValidator",
     "ValueValidator",
+    "item_validator",
     "json_copy",
+    "parse_value",
     "root_is_object",
     "schema_name",
+    "shape_of_schema",
+    "shape_of_type",
     "type_adapter",
     "wrap_schema",
     "wrapped_type_adapter",
@@ -39,6 +49,24 @@ __all__ = [
 
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_-]+")
 _DEFS = ("$defs", "definitions")
+_FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
+_ARRAY_ORIGINS = (
+    list,
+    set,
+    frozenset,
+    collections.abc.Sequence,
+    collections.abc.MutableSequence,
+    collections.abc.Set,
+    collections.abc.MutableSet,
+)
+
+OutputKind = Literal["object", "array", "choice", "value"]
+"""What an output holds: ``object`` (sent unwrapped), ``array`` (a list, wrapped in
+``elements``), ``choice`` (one of fixed values, wrapped in ``result``) or ``value`` (any other
+value, wrapped in ``value``)."""
+
+WRAPPER_KEYS: Final[Mapping[str, str]] = {"array": "elements", "choice": "result", "value": "value"}
+"""The property that wraps each non-object kind."""
 
 
 class InvalidObject(Exception):
@@ -265,3 +293,171 @@ class RawValidator(ValueValidator):
                 ]
             )
         return value
+
+
+# -- shapes: what an llmkit.Output is built from ------------------------------------------------
+
+
+class Shape(NamedTuple):
+    """The kind, the JSON Schema sent (always an object), the default name, the validator of
+    the (wrapped) JSON, and an array's item type (a type, or None for a raw schema)."""
+
+    kind: OutputKind
+    schema: dict[str, JsonValue]
+    name: str
+    validator: ValueValidator
+    item: object = None
+
+
+def _kind_of_type(tp: object) -> tuple[OutputKind | None, object]:
+    """The kind a type implies without building its schema (None: object or value, decided
+    by its schema), and an array's item type."""
+    origin = get_origin(tp)
+    args = get_args(tp)
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return "choice", None
+    if origin is Literal:
+        return "choice", None
+    if tp in (list, set, frozenset) or tp is tuple:
+        return "array", Any
+    if origin in _ARRAY_ORIGINS and len(args) == 1:
+        return "array", args[0]
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return "array", args[0]
+    return None, None
+
+
+def shape_of_type(tp: object, name: str | None, force: OutputKind | None) -> Shape:
+    """The shape of a type pydantic can describe (``force``: the kind to use instead of the
+    one the type implies; ``array`` needs ``list[X]``).
+
+    Raises:
+        ConfigurationError: pydantic cannot describe ``tp``.
+    """
+    kind, item = _kind_of_type(tp)
+    if force == "array":
+        item = get_args(tp)[0]
+    kind = force or kind
+    if kind is None:
+        adapter, schema = type_adapter(tp)
+        if root_is_object(schema):
+            derived = getattr(tp, "__name__", None)
+            return Shape("object", schema, schema_name(name, derived), TypeValidator(adapter))
+        kind = "value"
+    adapter, schema = wrapped_type_adapter(tp, WRAPPER_KEYS[kind])
+    derived = tp.__name__ if isinstance(tp, type) and issubclass(tp, Enum) else None
+    return Shape(kind, schema, schema_name(name, derived), TypeValidator(adapter), item)
+
+
+def shape_of_schema(raw: Mapping[str, object], name: str | None, force: OutputKind | None) -> Shape:
+    """The shape of a raw JSON Schema (``force``: the kind to use instead of the one its root
+    implies).
+
+    Raises:
+        ConfigurationError: the schema is not JSON-serialisable or not a valid JSON Schema.
+    """
+    schema = json_copy(raw)
+    RawValidator(schema)  # the schema as given must be valid
+    derived = schema.get("title")
+    if force is None and root_is_object(schema):
+        return Shape("object", schema, schema_name(name, derived), RawValidator(schema))
+    kind: OutputKind = force or "value"
+    if force is None and schema.get("type") == "array" and "prefixItems" not in schema:
+        kind = "array"
+    elif force is None and isinstance(schema.get("enum"), list):
+        kind = "choice"
+    wrapped = wrap_schema(schema, WRAPPER_KEYS[kind])
+    return Shape(kind, wrapped, schema_name(name, derived), RawValidator(wrapped))
+
+
+def item_validator(shape: Shape) -> ValueValidator:
+    """The validator of one element of an array shape."""
+    validator = shape.validator
+    if isinstance(validator, RawValidator):
+        properties = shape.schema["properties"]
+        array = properties.get("elements") if isinstance(properties, dict) else None
+        items = array.get("items", True) if isinstance(array, dict) else True
+        return validator.sub(items if isinstance(items, dict) else {} if items else {"not": {}})
+    adapter, _ = type_adapter(shape.item)
+    return TypeValidator(adapter)
+
+
+def _candidates(text: str) -> Iterator[str]:
+    """``text``, then the contents of its Markdown code fences (```` ```json ... ``` ````),
+    searched only when asked for."""
+    yield text
+    for match in _FENCE.finditer(text):
+        yield match.group(1)
+
+
+def parse_value(shape: Shape, text: str) -> object:
+    """The validated, unwrapped value of what a model wrote (see ``Output.from_text`` for the
+    leniency: code fences, the bare value, a choice as plain text).
+
+    Raises:
+        InvalidObject: with the problems.
+    """
+    if not text.strip():
+        raise InvalidObject([{"loc": (), "msg": "the output is empty", "type": "no_output"}])
+    validator = shape.validator
+    key = None if shape.kind == "object" else WRAPPER_KEYS[shape.kind]
+    if key is None:  # validated straight from the text: one parse
+        try:
+            return validator.validate_json(text)
+        except InvalidObject as exc:
+            if any(e.get("type") != "json_invalid" for e in exc.errors):
+                raise
+            for block in itertools.islice(_candidates(text), 1, None):
+                try:
+                    json.loads(block)
+                except ValueError:
+                    continue
+                return validator.validate_json(block)
+            raise
+    source: str | None = None
+    parsed: object = None
+    first_error: ValueError | None = None
+    for candidate in _candidates(text):
+        try:
+            parsed = json.loads(candidate)
+        except ValueError as exc:
+            first_error = first_error or exc
+            continue
+        source = candidate
+        break
+    if source is None:
+        if shape.kind == "choice":
+            try:
+                return _bare(validator, json.dumps(text.strip().strip("\"'`")), key)
+            except InvalidObject:
+                pass
+        raise InvalidObject(
+            [{"loc": (), "msg": f"invalid JSON: {first_error}", "type": "json_invalid"}]
+        )
+    if not (isinstance(parsed, dict) and key in parsed):
+        try:
+            return _bare(validator, source, key)
+        except InvalidObject:
+            if not isinstance(parsed, dict):
+                raise
+    value = validator.validate_json(source)
+    assert isinstance(value, dict)
+    return value[key]
+
+
+def _bare(validator: ValueValidator, source: str, key: str) -> object:
+    """Validate the JSON ``source`` as the bare (unwrapped) value; error paths as written."""
+    try:
+        value = validator.validate_json(f'{{"{key}": {source}}}')
+    except InvalidObject as exc:
+        raise InvalidObject(
+            [{**e, "loc": _unprefixed(e.get("loc"), key)} for e in exc.errors]
+        ) from None
+    assert isinstance(value, dict)
+    return value[key]
+
+
+def _unprefixed(loc: object, key: str) -> object:
+    if isinstance(loc, tuple) and loc[:1] == (key,):
+        return loc[1:]
+    return loc

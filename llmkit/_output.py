@@ -14,32 +14,31 @@ model wrote into the typed value:
 - :meth:`Output.from_arguments` (a tool call's parsed arguments) and :meth:`Output.from_text`
   (JSON text) unwrap and validate, raising :class:`~llmkit.errors.NoObjectGeneratedError`.
 
-Nothing here imports pydantic or jsonschema until an ``Output`` is built.
+Nothing here imports pydantic or jsonschema until an ``Output`` is built; the schema building and
+the lenient parsing live in :mod:`llmkit._object_schema`.
 """
 
 from __future__ import annotations
 
 import builtins
-import collections.abc
 import inspect
-import itertools
 import json
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Final,
-    Generic,
-    Literal,
-    TypeVar,
-    Union,
-    get_args,
-    get_origin,
-    overload,
-)
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, Union, overload
 
+from llmkit._object_schema import (
+    WRAPPER_KEYS,
+    InvalidObject,
+    OutputKind,
+    Shape,
+    item_validator,
+    json_copy,
+    parse_value,
+    schema_name,
+    shape_of_schema,
+    shape_of_type,
+)
 from llmkit.errors import ConfigurationError, NoObjectGeneratedError
 
 if TYPE_CHECKING:
@@ -65,25 +64,6 @@ E = TypeVar("E")
 S = TypeVar("S", bound=str)
 EnumT = TypeVar("EnumT", bound=Enum)
 
-OutputKind = Literal["object", "array", "choice", "value"]
-"""What an :class:`Output` holds: ``object`` (sent unwrapped), ``array`` (a list, wrapped in
-``elements``), ``choice`` (one of fixed values, wrapped in ``result``) or ``value`` (any other
-value, wrapped in ``value``)."""
-
-WRAPPER_KEYS: Final[Mapping[str, str]] = {"array": "elements", "choice": "result", "value": "value"}
-"""The property that wraps each non-object kind."""
-
-_ARRAY_ORIGINS = (
-    list,
-    set,
-    frozenset,
-    collections.abc.Sequence,
-    collections.abc.MutableSequence,
-    collections.abc.Set,
-    collections.abc.MutableSet,
-)
-_FENCE = re.compile(r"```[^\n`]*\n(.*?)```", re.DOTALL)
-
 
 def error_summary(errors: Sequence[Mapping[str, object]]) -> str:
     """``"no object generated: <loc>: <msg>; ..."`` for the first five problems."""
@@ -94,14 +74,6 @@ def error_summary(errors: Sequence[Mapping[str, object]]) -> str:
     shown = "; ".join(f"{where(e.get('loc'))}: {e.get('msg')}" for e in errors[:5])
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return f"no object generated: {shown}{more}"
-
-
-def _candidates(text: str) -> Iterator[str]:
-    """``text``, then the contents of its Markdown code fences (```` ```json ... ``` ````),
-    searched only when asked for."""
-    yield text
-    for match in _FENCE.finditer(text):
-        yield match.group(1)
 
 
 class Output(Generic[T_co]):
@@ -127,31 +99,27 @@ class Output(Generic[T_co]):
             :data:`WRAPPER_KEYS`), or None for an object.
     """
 
-    __slots__ = ("_element", "_item", "_validator", "description", "kind", "name", "schema")
+    __slots__ = ("_element", "_shape", "description", "name")
 
-    kind: OutputKind
-    schema: dict[str, JsonValue]
     name: str
     description: str | None
 
-    def __init__(
-        self,
-        *,
-        kind: OutputKind,
-        schema: dict[str, JsonValue],
-        name: str,
-        description: str | None,
-        validator: ValueValidator,
-        item: builtins.object = None,
-    ) -> None:
+    def __init__(self, shape: Shape, description: str | None = None) -> None:
         """Internal: use :func:`to_output` or the constructors (:meth:`object`...)."""
-        self.kind = kind
-        self.schema = schema
-        self.name = name
+        self._shape = shape
+        self.name = shape.name
         self.description = description
-        self._validator = validator
-        self._item = item  # an array's item type (or raw items schema), for from_element
-        self._element: ValueValidator | None = None
+        self._element: ValueValidator | None = None  # an array's item validator, once used
+
+    @property
+    def kind(self) -> OutputKind:
+        """``object``, ``array``, ``choice`` or ``value``."""
+        return self._shape.kind
+
+    @property
+    def schema(self) -> dict[str, JsonValue]:
+        """The JSON Schema to send (an object; see the class docstring)."""
+        return self._shape.schema
 
     @property
     def wrapper(self) -> str | None:
@@ -239,11 +207,10 @@ class Output(Generic[T_co]):
             ConfigurationError: no JSON Schema can be built for ``item``.
         """
         if isinstance(item, Mapping):
-            from llmkit._object_schema import json_copy
-
             raw: dict[str, builtins.object] = {"type": "array", "items": json_copy(item)}
-            return _from_schema(raw, name, description, force="array")  # type: ignore[return-value]
-        return _from_type(list[item], name, description, force="array")  # type: ignore[valid-type]
+            return Output(shape_of_schema(raw, name, "array"), description)
+        array = list[item]  # type: ignore[valid-type]
+        return Output(shape_of_type(array, name, "array"), description)
 
     @overload
     @staticmethod
@@ -279,7 +246,7 @@ class Output(Generic[T_co]):
                 raise ConfigurationError(
                     f"Output.choice takes strings or an Enum class, not {options!r}"
                 )
-            return _from_type(options, name, description, force="choice")
+            return Output(shape_of_type(options, name, "choice"), description)
         values = list(options) if not isinstance(options, str) else [options]
         if not values or not all(isinstance(v, str) for v in values):
             raise ConfigurationError(
@@ -288,7 +255,7 @@ class Output(Generic[T_co]):
         if len(set(values)) != len(values):
             raise ConfigurationError(f"Output.choice got duplicate options: {values!r}")
         literal = Literal[tuple(values)]  # type: ignore[valid-type]
-        return _from_type(literal, name, description, force="choice")
+        return Output(shape_of_type(literal, name, "choice"), description)
 
     @overload
     @staticmethod
@@ -322,18 +289,13 @@ class Output(Generic[T_co]):
             ConfigurationError: no JSON Schema can be built for ``shape``.
         """
         if isinstance(shape, Mapping):
-            return _from_schema(shape, name, description, force="value")
-        return _from_type(shape, name, description, force="value")
+            return Output(shape_of_schema(shape, name, "value"), description)
+        return Output(shape_of_type(shape, name, "value"), description)
 
     def named(self, name: str | None = None, description: str | None = None) -> Output[T_co]:
         """A copy with another name and/or description (None keeps the current one)."""
-        from llmkit._object_schema import schema_name
-
-        copy = Output.__new__(Output)
-        for slot in Output.__slots__:
-            setattr(copy, slot, getattr(self, slot))
-        if name is not None:
-            copy.name = schema_name(name, None)
+        copy: Output[T_co] = Output(self._shape, self.description)
+        copy.name = schema_name(name, None) if name is not None else self.name
         if description is not None:
             copy.description = description
         return copy
@@ -360,10 +322,8 @@ class Output(Generic[T_co]):
                 (``.text`` is ``text``; ``.errors`` has ``loc`` paths into what the model
                 wrote, the wrapper included).
         """
-        from llmkit._object_schema import InvalidObject
-
         try:
-            return self._parse(text)  # type: ignore[return-value]
+            return parse_value(self._shape, text)  # type: ignore[return-value]
         except InvalidObject as exc:
             raise NoObjectGeneratedError(
                 error_summary(exc.errors), text=text, errors=exc.errors
@@ -398,13 +358,11 @@ class Output(Generic[T_co]):
             TypeError: this output is not an array.
             NoObjectGeneratedError: the element does not match the item schema.
         """
-        from llmkit._object_schema import InvalidObject
-
         if self.kind != "array":
             raise TypeError(f"from_element is for array outputs, not {self.kind}")
         validator = self._element
         if validator is None:
-            validator = self._element = _item_validator(self)
+            validator = self._element = item_validator(self._shape)
         text = json.dumps(element, ensure_ascii=False)
         try:
             return validator.validate_json(text)
@@ -415,79 +373,6 @@ class Output(Generic[T_co]):
                 text=text,
                 errors=exc.errors,
             ) from None
-
-    def _parse(self, text: str) -> builtins.object:
-        """The validated, unwrapped value (see :meth:`from_text`).
-
-        Raises:
-            InvalidObject: with the problems.
-        """
-        from llmkit._object_schema import InvalidObject
-
-        if not text.strip():
-            raise InvalidObject([{"loc": (), "msg": "the output is empty", "type": "no_output"}])
-        key = self.wrapper
-        if key is None:  # validated straight from the text: one parse
-            try:
-                return self._validator.validate_json(text)
-            except InvalidObject as exc:
-                if any(e.get("type") != "json_invalid" for e in exc.errors):
-                    raise
-                for block in itertools.islice(_candidates(text), 1, None):
-                    try:
-                        json.loads(block)
-                    except ValueError:
-                        continue
-                    return self._validator.validate_json(block)
-                raise
-        source: str | None = None
-        parsed: builtins.object = None
-        first_error: ValueError | None = None
-        for candidate in _candidates(text):
-            try:
-                parsed = json.loads(candidate)
-            except ValueError as exc:
-                first_error = first_error or exc
-                continue
-            source = candidate
-            break
-        if source is None:
-            if self.kind == "choice":
-                try:
-                    return self._bare(json.dumps(text.strip().strip("\"'`")), key)
-                except InvalidObject:
-                    pass
-            raise InvalidObject(
-                [{"loc": (), "msg": f"invalid JSON: {first_error}", "type": "json_invalid"}]
-            )
-        if not (isinstance(parsed, dict) and key in parsed):
-            try:
-                return self._bare(source, key)
-            except InvalidObject:
-                if not isinstance(parsed, dict):
-                    raise
-        value = self._validator.validate_json(source)
-        assert isinstance(value, dict)
-        return value[key]
-
-    def _bare(self, source: str, key: str | None) -> builtins.object:
-        """Validate the JSON ``source`` as the bare (unwrapped) value; error paths as written."""
-        from llmkit._object_schema import InvalidObject
-
-        try:
-            value = self._validator.validate_json(f'{{"{key}": {source}}}')
-        except InvalidObject as exc:
-            raise InvalidObject(
-                [{**e, "loc": _unprefixed(e.get("loc"), key)} for e in exc.errors]
-            ) from None
-        assert isinstance(value, dict)
-        return value[key]
-
-
-def _unprefixed(loc: builtins.object, key: str | None) -> builtins.object:
-    if isinstance(loc, tuple) and loc[:1] == (key,):
-        return loc[1:]
-    return loc
 
 
 OutputLike: TypeAlias = Union["Output[object]", Mapping[str, object], "TypeForm[object]"]
@@ -539,7 +424,7 @@ def to_output(
     if isinstance(value, Output):
         return value.named(name, description) if name or description else value
     if isinstance(value, Mapping):
-        return _from_schema(value, name, description, force=None)
+        return Output(shape_of_schema(value, name, None), description)
     if (
         value is None
         or isinstance(value, (str, bytes, int, float, list, tuple, set, dict))
@@ -550,112 +435,4 @@ def to_output(
             "Literal['a', 'b'], int...), a JSON Schema dict, or an llmkit.Output "
             "(Output.choice([...]) for a list of options)"
         )
-    return _from_type(value, name, description, force=None)
-
-
-def _kind_of_type(tp: builtins.object) -> tuple[OutputKind | None, builtins.object]:
-    """The kind a type implies without building its schema (None: object or value, decided
-    by its schema), and an array's item type."""
-    origin = get_origin(tp)
-    args = get_args(tp)
-    if isinstance(tp, type) and issubclass(tp, Enum):
-        return "choice", None
-    if origin is Literal:
-        return "choice", None
-    if tp in (list, set, frozenset) or tp is tuple:
-        return "array", Any
-    if origin in _ARRAY_ORIGINS and len(args) == 1:
-        return "array", args[0]
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        return "array", args[0]
-    return None, None
-
-
-def _from_type(
-    tp: builtins.object, name: str | None, description: str | None, force: OutputKind | None
-) -> Output[Any]:
-    from llmkit._object_schema import (
-        TypeValidator,
-        root_is_object,
-        schema_name,
-        type_adapter,
-        wrapped_type_adapter,
-    )
-
-    kind, item = _kind_of_type(tp)
-    if force == "array":
-        item = get_args(tp)[0]
-    kind = force or kind
-    if kind is None:
-        adapter, schema = type_adapter(tp)
-        if root_is_object(schema):
-            return Output(
-                kind="object",
-                schema=schema,
-                name=schema_name(name, getattr(tp, "__name__", None)),
-                description=description,
-                validator=TypeValidator(adapter),
-            )
-        kind = "value"
-    adapter, schema = wrapped_type_adapter(tp, WRAPPER_KEYS[kind])
-    derived = tp.__name__ if isinstance(tp, type) and issubclass(tp, Enum) else None
-    return Output(
-        kind=kind,
-        schema=schema,
-        name=schema_name(name, derived),
-        description=description,
-        validator=TypeValidator(adapter),
-        item=item,
-    )
-
-
-def _from_schema(
-    raw: Mapping[str, object], name: str | None, description: str | None, force: OutputKind | None
-) -> Output[object]:
-    from llmkit._object_schema import (
-        RawValidator,
-        json_copy,
-        root_is_object,
-        schema_name,
-        wrap_schema,
-    )
-
-    schema = json_copy(raw)
-    RawValidator(schema)  # the schema as given must be valid
-    title = schema.get("title")
-    if force is None and root_is_object(schema):
-        return Output(
-            kind="object",
-            schema=schema,
-            name=schema_name(name, title),
-            description=description,
-            validator=RawValidator(schema),
-        )
-    kind: OutputKind = force or "value"
-    if force is None and schema.get("type") == "array" and "prefixItems" not in schema:
-        kind = "array"
-    elif force is None and isinstance(schema.get("enum"), list):
-        kind = "choice"
-    wrapped = wrap_schema(schema, WRAPPER_KEYS[kind])
-    return Output(
-        kind=kind,
-        schema=wrapped,
-        name=schema_name(name, title),
-        description=description,
-        validator=RawValidator(wrapped),
-    )
-
-
-def _item_validator(output: Output[object]) -> ValueValidator:
-    """The validator of one element of an array output."""
-    from llmkit._object_schema import RawValidator, TypeValidator, type_adapter
-
-    validator = output._validator
-    if isinstance(validator, RawValidator):
-        properties = output.schema["properties"]
-        assert isinstance(properties, dict)
-        array = properties["elements"]
-        items = array.get("items", True) if isinstance(array, dict) else True
-        return validator.sub(items if isinstance(items, dict) else {} if items else {"not": {}})
-    adapter, _ = type_adapter(output._item)
-    return TypeValidator(adapter)
+    return Output(shape_of_type(value, name, None), description)
