@@ -191,6 +191,9 @@ _EXPORTS: dict[str, str] = {
     "ToolCallRepairInfo": "llmkit._hooks",
     "ToolArgumentsError": "llmkit.tools",
     "Output": "llmkit._output",
+    "wrap_model": "llmkit.middleware",
+    "WrappedModel": "llmkit.middleware",
+    "Middleware": "llmkit.middleware",
 }
 
 __all__ = [
@@ -236,6 +239,7 @@ __all__ = [
     "KeyStore",
     "KeychainError",
     "LLMKitError",
+    "Middleware",
     "MissingCredentialError",
     "Model",
     "ModelCard",
@@ -317,6 +321,7 @@ __all__ = [
     "UnsupportedFeatureError",
     "Usage",
     "UserMessage",
+    "WrappedModel",
     "approve",
     "cosine_similarity",
     "cost_of",
@@ -359,6 +364,7 @@ __all__ = [
     "tool",
     "transcribe",
     "transcribe_sync",
+    "wrap_model",
 ]
 
 if TYPE_CHECKING:
@@ -420,6 +426,7 @@ if TYPE_CHECKING:
         UnknownSettingError,
         UnsupportedFeatureError,
     )
+    from llmkit.middleware import Middleware, WrappedModel, wrap_model
     from llmkit.protocols.base import BuiltRequest, Protocol, StreamState
     from llmkit.protocols.openai_chat.quirks import Quirks
     from llmkit.protocols.registry import get_protocol, register_protocol

@@ -137,8 +137,8 @@ def make_connection(
     """A :class:`Connection` from the public keyword arguments.
 
     ``retry`` may be a number of retries; ``cache=True`` means the process-wide
-    :func:`~llmkit.reliability.cache.default_cache`; fallback models (strings or
-    :class:`~llmkit.Model`) are resolved now.
+    :func:`~llmkit.reliability.cache.default_cache`; fallback models (strings,
+    :class:`~llmkit.Model` or :class:`~llmkit.middleware.WrappedModel`) are resolved now.
 
     Raises:
         NoSuchProviderError: a fallback names an unknown provider.
@@ -763,6 +763,18 @@ class SentResponse:
     attempts: int
 
 
+def _refuse_middleware(target: Target, connection: Connection) -> None:
+    """Middleware wraps language-model calls: an embedding, image or audio request with a
+    wrapped model would silently skip it, so it is refused."""
+    for candidate in (target, *connection.fallbacks):
+        if candidate.middleware:
+            raise InvalidArgumentError(
+                f"model {candidate.name!r} is wrapped with middleware, which wraps "
+                "language-model calls (stream_text, generate_text, objects); pass the model "
+                "itself (wrapped.model) for embeddings, images or audio"
+            )
+
+
 async def send_request(
     target: Target,
     build: Callable[[Target], BuiltRequest],
@@ -791,7 +803,10 @@ async def send_request(
         APIStatusError, APIConnectionError, APITimeoutError: after retries, labelled with the
             provider and model ids; ``attempts`` says how many requests were sent.
         MissingCredentialError, KeychainError, TokenRefreshError: no usable credential.
+        InvalidArgumentError: the model (or a fallback) is wrapped with middleware, which
+            wraps language-model calls only.
     """
+    _refuse_middleware(target, connection)
     limits = timeouts or connection.timeouts or target.provider.timeouts or DEFAULT_TIMEOUTS
     watchdog = Watchdog(limits)
     candidates: list[tuple[Target, BuiltRequest | None]] = [(target, None)]
@@ -905,7 +920,10 @@ async def open_request(
         APIStatusError, APIConnectionError, APITimeoutError: after retries, labelled with the
             provider and model ids; ``attempts`` says how many requests were sent.
         MissingCredentialError, KeychainError, TokenRefreshError: no usable credential.
+        InvalidArgumentError: the model (or a fallback) is wrapped with middleware, which
+            wraps language-model calls only.
     """
+    _refuse_middleware(target, connection)
     limits = timeouts or connection.timeouts or target.provider.timeouts or DEFAULT_TIMEOUTS
     watchdog = Watchdog(limits)
     candidates: list[tuple[Target, BuiltRequest | None]] = [(target, None)]

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from llmkit._output import OutputLike
     from llmkit._steps import StopCondition
     from llmkit.auth.secret import Secret
-    from llmkit.providers.inline import Model
+    from llmkit.providers.inline import ModelLike
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.cache import ResponseCache
     from llmkit.reliability.deadline import Timeouts
@@ -154,10 +154,10 @@ class TextCallSettings(CallSettings, total=False):
     """``True`` or a ``llmkit.telemetry.Telemetry`` to record OpenTelemetry spans and metrics
     for this call (needs the ``otel`` extra); ``False`` turns off the process default set by
     ``llmkit.telemetry.instrument()``."""
-    fallback_models: Sequence[str | Model] | None
-    """``"provider:model"`` strings (or inline ``llmkit.Model`` values) tried in order when the
-    call fails retryably before any content; ``stream_start.model`` names the one that
-    answered."""
+    fallback_models: Sequence[ModelLike] | None
+    """``"provider:model"`` strings (or inline ``llmkit.Model`` values, or models wrapped with
+    ``llmkit.middleware.wrap_model``) tried in order when the call fails retryably before any
+    content; ``stream_start.model`` names the one that answered."""
 
 
 class ObjectCallSettings(CallSettings, total=False):

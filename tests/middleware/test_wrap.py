@@ -382,3 +382,13 @@ def test_importing_llmkit_middleware_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+async def test_other_kinds_refuse_a_wrapped_model() -> None:
+    """Middleware wraps language-model calls: an embedding request with a wrapped model (or a
+    wrapped fallback) is refused at once rather than sent without it."""
+    from llmkit.middleware import Middleware, wrap_model
+
+    wrapped = wrap_model("openai:text-embedding-3-small", Middleware())
+    with pytest.raises(InvalidArgumentError, match=r"pass the model itself \(wrapped\.model\)"):
+        await llmkit.embed(model=wrapped, value="hi", api_key="sk-test")
