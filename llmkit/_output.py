@@ -82,7 +82,14 @@ class Output(Generic[T_co]):
     Build one with :func:`to_output` (a type or a JSON Schema dict, as ``schema=`` and
     ``output=`` take them) or a constructor: :meth:`object`, :meth:`array`, :meth:`choice`,
     :meth:`value`. ``Output[T]`` is typed by the value it gives: ``Output.array(Contact)`` is
-    an ``Output[list[Contact]]``. An ``Output`` is immutable and can be reused across calls.
+    an ``Output[list[Contact]]``. The calls that use an ``Output`` never change it: build it
+    once and reuse it (treat :attr:`schema` as read-only; :meth:`named` gives a renamed copy).
+
+    Using one yourself: send :attr:`schema` as a JSON Schema response format (name
+    :attr:`name`, description :attr:`description`) and read the answer with
+    :meth:`from_text`, or offer it as a tool (``ToolDefinition(name=output.name,
+    description=..., parameters=output.schema)``) and read the call with
+    :meth:`from_arguments`.
 
     Attributes:
         kind: ``object``, ``array``, ``choice`` or ``value`` (:data:`OutputKind`).
