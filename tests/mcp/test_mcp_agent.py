@@ -85,6 +85,14 @@ async def test_one_loop_with_an_image_result_anthropic(stdio: MCPServer, http: M
     blocks = [b for m in second["messages"] if isinstance(m["content"], list) for b in m["content"]]
     results = {b["tool_use_id"]: b["content"] for b in blocks if b["type"] == "tool_result"}
     assert json.loads(results["toolu_0_0"]) == {"result": "12 °C and clear in Rome"}
-    chart = json.loads(results["toolu_0_1"])  # JSON text today (see the MCP guide)
-    assert chart[0] == {"type": "text", "text": "Chart: T"}
-    assert chart[1]["type"] == "image" and chart[1]["media_type"] == "image/png"
+    content = results["toolu_0_1"]
+    if isinstance(content, str):  # JSON text (see "What a tool call does" in the MCP guide)
+        chart = json.loads(content)
+        assert chart[0] == {"type": "text", "text": "Chart: T"}
+        assert chart[1]["type"] == "image" and chart[1]["media_type"] == "image/png"
+        assert chart[1]["data"].startswith("iVBORw0KGgo")
+    else:  # tool_result content blocks, once the converter sends images as images
+        assert content[0] == {"type": "text", "text": "Chart: T"}
+        assert content[1]["type"] == "image"
+        assert content[1]["source"]["media_type"] == "image/png"
+        assert content[1]["source"]["data"].startswith("iVBORw0KGgo")
