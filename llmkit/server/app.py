@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
     from llmkit._driver import Connection, Target
     from llmkit.errors import APIStatusError
+    from llmkit.middleware import Middleware as LanguageModelMiddleware
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.ratelimit import Limiter
     from llmkit.types.events import StreamEvent
@@ -120,10 +121,12 @@ class _Gateway:
         registry: ProviderRegistry | None,
         keys: KeysFile,
         codecs: Mapping[str, ServingCodec],
+        middleware: tuple[LanguageModelMiddleware, ...] = (),
     ) -> None:
         self.config = config
         self.registry = registry
         self.keys = keys
+        self.middleware = middleware
         self.endpoints: dict[str, _Endpoint] = {}
         for path, protocol in _ROUTES:
             codec = codecs.get(protocol)
@@ -178,6 +181,8 @@ class _Gateway:
         from llmkit._driver import resolve_target
 
         targets = [resolve_target(name, self.registry) for name in self.config.candidates(model)]
+        if self.middleware:  # the gateway's middleware wraps every model it serves
+            targets = [replace(t, middleware=(*self.middleware, *t.middleware)) for t in targets]
         return targets[0], tuple(targets[1:])
 
     async def _take_turn(
@@ -474,6 +479,7 @@ def create_app(
     registry: ProviderRegistry | None = None,
     keys: KeysFile | None = None,
     codecs: Mapping[str, ServingCodec] | None = None,
+    middleware: Sequence[LanguageModelMiddleware] = (),
 ) -> Starlette:
     """The gateway as a Starlette app.
 
@@ -487,6 +493,9 @@ def create_app(
             it, every request is accepted.
         codecs: codecs by protocol name (``"openai-chat"``, ``"anthropic-messages"``,
             :data:`UI_MESSAGE_STREAM`) instead of the built-in ones (tests, custom codecs).
+        middleware: ``llmkit.middleware.Middleware`` applied to every model call the gateway
+            makes, outermost first (e.g. ``extract_reasoning()`` for a backend that writes
+            ``<think>`` tags); it runs outside the middleware of a wrapped model.
 
     Raises:
         ImportError: starlette is not installed (``pip install "llmkit[server]"``).
@@ -517,14 +526,16 @@ def create_app(
                     f"gateway config: aliases.{alias}: {exc}", key=f"aliases.{alias}"
                 ) from None
     install_log_redaction()
-    gateway = _Gateway(config, registry, keys or KeysFile(config.keys_path()), codecs or {})
+    gateway = _Gateway(
+        config, registry, keys or KeysFile(config.keys_path()), codecs or {}, tuple(middleware)
+    )
     routes = [Route(path, gateway.handle, methods=["POST"]) for path, _ in _ROUTES]
     routes.append(Route("/v1/models", gateway.models, methods=["GET"]))
-    middleware = []
+    asgi_middleware = []
     if config.cors_origins:
         from starlette.middleware.cors import CORSMiddleware
 
-        middleware.append(
+        asgi_middleware.append(
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(config.cors_origins),
@@ -532,6 +543,6 @@ def create_app(
                 allow_headers=["*"],
             )
         )
-    app = Starlette(routes=routes, middleware=middleware)
+    app = Starlette(routes=routes, middleware=asgi_middleware)
     app.state.gateway = gateway
     return app

@@ -140,3 +140,33 @@ def test_the_recorded_text_recut_into_any_deltas(points: list[int]) -> None:
     pieces = [CONTENT[a:b] for a, b in itertools.pairwise(bounds)]
     folded = fold(extract(pieces))
     assert (folded.reasoning, folded.text, folded.kinds) == (REASONING, TEXT, ["reasoning", "text"])
+
+
+def test_the_gateway_serves_the_recorded_stream_with_reasoning_extracted(
+    tmp_path: Path,
+) -> None:
+    """``create_app(middleware=[extract_reasoning()])``: the official OpenAI SDK reads the
+    recorded ``<think>`` stream from the gateway as ``reasoning_content`` deltas (the DeepSeek
+    convention the gateway serves) and the answer as ``content``."""
+    import openai
+
+    from llmkit.server import BackgroundServer, GatewayConfig, create_app
+
+    with ReplayServer([ReplayResponse.from_file(STREAM, chunking=64)]) as upstream:
+        registry = llmkit.ProviderRegistry([upstream.provider("groq", "openai-chat")])
+        app = create_app(
+            GatewayConfig(keys_file=tmp_path / "none.json"),
+            registry=registry,
+            middleware=[extract_reasoning()],
+        )
+        with BackgroundServer(app) as server:
+            client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="any", max_retries=0)
+            reasoning, text = [], []
+            for chunk in client.chat.completions.create(
+                model=MODEL, messages=[{"role": "user", "content": "Alfajores?"}], stream=True
+            ):
+                for choice in chunk.choices:
+                    extra = choice.delta.model_extra or {}
+                    reasoning.append(extra.get("reasoning_content") or "")
+                    text.append(choice.delta.content or "")
+    assert ("".join(reasoning), "".join(text)) == (REASONING, TEXT)
