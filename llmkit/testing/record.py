@@ -72,7 +72,7 @@ _DROPPED_RESPONSE_HEADERS = frozenset(
     {
         # hop-by-hop, or no longer true of a body served again in other chunks
         *("connection", "keep-alive", "transfer-encoding", "content-length", "te", "trailer"),
-        *("upgrade", "proxy-authenticate", "proxy-connection", "date"),
+        *("upgrade", "proxy-authenticate", "proxy-connection", "date", "server"),
         # credentials and the account's identity
         *("set-cookie", "set-cookie2", "cookie", "authorization", "proxy-authorization"),
         *("x-api-key", "api-key", "x-goog-api-key", "openai-organization", "openai-project"),
