@@ -69,6 +69,14 @@ class MCPServer(abc.ABC):
             cached list is then fetched again by the next :meth:`list_tools`).
         protocol: ``"auto"`` (discover the newest protocol the server speaks, else the
             initialize handshake) or ``"legacy"`` (always the initialize handshake).
+
+    Raises:
+        ConfigurationError: an unknown ``protocol``.
+        MCPNotInstalledError: on entering, when the ``mcp`` package is not installed.
+        MCPConnectionError: on entering, when the server cannot be started or reached, or
+            fails the handshake.
+        MCPTimeoutError: on entering, when starting and initialising takes longer than
+            ``connect_timeout``.
     """
 
     def __init__(
