@@ -194,6 +194,8 @@ _EXPORTS: dict[str, str] = {
     "wrap_model": "llmkit.middleware",
     "WrappedModel": "llmkit.middleware",
     "Middleware": "llmkit.middleware",
+    "OutputLike": "llmkit._output",
+    "to_output": "llmkit._output",
 }
 
 __all__ = [
@@ -252,6 +254,7 @@ __all__ = [
     "OAuthFlowError",
     "ObjectCallSettings",
     "Output",
+    "OutputLike",
     "OverloadedError",
     "PartialResult",
     "PermissionDeniedError",
@@ -361,6 +364,7 @@ __all__ = [
     "stream_text_sync",
     "stream_transcription",
     "stream_transcription_sync",
+    "to_output",
     "tool",
     "transcribe",
     "transcribe_sync",
@@ -385,7 +389,7 @@ if TYPE_CHECKING:
         stream_object_sync,
     )
     from llmkit._object_result import GenerateObjectResult, StreamObjectResult
-    from llmkit._output import Output
+    from llmkit._output import Output, OutputLike, to_output
     from llmkit._result import GenerateTextResult, StreamTextResult
     from llmkit._steps import FinishInfo, StepResult, StopCondition, has_tool_call, step_count_is
     from llmkit._sync import SyncIterator, SyncStreamObjectResult, SyncStreamTextResult

@@ -227,22 +227,38 @@ async def generate_object(
 
 @overload
 def stream_object_sync(
+    *, model: ModelLike, schema: Output[list[E]], **settings: Unpack[ObjectCallSettings]
+) -> SyncStreamObjectResult[list[E], list[object]]: ...
+@overload
+def stream_object_sync(
     *, model: ModelLike, schema: Output[T], **settings: Unpack[ObjectCallSettings]
-) -> SyncStreamObjectResult[T]: ...
+) -> SyncStreamObjectResult[T, object]: ...
+@overload
+def stream_object_sync(
+    *, model: ModelLike, schema: type[M], **settings: Unpack[ObjectCallSettings]
+) -> SyncStreamObjectResult[M]: ...
+@overload
+def stream_object_sync(
+    *, model: ModelLike, schema: type[D], **settings: Unpack[ObjectCallSettings]
+) -> SyncStreamObjectResult[D]: ...
 @overload
 def stream_object_sync(
     *, model: ModelLike, schema: Mapping[str, object], **settings: Unpack[ObjectCallSettings]
 ) -> SyncStreamObjectResult[dict[str, object]]: ...
 @overload
 def stream_object_sync(
+    *, model: ModelLike, schema: TypeForm[list[E]], **settings: Unpack[ObjectCallSettings]
+) -> SyncStreamObjectResult[list[E], list[object]]: ...
+@overload
+def stream_object_sync(
     *, model: ModelLike, schema: TypeForm[T], **settings: Unpack[ObjectCallSettings]
-) -> SyncStreamObjectResult[T]: ...
+) -> SyncStreamObjectResult[T, object]: ...
 def stream_object_sync(
     *,
     model: ModelLike,
     schema: OutputLike,
     **settings: Unpack[ObjectCallSettings],
-) -> SyncStreamObjectResult[Any]:
+) -> SyncStreamObjectResult[Any, object]:
     """:func:`stream_object` for synchronous code: ``for partial in
     result.partial_object_stream``, then ``result.object``, without await.
 

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from typing_extensions import Self
+from typing_extensions import TypeVar as DefaultTypeVar
 
 if TYPE_CHECKING:
     from llmkit._object_result import StreamObjectResult
@@ -58,6 +59,8 @@ __all__ = [
 
 T = TypeVar("T")
 V = TypeVar("V")
+E = TypeVar("E")
+P_co = DefaultTypeVar("P_co", covariant=True, default=dict[str, object])
 
 _CANCEL_WAIT = 10.0
 """Seconds an interrupted call waits for its cancellation to finish on the loop thread (closing
@@ -378,27 +381,38 @@ class SyncStreamTextResult(_SyncStreamBase[str]):
         return run_sync(self._async.sources)
 
 
-class SyncStreamObjectResult(_SyncStreamBase[T]):
+class SyncStreamObjectResult(_SyncStreamBase[T], Generic[T, P_co]):
     """A streaming structured-output call for synchronous code, returned at once by
     :func:`llmkit.stream_object_sync`: :class:`~llmkit.StreamObjectResult` read without
     ``await`` (``for partial in result.partial_object_stream``, then ``result.object``)."""
 
     __slots__ = ()
 
-    _async: StreamObjectResult[T]
+    _async: StreamObjectResult[T, P_co]
 
-    def __init__(self, result: StreamObjectResult[T]) -> None:
+    def __init__(self, result: StreamObjectResult[T, P_co]) -> None:
         super().__init__(result)
 
     @property
-    def async_result(self) -> StreamObjectResult[T]:
+    def async_result(self) -> StreamObjectResult[T, P_co]:
         """The underlying async result."""
         return self._async
 
     @property
-    def partial_object_stream(self) -> SyncIterator[dict[str, object]]:
-        """Partial objects as the JSON forms (unvalidated dicts; breaking out closes it)."""
+    def partial_object_stream(self) -> SyncIterator[P_co]:
+        """Partial values as the JSON forms (unvalidated: dicts for an object, lists for a
+        list...; breaking out closes it)."""
         return self._iterate(lambda: self._async.partial_object_stream)
+
+    @property
+    def element_stream(self: SyncStreamObjectResult[list[E], object]) -> SyncIterator[E]:
+        """A list's elements, each validated once complete (breaking out closes it).
+
+        Raises:
+            TypeError: at once, when the schema is not a list.
+            NoObjectGeneratedError: from the iterator, for an element that does not match.
+        """
+        return self._iterate(lambda: self._async.element_stream)
 
     @property
     def text_stream(self) -> SyncIterator[str]:
