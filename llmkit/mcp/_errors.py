@@ -101,7 +101,7 @@ class MCPToolArgumentsError(MCPError, ValueError):
     """The arguments do not match the tool's input JSON Schema; the server was not called.
 
     Attributes:
-        tool_name: the tool's name on the server.
+        tool_name: the tool's name as the model calls it (with the prefix, if any).
         problems: one line per problem, ``"<path>: <message>"``.
     """
 

@@ -94,7 +94,7 @@ class MCPTool(Tool):
                 where = ".".join(str(p) for p in error.absolute_path) or "(arguments)"
                 problems.append(f"{where}: {error.message}")
             raise MCPToolArgumentsError(
-                server=self.server.name, tool_name=self.remote_name, problems=problems
+                server=self.server.name, tool_name=self.name, problems=problems
             )
         return arguments
 

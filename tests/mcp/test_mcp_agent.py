@@ -58,7 +58,7 @@ async def test_one_loop_uses_a_stdio_tool_and_an_http_tool_openai_chat(
     assert json.loads(results["call_0_0"]) == {"result": "12 °C and clear in Paris"}
     assert json.loads(results["call_0_1"]) == {"result": 42}
     assert results["call_0_2"].startswith("Error: ")
-    assert "invalid arguments for tool 'add': " in results["call_0_2"]
+    assert "invalid arguments for tool 'web_add': " in results["call_0_2"]
     assert "a: 'two' is not of type 'integer'" in results["call_0_2"]
     assert "Call the tool again with arguments that match its schema." in results["call_0_2"]
     steps = await result.steps
