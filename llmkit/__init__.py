@@ -196,6 +196,12 @@ _EXPORTS: dict[str, str] = {
     "Middleware": "llmkit.middleware",
     "OutputLike": "llmkit._output",
     "to_output": "llmkit._output",
+    "event_from_dict": "llmkit.types.event_json",
+    "event_from_json": "llmkit.types.event_json",
+    "event_to_dict": "llmkit.types.events",
+    "event_to_json": "llmkit.types.events",
+    "MCPServerStdio": "llmkit.mcp._transports",
+    "MCPServerHTTP": "llmkit.mcp._transports",
 }
 
 __all__ = [
@@ -241,6 +247,8 @@ __all__ = [
     "KeyStore",
     "KeychainError",
     "LLMKitError",
+    "MCPServerHTTP",
+    "MCPServerStdio",
     "Middleware",
     "MissingCredentialError",
     "Model",
@@ -333,6 +341,10 @@ __all__ = [
     "embed_many",
     "embed_many_sync",
     "embed_sync",
+    "event_from_dict",
+    "event_from_json",
+    "event_to_dict",
+    "event_to_json",
     "generate_image",
     "generate_image_sync",
     "generate_object",
@@ -430,6 +442,7 @@ if TYPE_CHECKING:
         UnknownSettingError,
         UnsupportedFeatureError,
     )
+    from llmkit.mcp._transports import MCPServerHTTP, MCPServerStdio
     from llmkit.middleware import Middleware, WrappedModel, wrap_model
     from llmkit.protocols.base import BuiltRequest, Protocol, StreamState
     from llmkit.protocols.openai_chat.quirks import Quirks
@@ -442,6 +455,7 @@ if TYPE_CHECKING:
     from llmkit.reliability.ratelimit import RateLimit
     from llmkit.reliability.retry import RetryPolicy
     from llmkit.tools import FunctionTool, Tool, ToolArgumentsError, tool
+    from llmkit.types.event_json import event_from_dict, event_from_json
     from llmkit.types.events import (
         AbortEvent,
         FinishEvent,
@@ -464,6 +478,8 @@ if TYPE_CHECKING:
         ToolInputEndEvent,
         ToolInputStartEvent,
         ToolResultEvent,
+        event_to_dict,
+        event_to_json,
     )
     from llmkit.types.messages import (
         AssistantMessage,

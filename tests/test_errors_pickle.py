@@ -40,6 +40,9 @@ _USAGE = Usage(input_tokens=12, output_tokens=34, total_tokens=46, raw={"prompt_
 
 VALUES: dict[str, object] = {
     "message": "the provider failed; retry later",
+    "server": "weather",
+    "tool_name": "get_weather",
+    "code": -32602,
     "provider_id": "openai",
     "model_id": "gpt-4o-mini",
     "request_id": "req_123",
@@ -216,14 +219,19 @@ def _echo(items: list[LLMKitError]) -> list[LLMKitError]:
     return items
 
 
+POOL_TIMEOUT = 120.0  # seconds; only a lost task reaches it
+
+
 def test_errors_cross_a_real_process_boundary() -> None:
     """A fresh interpreter (spawn) receives every error and sends it back; one is raised in the
     worker and re-raised in the parent, as ``multiprocessing.Pool`` does."""
     originals = [make(cls) for cls in CLASSES]
+    # a generous bound, not a timing check: an error the worker cannot unpickle loses the task
+    # and would leave a plain ``apply`` waiting forever
     with multiprocessing.get_context("spawn").Pool(1) as pool:
-        returned = pool.apply(_echo, (originals,))
+        returned = pool.apply_async(_echo, (originals,)).get(timeout=POOL_TIMEOUT)
         with pytest.raises(InBandOverloadedError) as caught:
-            pool.apply(_raise, (make(InBandOverloadedError),))
+            pool.apply_async(_raise, (make(InBandOverloadedError),)).get(timeout=POOL_TIMEOUT)
     assert len(returned) == len(originals)
     for restored, original in zip(returned, originals, strict=True):
         assert_same(restored, original)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from llmkit.errors import ConfigurationError, LLMKitError
+from llmkit.tools._tool import ToolArgumentsError
 
 __all__ = [
     "MCPConnectionError",
@@ -97,7 +98,7 @@ class MCPToolError(MCPError):
         self.tool_name = tool_name
 
 
-class MCPToolArgumentsError(MCPError, ValueError):
+class MCPToolArgumentsError(MCPError, ToolArgumentsError):
     """The arguments do not match the tool's input JSON Schema; the server was not called.
 
     Attributes:
@@ -106,7 +107,8 @@ class MCPToolArgumentsError(MCPError, ValueError):
     """
 
     def __init__(self, *, server: str, tool_name: str, problems: Sequence[str]) -> None:
-        super().__init__(
+        MCPError.__init__(
+            self,
             f"invalid arguments for tool {tool_name!r}: {'; '.join(problems)}. "
             "Call the tool again with arguments that match its schema.",
             server=server,

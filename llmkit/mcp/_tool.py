@@ -98,6 +98,15 @@ class MCPTool(Tool):
             )
         return arguments
 
+    def check_arguments(self, args: Mapping[str, object]) -> None:
+        """Check ``args`` before the call (the tool loop offers a failing call to
+        ``repair_tool_call``); see :meth:`validate_arguments`.
+
+        Raises:
+            MCPToolArgumentsError: the arguments do not match the input JSON Schema.
+        """
+        self.validate_arguments(args)
+
     async def execute(self, args: Mapping[str, object]) -> JsonValue:
         """Validate ``args``, then call the tool on the server.
 

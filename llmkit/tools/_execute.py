@@ -75,8 +75,12 @@ def argument_problem(call: ToolCallEvent, tools: Mapping[str, Tool]) -> tuple[st
     except ValidationError as exc:
         return _invalid(name, _validation_message(exc)), "invalid_arguments"
     except ToolArgumentsError as exc:
-        return _invalid(name, str(exc)), "invalid_arguments"
+        return _invalid(name, _problems(exc)), "invalid_arguments"
     return None
+
+
+def _problems(exc: ToolArgumentsError) -> str:
+    return "; ".join(exc.problems) or str(exc)
 
 
 def _invalid(name: str, problems: str) -> str:
@@ -112,7 +116,7 @@ async def _run(
     except ValidationError as exc:
         return _error(call, _invalid(name, _validation_message(exc)), "ValidationError")
     except ToolArgumentsError as exc:
-        return _error(call, _invalid(name, str(exc)), "ValidationError")
+        return _error(call, _invalid(name, _problems(exc)), "ValidationError")
     except asyncio.TimeoutError:  # the builtin TimeoutError on 3.11+
         return _error(
             call,

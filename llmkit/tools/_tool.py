@@ -35,7 +35,17 @@ NeedsApproval: TypeAlias = (
 
 class ToolArgumentsError(ValueError):
     """Raised by :meth:`Tool.check_arguments` (or ``execute``) for arguments that do not match
-    the tool's schema; the message, which says what is wrong, is given to the model."""
+    the tool's schema; what is wrong is given to the model.
+
+    Args:
+        message: what is wrong.
+        problems: one line per problem (``"<path>: <message>"``); given to the model instead
+            of ``message`` when there are any.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
 
 
 def _check_timeout(timeout: float | None) -> float | None:

@@ -273,9 +273,12 @@ class ToolExecutionEndEvent:
         tool_name: the tool's name.
         duration: how long the tool ran, in seconds (wall clock, monotonic).
         error: why it failed (the text the model is given), or None when it succeeded.
-        error_type: the failure's class: the exception's class name, ``TimeoutError`` for a
-            tool that ran past its ``timeout``, ``ValidationError`` for invalid arguments,
-            ``ToolDenied`` for a denied approval; None when it succeeded.
+        error_type: the failure's class: the exception's class name; ``TimeoutError`` for a
+            tool that ran past its ``timeout``; ``ValidationError`` for arguments that fail
+            the schema; ``InvalidToolArgumentsError`` for arguments that are not JSON;
+            ``NoSuchToolError`` for an unknown tool; ``NotExecutableError`` for a tool without
+            a function. None when it succeeded. (A call the application denied never runs: it
+            gets only a ``tool_result`` with ``is_error``.)
     """
 
     type: Literal["tool_execution_end"] = field(
