@@ -87,14 +87,30 @@ async def test_one_loop_with_an_image_result_anthropic(stdio: MCPServer, http: M
     blocks = [b for m in second["messages"] if isinstance(m["content"], list) for b in m["content"]]
     results = {b["tool_use_id"]: b["content"] for b in blocks if b["type"] == "tool_result"}
     assert json.loads(results["toolu_0_0"]) == {"result": "12 °C and clear in Rome"}
-    content = results["toolu_0_1"]
-    if isinstance(content, str):  # JSON text (see "What a tool call does" in the MCP guide)
-        chart = json.loads(content)
-        assert chart[0] == {"type": "text", "text": "Chart: T"}
-        assert chart[1]["type"] == "image" and chart[1]["media_type"] == "image/png"
-        assert chart[1]["data"].startswith("iVBORw0KGgo")
-    else:  # tool_result content blocks, once the converter sends images as images
-        assert content[0] == {"type": "text", "text": "Chart: T"}
-        assert content[1]["type"] == "image"
-        assert content[1]["source"]["media_type"] == "image/png"
-        assert content[1]["source"]["data"].startswith("iVBORw0KGgo")
+    content = results["toolu_0_1"]  # Anthropic tool_result content: text and image blocks
+    assert content[0] == {"type": "text", "text": "Chart: T"}
+    assert content[1]["type"] == "image"
+    assert content[1]["source"]["media_type"] == "image/png"
+    assert content[1]["source"]["data"].startswith("iVBORw0KGgo")
+
+
+async def test_an_image_result_on_text_only_tool_messages(http: MCPServer) -> None:
+    """OpenAI chat tool messages are text: the image's data is left out (with a warning), not
+    sent as base64 text."""
+    registry = ProviderRegistry()
+    turns = [MockTurn(tool_calls=[("web_chart", {"title": "T"})]), MockTurn(text="Done.")]
+    tools = await http.list_tools(prefix="web", filter=["chart"])
+    with MockModel(turns, registry=registry) as mock:
+        result = stream_text(
+            model=mock.model, prompt="Go.", tools=tools, max_steps=3, registry=registry
+        )
+        assert await result.text == "Done."
+        second = mock.requests[1].json()
+    assert isinstance(second, dict)
+    chart = json.loads(second["messages"][-1]["content"])
+    assert chart[0] == {"type": "text", "text": "Chart: T"}
+    assert chart[1]["type"] == "image" and chart[1]["media_type"] == "image/png"
+    assert chart[1]["data"].startswith("<image/png, ")
+    assert chart[1]["data"].endswith(" bytes: not sent, this API takes text-only tool results>")
+    steps = await result.steps
+    assert "their data was left out" in steps[1].warnings[0].message

@@ -48,6 +48,7 @@ from pydantic import JsonValue
 
 from llmkit.errors import ConfigurationError, UnsupportedFeatureError
 from llmkit.protocols._ids import ToolCallIdFormat
+from llmkit.protocols._tool_media import IMAGE_TYPES, media_blocks
 from llmkit.types.messages import (
     AssistantMessage,
     FilePart,
@@ -208,11 +209,31 @@ def _assistant_blocks(
     return blocks
 
 
+def _tool_content(result: JsonValue) -> str | list[Block]:
+    """A tool result's ``content``: its text, its media blocks as text and image blocks (an
+    MCP tool's image), or its JSON."""
+    if isinstance(result, str):
+        return result
+    media = media_blocks(result)
+    if media is None:
+        return json.dumps(result, ensure_ascii=False)
+    blocks: list[Block] = []
+    for item in media:
+        data, media_type = item.get("data"), item.get("media_type")
+        if item["type"] == "text" and isinstance(item.get("text"), str):
+            blocks.append({"type": "text", "text": item["text"]})
+        elif item["type"] == "image" and isinstance(data, str) and media_type in IMAGE_TYPES:
+            source = {"type": "base64", "media_type": media_type, "data": data}
+            blocks.append({"type": "image", "source": source})
+        else:  # audio, resources: no tool_result block for them; their JSON as text
+            blocks.append({"type": "text", "text": json.dumps(item, ensure_ascii=False)})
+    return blocks
+
+
 def _tool_blocks(message: ToolMessage, ids: ToolCallIdFormat) -> list[Block]:
     blocks: list[Block] = []
     for part in message.results:
-        result = part.result
-        content = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
+        content = _tool_content(part.result)
         block: Block = {
             "type": "tool_result",
             "tool_use_id": ids.map(part.tool_call_id),

@@ -39,6 +39,7 @@ from collections.abc import Sequence
 
 from llmkit.errors import UnsupportedFeatureError
 from llmkit.protocols._ids import ToolCallIdFormat
+from llmkit.protocols._tool_media import media_blocks, without_media_data
 from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks as Quirks
 from llmkit.types.messages import (
     AssistantMessage,
@@ -170,15 +171,29 @@ def _assistant(
     return out
 
 
-def _tool(message: ToolMessage, ids: ToolCallIdFormat) -> list[dict[str, object]]:
-    return [
-        {
-            "role": "tool",
-            "tool_call_id": ids.map(part.tool_call_id),
-            "content": part.result if isinstance(part.result, str) else json.dumps(part.result),
-        }
-        for part in message.results
-    ]
+_MEDIA_DROPPED = CallWarning(
+    "other",
+    "messages",
+    "images and audio in tool results cannot be sent with the OpenAI chat protocol (tool "
+    "messages are text); their data was left out",
+)
+
+
+def _tool(
+    message: ToolMessage, ids: ToolCallIdFormat, warnings: list[CallWarning]
+) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for part in message.results:
+        result = part.result
+        media = None if isinstance(result, str) else media_blocks(result)
+        if media is not None:  # text-only tool messages: the media data is left out
+            content = without_media_data(media)
+            if _MEDIA_DROPPED not in warnings:
+                warnings.append(_MEDIA_DROPPED)
+        else:
+            content = result if isinstance(result, str) else json.dumps(result)
+        out.append({"role": "tool", "tool_call_id": ids.map(part.tool_call_id), "content": content})
+    return out
 
 
 def convert_messages(
@@ -218,5 +233,5 @@ def convert_messages(
         elif isinstance(message, AssistantMessage):
             out.append(_assistant(message, warnings, quirks, tool_call_ids))
         else:
-            out.extend(_tool(message, tool_call_ids))
+            out.extend(_tool(message, tool_call_ids, warnings))
     return out, warnings
