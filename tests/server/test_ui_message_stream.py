@@ -10,9 +10,11 @@ tool state, and malformed bodies.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 import fixture_util
 import pytest
 from expected import expected_summary
+from filelock import FileLock
 
 from llmkit.errors import (
     APIConnectionError,
@@ -159,17 +162,24 @@ def ai_sdk() -> Path:
             "Node.js and npm are needed to run the Vercel AI SDK's reader "
             "(tests/server/node): install Node 20+ and npm"
         )
-    if not (NODE_DIR / "node_modules" / "ai" / "package.json").exists():
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=NODE_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"npm ci in {NODE_DIR} failed:\n{done.stdout}\n{done.stderr}")
+    # one install at a time: suites on other Pythons (.ci/run) may reach this at the same moment,
+    # and npm ci first removes node_modules
+    with FileLock(Path(tempfile.gettempdir()) / f"llmkit-npm-ci-{_path_key(NODE_DIR)}.lock"):
+        if not (NODE_DIR / "node_modules" / "ai" / "package.json").exists():
+            done = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund"],
+                cwd=NODE_DIR,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                pytest.fail(f"npm ci in {NODE_DIR} failed:\n{done.stdout}\n{done.stderr}")
     return NODE_DIR
+
+
+def _path_key(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
 
 
 def read_with_ai_sdk(node_dir: Path, bodies: Sequence[bytes], tmp: Path) -> list[dict[str, Any]]:
