@@ -141,7 +141,8 @@ def stream_text(*, model: ModelLike, **settings: Unpack[TextCallSettings]) -> St
         APIConnectionError: from the iterator, when the connection fails or times out.
         StreamError: from the iterator, for an in-band error or a truncated stream.
     """
-    from llmkit._driver import build_stream_request, stream_step
+    from llmkit._driver import build_stream_request
+    from llmkit._model_call import stream_step
     from llmkit._result import StreamTextResult
     from llmkit._settings import connection
 
@@ -185,7 +186,7 @@ async def generate_text(
     """
     from contextlib import aclosing
 
-    from llmkit._driver import generate_step
+    from llmkit._model_call import generate_step
     from llmkit._result import GenerateTextResult
     from llmkit._settings import connection
 

@@ -537,7 +537,7 @@ async def _open_stream(
         raise
 
 
-def stream_step(
+async def stream_step(
     target: Target,
     call: CallOptions,
     connection: Connection,
@@ -545,10 +545,8 @@ def stream_step(
 ) -> AsyncIterator[StreamEvent]:
     """Make one streamed model call; yield ``stream_start``, then the protocol's events.
 
-    A target (or fallback model) with middleware goes through it
-    (:mod:`llmkit.middleware._apply`; a pre-built ``request`` is then not used, since the
-    middleware may change the options); any other call is the driver's own generator, with no
-    layer in between.
+    The call as the provider sees it: a model's middleware is applied above, by
+    :func:`llmkit._model_call.stream_step`.
 
     Retries and fallbacks happen before anything is yielded: the first events are read inside
     the retry loop, and ``stream_start`` (naming the model that answered) comes once the first
@@ -566,22 +564,6 @@ def stream_step(
         APITimeoutError: a subclass naming the limit that fired (connect, first event, idle,
             total).
     """
-    if target.middleware or (
-        connection.fallbacks and any(f.middleware for f in connection.fallbacks)
-    ):
-        from llmkit.middleware._apply import stream_with_middleware
-
-        return stream_with_middleware(target, call, connection)
-    return _stream_step(target, call, connection, request)
-
-
-async def _stream_step(
-    target: Target,
-    call: CallOptions,
-    connection: Connection,
-    request: BuiltRequest | None = None,
-) -> AsyncIterator[StreamEvent]:
-    """:func:`stream_step` without middleware."""
     if request is None:
         request = build_stream_request(target, call)
     key, hit = await _cached(target, request, connection)
@@ -971,25 +953,13 @@ async def generate_step(
 ) -> list[StreamEvent]:
     """Make one non-streamed model call; return ``stream_start`` and the protocol's events.
 
-    Retries, fallbacks, timeouts (``first_event`` covers the whole response), rate limits,
-    the cache and middleware apply as for :func:`stream_step`.
+    Retries, fallbacks, timeouts (``first_event`` covers the whole response), rate limits and
+    the cache apply as for :func:`stream_step`; a model's middleware is applied above, by
+    :func:`llmkit._model_call.generate_step`.
 
     Raises:
         The errors of :func:`stream_step`, and InvalidResponseError for an unusable body.
     """
-    if target.middleware or (
-        connection.fallbacks and any(f.middleware for f in connection.fallbacks)
-    ):
-        from llmkit.middleware._apply import generate_with_middleware
-
-        return await generate_with_middleware(target, call, connection)
-    return await _generate_step(target, call, connection)
-
-
-async def _generate_step(
-    target: Target, call: CallOptions, connection: Connection
-) -> list[StreamEvent]:
-    """:func:`generate_step` without middleware."""
     protocol = target.protocol
     request = protocol.build_request(call, target.provider, target.model_id, stream=False)
     key, hit = await _cached(target, request, connection)

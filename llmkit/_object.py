@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from typing_extensions import Unpack
 
-from llmkit._driver import Target, build_stream_request, generate_step, resolve_target, stream_step
+from llmkit._driver import Target, build_stream_request, resolve_target
+from llmkit._model_call import generate_step, stream_step
 from llmkit._object_call import ObjectMode, prepare
 from llmkit._object_result import GenerateObjectResult, StreamObjectResult
 from llmkit._output import Output, OutputLike, to_output

@@ -1,8 +1,8 @@
 """Running a target's middleware around the driver's one model call.
 
-:func:`llmkit._driver.stream_step` and :func:`llmkit._driver.generate_step` come here only when
-the target (or a fallback model) has middleware; otherwise they call the driver's own
-``_stream_step`` / ``_generate_step`` directly, with no layer in between.
+:func:`llmkit._model_call.stream_step` and :func:`llmkit._model_call.generate_step` come here
+only when the target (or a fallback model) has middleware; otherwise they return the driver's
+own call, with no layer in between.
 
 Layers, outermost first: the target's middleware, then the fallback chain. The chain is the
 driver's own call (retries, then fallback models) unless a fallback model has middleware of its
@@ -132,18 +132,18 @@ class _Answered:
 def _base(target: Target, connection: Connection, answered: _Answered | None = None) -> _Layer:
     """The driver's own call of ``target`` (its middleware left out), retries and the
     connection's fallbacks included; ``answered`` is set at its first event."""
-    from llmkit._driver import _generate_step, _stream_step
+    from llmkit._driver import generate_step, stream_step
 
     plain = replace(target, middleware=())
     if answered is None:
         return _Layer(
-            lambda call: _stream_step(plain, call, connection),
-            lambda call: _generate_step(plain, call, connection),
+            lambda call: stream_step(plain, call, connection),
+            lambda call: generate_step(plain, call, connection),
         )
     flag = answered
 
     async def stream(call: CallOptions) -> AsyncIterator[StreamEvent]:
-        events = _stream_step(plain, call, connection)
+        events = stream_step(plain, call, connection)
         try:
             async for event in events:
                 flag.value = True
@@ -152,7 +152,7 @@ def _base(target: Target, connection: Connection, answered: _Answered | None = N
             await _close(events)
 
     async def generate(call: CallOptions) -> list[StreamEvent]:
-        events = await _generate_step(plain, call, connection)
+        events = await generate_step(plain, call, connection)
         flag.value = True
         return events
 

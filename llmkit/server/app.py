@@ -290,7 +290,7 @@ class _Gateway:
     ) -> Response:
         from starlette.responses import Response
 
-        from llmkit._driver import generate_step
+        from llmkit._model_call import generate_step
 
         assert endpoint.codec is not None
         try:
@@ -309,7 +309,7 @@ class _Gateway:
         connection: Connection,
         release: Callable[[], None],
     ) -> Response:
-        from llmkit._driver import stream_step
+        from llmkit._model_call import stream_step
 
         codec = endpoint.codec
         assert codec is not None

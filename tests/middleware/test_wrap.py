@@ -13,13 +13,9 @@ from pydantic import BaseModel
 
 import llmkit
 from llmkit import generate_object, generate_text, stream_object, stream_text, tool
-from llmkit._driver import (
-    Connection,
-    _stream_step,
-    build_stream_request,
-    resolve_target,
-    stream_step,
-)
+from llmkit._driver import Connection, build_stream_request, resolve_target
+from llmkit._driver import stream_step as driver_stream_step
+from llmkit._model_call import stream_step
 from llmkit.errors import InvalidArgumentError, OverloadedError
 from llmkit.middleware import (
     CallKind,
@@ -302,7 +298,7 @@ async def test_without_middleware_stream_step_is_the_drivers_generator() -> None
         target = resolve_target(mock.model, None)
         assert target.middleware == ()
         events = stream_step(target, CallOptions.model_validate({"prompt": "hi"}), Connection())
-        assert events.ag_code is _stream_step.__code__  # type: ignore[attr-defined]
+        assert events.ag_code is driver_stream_step.__code__  # type: ignore[attr-defined]
         await events.aclose()  # type: ignore[attr-defined]
 
 
