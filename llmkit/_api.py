@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from llmkit._driver import Target
+    from llmkit._instrument import RunObserver
     from llmkit._loop import StepSource, ToolLoop
     from llmkit._output_tool import OutputTool
     from llmkit._result import GenerateTextResult, StreamTextResult
@@ -72,6 +73,22 @@ def _prepare(
     return target, toolset, call, answer
 
 
+def _observer(setting: object | None) -> RunObserver | None:
+    """The observer of one call from its ``telemetry=`` setting: ``False`` → none; ``None`` →
+    the process default (``llmkit.telemetry.instrument()``), if any; ``True`` → the default,
+    else ``Telemetry()``; a ``Telemetry`` → that one. Imports :mod:`llmkit.telemetry` (and so
+    OpenTelemetry) only when the call is traced."""
+    from llmkit import _instrument
+
+    default = _instrument.default_telemetry
+    if setting is False or (setting is None and default is None):
+        return None
+    from llmkit.telemetry import run_observer
+
+    chosen = default if setting is None or setting is True else setting
+    return run_observer(chosen)
+
+
 def _loop(
     operation: str,
     target: Target,
@@ -83,7 +100,6 @@ def _loop(
 ) -> ToolLoop:
     """The tool loop around ``step`` with the loop settings, hooks and telemetry."""
     from llmkit._driver import resolve_target
-    from llmkit._instrument import observer_for
     from llmkit._loop import LoopHooks, ToolLoop
 
     hooks = LoopHooks(
@@ -112,7 +128,7 @@ def _loop(
         max_steps=max_steps,
         stop_when=stop_when,
         hooks=hooks if any(settings.get(name) for name in _HOOKS) else None,
-        observer=observer_for(settings.get("telemetry")),
+        observer=_observer(settings.get("telemetry")),
     )
 
 

@@ -21,7 +21,9 @@ task, so a context the observer sets there (the current OpenTelemetry span) is t
 tool's function sees.
 
 With no observer the loop pays one ``is None`` test per event: nothing here is imported or
-built for a call without telemetry or hooks.
+built for a call without telemetry or hooks. The public calls pick the observer
+(``llmkit._api``), importing :mod:`llmkit.telemetry` only for a traced call: this module, below
+both, names neither.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from llmkit.types.events import StreamEvent, ToolCallEvent
     from llmkit.types.options import CallOptions
 
-__all__ = ["RunObserver", "default_telemetry", "observer_for"]
+__all__ = ["RunObserver", "default_telemetry"]
 
 default_telemetry: object | None = None
 """The process-wide telemetry settings (a ``llmkit.telemetry.Telemetry``), set by
@@ -71,16 +73,3 @@ class RunObserver(Protocol):
 
     def run_end(self) -> None:
         """The run completed (after its ``finish`` event)."""
-
-
-def observer_for(setting: object | None) -> RunObserver | None:
-    """The observer of one call from its ``telemetry=`` setting: ``False`` → none; ``None`` →
-    the process default (:data:`default_telemetry`), if any; ``True`` → the default, else
-    ``Telemetry()``; a ``Telemetry`` → that one. Imports :mod:`llmkit.telemetry` (and so
-    OpenTelemetry) only when the call is traced."""
-    if setting is False or (setting is None and default_telemetry is None):
-        return None
-    from llmkit.telemetry import run_observer
-
-    chosen = default_telemetry if setting is None or setting is True else setting
-    return run_observer(chosen)
