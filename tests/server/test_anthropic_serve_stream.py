@@ -189,6 +189,7 @@ def test_stream_round_trip_llmkit_reader(entry: dict[str, Any]) -> None:
         assert back_finish.provider_metadata == finish.provider_metadata
 
 
+@pytest.mark.version_independent  # sampled on the other Pythons (tests/conftest.py)
 @pytest.mark.parametrize("entry", OK_ENTRIES, ids=fixture_util.fixture_id)
 def test_stream_round_trip_official_sdk(entry: dict[str, Any]) -> None:
     events, _ = read_source(entry)

@@ -257,6 +257,7 @@ def test_stream_round_trip_llmkit_reader(entry: dict[str, Any]) -> None:
     assert summary(reread(data)) == expected(events)
 
 
+@pytest.mark.version_independent  # sampled on the other Pythons (tests/conftest.py)
 @pytest.mark.parametrize("entry", STREAMS, ids=fixture_util.fixture_id)
 async def test_stream_round_trip_openai_sdk(entry: dict[str, Any]) -> None:
     events, error = read_original(entry)
