@@ -17,14 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from llmkit.types.finish import FinishReason
 from llmkit.types.usage import Usage
 from llmkit.types.warnings import CallWarning
-
-if TYPE_CHECKING:
-    from llmkit.types.event_json import event_from_dict, event_from_json
 
 __all__ = [
     "AbortEvent",
@@ -49,8 +46,6 @@ __all__ = [
     "ToolInputEndEvent",
     "ToolInputStartEvent",
     "ToolResultEvent",
-    "event_from_dict",
-    "event_from_json",
     "event_to_dict",
     "event_to_json",
 ]
@@ -469,13 +464,3 @@ def event_to_dict(event: StreamEvent) -> dict[str, object]:
 def event_to_json(event: StreamEvent) -> str:
     """``event_to_dict`` as compact JSON."""
     return json.dumps(event_to_dict(event), ensure_ascii=False, default=str)
-
-
-def __getattr__(name: str) -> object:
-    """``event_from_dict`` / ``event_from_json``, from :mod:`llmkit.types.event_json` (loaded on
-    first use: it imports this module)."""
-    if name in ("event_from_dict", "event_from_json"):
-        from llmkit.types import event_json
-
-        return getattr(event_json, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
