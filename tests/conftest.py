@@ -53,17 +53,6 @@ settings.load_profile("llmkit-sample" if SAMPLED else "llmkit-full")
 
 # Version-independent sweeps in folders whose files are edited elsewhere today; the mark belongs
 # in those files (``@pytest.mark.version_independent``) and this list goes when it is there.
-VERSION_INDEPENDENT_ELSEWHERE = frozenset(
-    {
-        "tests/e2e/test_mutations.py::test_mutations_in_memory_stay_typed",
-        "tests/e2e/test_official_sdks.py::test_openai_sdk_reads_what_llmkit_reads",
-        "tests/e2e/test_official_sdks.py::test_anthropic_sdk_reads_what_llmkit_reads",
-        "tests/e2e/test_official_sdks.py::test_openai_sdk_reads_responses_as_llmkit_does",
-        "tests/e2e/test_recorded_streams.py::test_stream_text_matches_manifest",
-        "tests/e2e/test_recorded_streams.py::test_generate_text_matches_manifest",
-        "tests/e2e/test_recorded_streams.py::test_error_bodies_raise_typed_errors",
-    }
-)
 
 # What a recorded fixture (a tests/fixtures manifest entry) is sampled to cover.
 _ENTRY_KEYS = ("protocol", "provider", "kind", "http_status")
@@ -91,9 +80,6 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.nodeid.split("[", 1)[0] in VERSION_INDEPENDENT_ELSEWHERE:
-            item.add_marker(pytest.mark.version_independent)
     if not SAMPLED:
         return
     _sample_hypothesis(items)

@@ -453,6 +453,7 @@ def _report(entry: Mapping[str, Any], problems: list[str]) -> str:
     return f"{len(problems)} problem(s) with mutations of {entry['file']}:\n  {shown}"
 
 
+@pytest.mark.version_independent
 @pytest.mark.parametrize("entry", ENTRIES, ids=fixture_util.fixture_id)
 async def test_mutations_in_memory_stay_typed(entry: dict[str, Any]) -> None:
     provider = _memory_provider(entry)

@@ -28,6 +28,7 @@ async def _llmkit(server: ReplayServer, entry: dict[str, Any]) -> tuple[str, lis
     return await result.text, calls
 
 
+@pytest.mark.version_independent
 @pytest.mark.parametrize("entry", OPENAI, ids=fixture_util.fixture_id)
 async def test_openai_sdk_reads_what_llmkit_reads(
     fixture_server: ReplayServer, entry: dict[str, Any]
@@ -59,6 +60,7 @@ async def test_openai_sdk_reads_what_llmkit_reads(
         assert ours_calls == sdk_calls
 
 
+@pytest.mark.version_independent
 @pytest.mark.parametrize("entry", ANTHROPIC, ids=fixture_util.fixture_id)
 async def test_anthropic_sdk_reads_what_llmkit_reads(
     fixture_server: ReplayServer, entry: dict[str, Any]
@@ -115,6 +117,7 @@ RESPONSES = [
 ]
 
 
+@pytest.mark.version_independent
 @pytest.mark.parametrize("entry", RESPONSES, ids=fixture_util.fixture_id)
 async def test_openai_sdk_reads_responses_as_llmkit_does(
     fixture_server: ReplayServer, entry: dict[str, Any]

@@ -52,6 +52,7 @@ def _registry(server: ReplayServer, entry: dict[str, Any]) -> ProviderRegistry:
     return ProviderRegistry([replay_provider(server, entry)])
 
 
+@pytest.mark.version_independent
 @pytest.mark.parametrize("entry", OK_SSE, ids=fixture_util.fixture_id)
 async def test_stream_text_matches_manifest(
     fixture_server: ReplayServer, entry: dict[str, Any]
@@ -95,6 +96,7 @@ async def test_in_band_error_raised_after_content(
         await result.text
 
 
+@pytest.mark.version_independent
 @pytest.mark.parametrize("entry", JSON_OK, ids=fixture_util.fixture_id)
 async def test_generate_text_matches_manifest(
     fixture_server: ReplayServer, entry: dict[str, Any]
@@ -118,6 +120,7 @@ _STATUS_CLASS = {
 }
 
 
+@pytest.mark.version_independent
 @pytest.mark.parametrize("entry", JSON_ERRORS, ids=fixture_util.fixture_id)
 @pytest.mark.parametrize("streaming", [True, False], ids=["stream", "generate"])
 async def test_error_bodies_raise_typed_errors(
