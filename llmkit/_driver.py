@@ -488,9 +488,7 @@ async def _open_stream(
     watchdog: Watchdog,
 ) -> _Opened:
     """One attempt: send the request and read up to the first content event."""
-    from httpx import HTTPError
-
-    from llmkit.transport.http import map_httpx_error
+    from llmkit.transport.http import HTTPError, map_httpx_error
     from llmkit.transport.sse import check_content_type
 
     protocol, provider = target.protocol, target.provider
@@ -604,9 +602,7 @@ async def stream_step(
             yield event
         if not opened.done:
             watchdog.resume()
-            from httpx import HTTPError
-
-            from llmkit.transport.http import map_httpx_error
+            from llmkit.transport.http import HTTPError, map_httpx_error
 
             parse, state, decoder = protocol.parse_event, opened.state, opened.decoder
             feed, next_chunk = decoder.feed, opened.chunks.__anext__
@@ -695,9 +691,7 @@ async def _post_whole(
     request: BuiltRequest, auth: Mapping[str, str], options: _SendOptions
 ) -> tuple[bytes, httpx.Headers]:
     """Send and read the whole 2xx body (a connection lost mid-body fails the attempt)."""
-    from httpx import HTTPError
-
-    from llmkit.transport.http import map_httpx_error, open_response
+    from llmkit.transport.http import HTTPError, map_httpx_error, open_response
 
     async with open_response(request, auth, **options) as response:
         try:
@@ -832,9 +826,7 @@ class _Chunks:
         return self
 
     async def __anext__(self) -> bytes:
-        from httpx import HTTPError
-
-        from llmkit.transport.http import map_httpx_error
+        from llmkit.transport.http import HTTPError, map_httpx_error
 
         watchdog, read = self._watchdog, self._read
         if read == 0:  # still the first-event limit, counted from the send

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urljoin
 
 import httpx
+from httpx import HTTPError
 
 from llmkit._closing import at_shutdown
 from llmkit._headers import parse_retry_after, parse_should_retry
@@ -53,6 +54,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_CONCURRENCY",
     "ErrorParser",
+    "HTTPError",
     "HeadersHook",
     "check_url",
     "close_client",
