@@ -136,6 +136,7 @@ WATCHED = {
     "authlib": "authlib (OAuth)",
     "tenacity": "tenacity (retry loop)",
     "rich": "rich (pulled in by httpx's CLI module when installed)",
+    "click": "click (pulled in by httpx's CLI module when installed)",
 }
 """Packages whose presence after the first call the report states (yes / no)."""
 FLOOR_LIBRARIES = ("httpx", "aiohttp", "httpx_aiohttp", "anyio", "pydantic")
@@ -226,6 +227,9 @@ def measure(runs: int, env: dict[str, str]) -> list[str]:
     packages = first_call_packages(env)
     floor_libs = [p for p in FLOOR_LIBRARIES if p in packages]
     floor_statement = "import asyncio" + "".join(f", {p}" for p in floor_libs)
+    if "httpx" in floor_libs and "click" not in packages and "rich" not in packages:
+        # as llmkit imports it (llmkit/transport/_httpx_import.py): without httpx's CLI module
+        floor_statement = f"import sys; sys.modules['httpx._main'] = None; {floor_statement}"
     if "pydantic" in floor_libs:  # what llmkit's models import from pydantic
         floor_statement += "; from pydantic import BaseModel, Field, JsonValue, TypeAdapter"
     statements = {
