@@ -31,8 +31,13 @@ def test_the_transport_imports_httpx_without_its_cli() -> None:
         for cli_dependency in ("click", "rich", "pygments"):
             assert cli_dependency not in sys.modules, cli_dependency
         assert httpx.main.__module__ == "llmkit.transport._httpx_import"
-        import httpx._main  # still importable
-        assert callable(httpx._main.main)
+        try:  # not left blocked: it imports, or fails only for want of httpx[cli]
+            import httpx._main
+        except ImportError as exc:
+            assert "halted" not in str(exc), exc
+            assert exc.name in ("click", "rich", "pygments"), exc
+        else:
+            assert callable(httpx._main.main)
         """
     )
 
