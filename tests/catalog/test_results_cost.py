@@ -76,9 +76,11 @@ async def test_an_unpriced_model_gives_no_cost_and_registered_prices_give_one() 
 def test_models_prices_lists_priced_models(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "openai", "--prices"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["model", "input", "$/M", "output", "$/M", "context"]
+    assert lines[0].split() == [
+        "model", "input", "$/M", "output", "$/M", "context", "max", "out", "tools", "reasoning"
+    ]  # fmt: skip
     row = next(line.split() for line in lines if line.split()[0] == "gpt-4o-mini")
-    assert row[1:4] == ["0.15", "0.6", "128000"]
+    assert row[1:] == ["0.15", "0.6", "128000", "16384", "yes", "no"]
     assert lines[-1].startswith("prices as of ")
 
 
