@@ -17,17 +17,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Union
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from llmkit.auth.secret import Secret
 from llmkit.errors import ConfigurationError, InvalidProviderConfigError
-from llmkit.middleware._model import WrappedModel
 from llmkit.providers.config import ProviderConfig
 
 if TYPE_CHECKING:
+    from llmkit.middleware._model import WrappedModel
     from llmkit.providers.registry import ProviderRegistry
 
 __all__ = ["Model", "ModelLike", "Provider", "provider"]
@@ -73,7 +73,9 @@ class Model:
         return f"Model({self.name!r}, base_url={self.provider.base_url!r}{key})"
 
 
-ModelLike = str | Model | WrappedModel
+# a forward reference: the middleware package is imported when a wrapped model is used, not
+# by every first call
+ModelLike = Union[str, Model, "WrappedModel"]
 """What ``model=`` takes: a ``"provider:model"`` string resolved through the registry, a
 :class:`Model` carrying its own provider, or either wrapped in middleware
 (:func:`llmkit.middleware.wrap_model`)."""
