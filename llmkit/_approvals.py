@@ -19,6 +19,7 @@ All the state is in the messages, so the answer may come from another process, d
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -99,8 +100,9 @@ def pending_answers(messages: Sequence[Message]) -> list[Answer]:
         if isinstance(message, AssistantMessage) and not isinstance(message.content, str):
             for part in message.content:
                 if part.type == "tool_call":
+                    args_json = json.dumps(part.args, ensure_ascii=False)
                     calls[part.tool_call_id] = ToolCallEvent(
-                        part.tool_call_id, part.tool_name, part.args, _json(part.args)
+                        part.tool_call_id, part.tool_name, part.args, args_json
                     )
         elif isinstance(message, ToolMessage):
             for item in message.content:
@@ -157,9 +159,3 @@ def answered_messages(
         if parts:
             out.append(message.model_copy(update={"content": parts}))
     return out
-
-
-def _json(args: object) -> str:
-    import json
-
-    return json.dumps(args, ensure_ascii=False)

@@ -8,6 +8,7 @@ Each hook may be a plain function or a coroutine function (awaited). They follow
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
@@ -35,6 +36,7 @@ __all__ = [
     "StepStartInfo",
     "ToolCallRepair",
     "ToolCallRepairInfo",
+    "maybe_await",
 ]
 
 
@@ -141,3 +143,10 @@ ToolCallRepair: TypeAlias = Callable[
     [ToolCallRepairInfo], "ToolCallEvent | Awaitable[ToolCallEvent | None] | None"
 ]
 """``repair_tool_call``: returns the fixed call, or None to give the model the error."""
+
+
+async def maybe_await(value: object) -> object:
+    """What a hook returned: awaited when it is awaitable (an ``async`` hook), else as is."""
+    if inspect.isawaitable(value):
+        return await value
+    return value

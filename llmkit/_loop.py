@@ -39,11 +39,11 @@ AI SDK's ``generateText`` / ``streamText`` with ``stopWhen``:
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
+from llmkit._hooks import maybe_await
 from llmkit._step_ids import Renamer
 from llmkit._steps import (
     FinishInfo,
@@ -95,12 +95,6 @@ FinishCallback: TypeAlias = Callable[[FinishInfo], object]
 
 DEFAULT_MAX_STEPS_WITH_STOP_WHEN = 20
 """``max_steps`` when ``stop_when`` is given without one (a safety cap, as in the AI SDK)."""
-
-
-async def _maybe_await(value: object) -> object:
-    if inspect.isawaitable(value):
-        return await value
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +210,7 @@ class ToolLoop:
         if self._observer is not None:
             self._observer.event(event)
         if self._hooks.on_chunk is not None:
-            await _maybe_await(self._hooks.on_chunk(event))
+            await maybe_await(self._hooks.on_chunk(event))
 
     async def events(
         self, observer: LoopObserver | None = None
@@ -242,7 +236,7 @@ class ToolLoop:
             if hooks.on_start is not None:
                 from llmkit._hooks import StartInfo
 
-                await _maybe_await(hooks.on_start(StartInfo(self._target.name, call)))
+                await maybe_await(hooks.on_start(StartInfo(self._target.name, call)))
             pending: list[StreamEvent] = []  # answers to approvals: yielded after stream_start
             if has_answers(call.messages):
                 call, pending, answered = await answer_approvals(call, self._tools, self._run_tool)
@@ -257,7 +251,7 @@ class ToolLoop:
                     from llmkit._hooks import StepStartInfo
 
                     info = StepStartInfo(index, step_target.name, step_call, tuple(self.steps))
-                    await _maybe_await(hooks.on_step_start(info))
+                    await maybe_await(hooks.on_step_start(info))
                 runs_tools = any(t.executable for t in tools.values())
                 builder = self._current = StepBuilder()
                 self.builders.append(builder)
@@ -350,7 +344,7 @@ class ToolLoop:
                 self.steps.append(step)
                 self.response_messages.extend(step.messages)
                 if hooks.on_step_finish is not None:
-                    await _maybe_await(hooks.on_step_finish(step))
+                    await maybe_await(hooks.on_step_finish(step))
                 step_finish = StepFinishEvent(
                     step.finish_reason, step.raw_finish_reason, step.usage, step.provider_metadata
                 )
@@ -386,7 +380,7 @@ class ToolLoop:
             if watcher is not None:
                 watcher.run_error(exc)
             if hooks.on_error is not None:
-                await _maybe_await(hooks.on_error(exc))
+                await maybe_await(hooks.on_error(exc))
             raise
         except (GeneratorExit, asyncio.CancelledError) as exc:
             reason: Literal["closed", "cancelled"] = (
@@ -418,7 +412,7 @@ class ToolLoop:
         from llmkit._prepare import prepared_step
 
         info = PrepareStepInfo(index, self._target.name, tuple(self.steps), tuple(call.messages))
-        preparation = await _maybe_await(prepare(info))
+        preparation = await maybe_await(prepare(info))
         if preparation is None:
             return call, self._target, self._tools
         return prepared_step(
@@ -460,12 +454,12 @@ class ToolLoop:
             raw_finish_reason=raw_finish_reason,
             aborted=aborted,
         )
-        await _maybe_await(on_finish(info))
+        await maybe_await(on_finish(info))
 
     async def _should_stop(self) -> bool:
         steps = tuple(self.steps)
         for condition in self._conditions:
-            if await _maybe_await(condition(steps)):
+            if await maybe_await(condition(steps)):
                 return True
         return False
 

@@ -4,11 +4,11 @@ approved calls of a resumed conversation (see :mod:`llmkit._approvals`)."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from llmkit._hooks import maybe_await
 from llmkit.errors import ConfigurationError
 from llmkit.tools._execute import argument_problem, denied_result
 from llmkit.types.events import (
@@ -33,12 +33,6 @@ ToolRunner = Callable[
 ]
 
 
-async def _maybe_await(value: object) -> object:
-    if inspect.isawaitable(value):
-        return await value
-    return value
-
-
 async def repaired_call(
     call: ToolCallEvent, tools: Mapping[str, Tool], repair: ToolCallRepair
 ) -> ToolCallEvent:
@@ -54,7 +48,7 @@ async def repaired_call(
         return call
     from llmkit._hooks import ToolCallRepairInfo
 
-    fixed = await _maybe_await(repair(ToolCallRepairInfo(call, problem[0], problem[1], tools)))
+    fixed = await maybe_await(repair(ToolCallRepairInfo(call, problem[0], problem[1], tools)))
     if fixed is None:
         return call
     if not isinstance(fixed, ToolCallEvent):
@@ -73,7 +67,7 @@ async def needs_approval(tool: Tool, call: ToolCallEvent) -> bool:
     needs = tool.needs_approval
     if needs is True or needs is False:
         return needs
-    return bool(await _maybe_await(needs(call.args)))
+    return bool(await maybe_await(needs(call.args)))
 
 
 def has_answers(messages: Sequence[Message]) -> bool:
