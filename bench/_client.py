@@ -462,13 +462,16 @@ async def setup_floor_httpx_aiohttp_anthropic(base: str) -> RequestFn:
 def _llmkit(base: str, protocol: str) -> RequestFn:
     from llmkit import ProviderConfig, ProviderRegistry, stream_text
 
+    # the key from the environment, as most applications give it (the SDKs get api_key="x");
+    # a provider without one would look in the OS keychain on the first call
+    os.environ["BENCH_API_KEY"] = "x"
     registry = ProviderRegistry(
         [
             ProviderConfig(
                 id="bench",
                 protocol=protocol,
                 base_url=f"{base}/v1",
-                api_key_required=False,
+                api_key_env="BENCH_API_KEY",
                 headers={"anthropic-version": "2023-06-01"}
                 if protocol == "anthropic-messages"
                 else {},

@@ -189,7 +189,7 @@ async def serve(args: argparse.Namespace) -> dict[str, Any]:
                 id="bench",
                 protocol=args.upstream_protocol,
                 base_url=f"http://127.0.0.1:{args.upstream_port}/v1",
-                api_key_required=False,
+                auth="none",
                 headers={"anthropic-version": "2023-06-01"} if anthropic else {},
             )
         ]

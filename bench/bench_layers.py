@@ -88,7 +88,7 @@ def sans_io_cases(
         id="bench",
         protocol=PROTOCOLS[protocol],
         base_url="http://127.0.0.1/v1",
-        api_key_required=False,
+        auth="none",
     )
     proto = get_protocol(PROTOCOLS[protocol])
 
@@ -186,7 +186,7 @@ def _stage_request(
 
     base = "http://127.0.0.1:9"  # never connected to: the mock transport answers
     provider = ProviderConfig(
-        id="bench", protocol=PROTOCOLS[protocol], base_url=f"{base}/v1", api_key_required=False
+        id="bench", protocol=PROTOCOLS[protocol], base_url=f"{base}/v1", auth="none"
     )
     proto = get_protocol(PROTOCOLS[protocol])
     if protocol == "openai":

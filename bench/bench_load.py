@@ -59,7 +59,6 @@ async def one_round(port: int, streams: int, deltas: int) -> dict[str, float]:
                 protocol="openai-chat",
                 base_url=f"http://127.0.0.1:{port}/v1",
                 auth="none",
-                api_key_required=False,
             )
         ]
     )

@@ -207,7 +207,7 @@ def make_client(
                     id="scale",
                     protocol="openai-chat",
                     base_url=f"{base}/v1",
-                    api_key_required=False,
+                    auth="none",
                 )
             ]
         )

@@ -22,7 +22,7 @@ import dataclasses
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
@@ -435,9 +435,10 @@ class _Opened:
     chunks: AsyncIterator[bytes]
     """The rest of the body, network chunk by network chunk."""
     decoder: FrameDecoder
-    pending: list[ServerSentEvent]
-    """Events of the last chunk read that come after the first content event: parsed only
-    once the attempt has answered (an error among them is not retried)."""
+    pending: Iterable[ServerSentEvent]
+    """Events of the last chunk read that come after the first content event (the rest of
+    the decoder's iterator): parsed only once the attempt has answered (an error among them
+    is not retried)."""
     state: Any
     buffered: list[StreamEvent]
     done: bool
@@ -506,14 +507,14 @@ async def _open_stream(
         )
         try:
             async for chunk in chunks:
-                sses = decoder.feed(chunk)
-                for index, sse in enumerate(sses):
+                sses = iter(decoder.feed(chunk))
+                for sse in sses:
                     events = parse(state, sse)
                     if events:
                         buffered += events
                         if any(e.type not in _PRELUDE for e in events):
                             return opened(
-                                pending=sses[index + 1 :],
+                                pending=sses,  # the chunk's events after this one
                                 done=False,
                                 credential_headers=creds.headers,
                             )

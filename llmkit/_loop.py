@@ -269,7 +269,10 @@ class ToolLoop:
                         if event.type == "text_delta" or event.type == "reasoning_delta":
                             block = blocks.get(event.id)  # the hot path: one dict read per delta
                             if block is not None:
-                                block.parts.append(event.delta)
+                                parts = block.parts
+                                parts.append(event.delta)
+                                if len(parts) >= block.join_at:
+                                    block.join_tail()  # a run of deltas becomes one string
                             else:
                                 builder.add(event)  # a delta without a start opens its block
                             if watched:

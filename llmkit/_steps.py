@@ -130,15 +130,34 @@ def has_tool_call(*names: str) -> StopCondition:
     return condition
 
 
+_JOIN_EVERY = 64
+"""Deltas a text or reasoning block keeps as separate strings before it joins them into one:
+a 5-character delta costs about 55 bytes as its own ``str``, so a long answer kept delta by
+delta would take ten times its size (``bench/bench_stream.py``, peak RSS at 100 streams)."""
+
+
 class _Block:
-    __slots__ = ("kind", "metadata", "parts", "redacted", "signature")
+    """One text or reasoning block of a step. ``parts`` holds its text in order: joined chunks
+    of :data:`_JOIN_EVERY` deltas, then the deltas since (the hot path appends to it and calls
+    :meth:`join_tail` when ``len(parts)`` reaches ``join_at``)."""
+
+    __slots__ = ("join_at", "joined", "kind", "metadata", "parts", "redacted", "signature")
 
     def __init__(self, kind: str, redacted: str | None = None) -> None:
         self.kind = kind
         self.parts: list[str] = []
+        self.joined = 0  # parts[:joined] are joined chunks, parts[joined:] single deltas
+        self.join_at = _JOIN_EVERY
         self.signature: str | None = None
         self.redacted = redacted
         self.metadata: ProviderMetadata | None = None
+
+    def join_tail(self) -> None:
+        """Join the deltas after the last joined chunk into one chunk (linear in the text)."""
+        parts, joined = self.parts, self.joined
+        parts[joined:] = ["".join(parts[joined:])]
+        self.joined = joined + 1
+        self.join_at = joined + 1 + _JOIN_EVERY
 
 
 def _options(metadata: ProviderMetadata | None) -> dict[str, dict[str, Any]] | None:
@@ -169,7 +188,10 @@ class StepBuilder:
             if block is None:  # a delta without a start: open its block, keep the text
                 kind = "text" if event.type == "text_delta" else "reasoning"
                 self._open(event.id, block := _Block(kind))
-            block.parts.append(event.delta)
+            parts = block.parts
+            parts.append(event.delta)
+            if len(parts) >= block.join_at:
+                block.join_tail()
         elif event.type == "text_start":
             self._open(event.id, _Block("text"))
         elif event.type == "reasoning_start":
@@ -199,7 +221,8 @@ class StepBuilder:
         self.blocks.append(block)
 
     def parts(self, kind: str = "text") -> list[str]:
-        """The text (or reasoning, ``kind="reasoning"``) deltas of the step, in block order."""
+        """The text (or reasoning, ``kind="reasoning"``) of the step in pieces, in block order
+        (to be joined: runs of deltas are already joined)."""
         return [p for b in self.blocks if isinstance(b, _Block) and b.kind == kind for p in b.parts]
 
     def text(self, kind: str = "text") -> str:

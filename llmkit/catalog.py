@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit import _models_dev
 from llmkit.types.models import ModelCard
-from llmkit.types.usage import Usage
+from llmkit.types.usage import Usage, priced_on_read
 
 if TYPE_CHECKING:
     from llmkit.types.events import FinishEvent
@@ -303,7 +303,9 @@ def _registered_cost(prices: _Registered, usage: Usage) -> Decimal | None:
     return total / _MILLION
 
 
-def cost_of(provider_id: str, model_id: str, usage: Usage) -> Decimal | None:
+def cost_of(
+    provider_id: str, model_id: str, usage: Usage, *, at: datetime | None = None
+) -> Decimal | None:
     """What ``usage`` cost on ``provider_id``'s ``model_id``, in USD.
 
     Any kind of call can use it (text, objects, embeddings: an embedding usage has
@@ -312,6 +314,10 @@ def cost_of(provider_id: str, model_id: str, usage: Usage) -> Decimal | None:
     ``output_tokens`` includes reasoning, charged as output. Registered prices come first, then
     ``genai-prices`` (its own calculator, with dated prices as of now and prompt-length tiers),
     then models.dev's prices for a model ``genai-prices`` does not know.
+
+    Args:
+        at: when the request was made (timezone-aware), for ``genai-prices``' dated prices;
+            None is now.
 
     Returns:
         The cost as a ``Decimal`` (USD), or None when the model has no known prices, or
@@ -333,7 +339,9 @@ def cost_of(provider_id: str, model_id: str, usage: Usage) -> Decimal | None:
         cache_write_tokens=usage.cache_write_tokens,
     )
     try:
-        price = genai_prices.calc_price(counts, model_id, provider_id=source_id)
+        price = genai_prices.calc_price(
+            counts, model_id, provider_id=source_id, genai_request_timestamp=at
+        )
     except LookupError:
         return None
     total = price.total_price
@@ -347,15 +355,20 @@ def _models_dev_cost(provider_id: str, model_id: str, usage: Usage) -> Decimal |
 
 
 def with_cost(usage: Usage, model: str | None) -> Usage:
-    """``usage`` with its ``cost`` for ``"provider:model"`` (unchanged when not priced, when
-    ``model`` is None or when the usage already has a cost)."""
-    if model is None or usage.cost is not None:
+    """``usage`` with its ``cost`` for ``"provider:model"``. Registered prices are applied now;
+    otherwise the cost is computed on the first read of ``usage.cost``, from the shipped price
+    data as of this call (so a cost never read never loads that data). Unchanged when ``model``
+    is None or not ``"provider:model"``, or when the usage already has a cost."""
+    if model is None:
         return usage
     provider_id, sep, model_id = model.partition(":")
     if not sep:
         return usage
-    cost = cost_of(provider_id, model_id, usage)
-    return usage if cost is None else replace(usage, cost=cost)
+    registered = _registered.get((provider_id, model_id))
+    if registered is not None:  # the prices as registered at the time of the call
+        return priced_on_read(usage, lambda counts: _registered_cost(registered, counts))
+    at = datetime.now(timezone.utc)
+    return priced_on_read(usage, lambda counts: cost_of(provider_id, model_id, counts, at=at))
 
 
 def finish_with_cost(event: FinishEvent, model: str | None) -> FinishEvent:

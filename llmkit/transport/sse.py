@@ -18,7 +18,7 @@ SSE comments (``: keep-alive``, OpenRouter's ``: OPENROUTER PROCESSING``) are dr
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from typing import ClassVar, Protocol
 
 import httpx
@@ -117,8 +117,11 @@ class SSEDecoder:
         self._since_event = 0
         self.failure: InvalidResponseError | None = None
 
-    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        """The events completed by ``chunk`` (a blank line ends each), in order."""
+    def feed(self, chunk: bytes) -> Iterator[ServerSentEvent]:
+        """The events completed by ``chunk`` (a blank line ends each), in order, decoded one
+        at a time as they are taken: a chunk of a hundred events (a fast server, a busy
+        client) is never held decoded all at once. Take all of them (and check
+        :attr:`failure`) before feeding the next chunk."""
         bad: UnicodeDecodeError | None = None
         try:
             text = self._text_of(chunk)
@@ -126,12 +129,11 @@ class SSEDecoder:
             bad, text = exc, valid_prefix(exc)  # the events before the bad byte count
         self._since_event += len(chunk)
         event_of = self._event_of
-        events: list[ServerSentEvent] = []
         for line in self._lines_of(text):
             sse = event_of(line)
             if sse is not None:
                 self._since_event = 0
-                events.append(sse)
+                yield sse
         if bad is not None:
             self.failure = bad_utf8(bad, chunk, self._offset)
         elif self._since_event > self.max_event_bytes:
@@ -141,7 +143,6 @@ class SSEDecoder:
                 raw=chunk[:200],
             )
         self._offset += len(chunk)
-        return events
 
     def end(self) -> list[ServerSentEvent]:
         """After the last chunk: nothing more (a last event not followed by a blank line is
@@ -168,8 +169,8 @@ class FrameDecoder(Protocol):
     failure: InvalidResponseError | None
     """Set by :meth:`feed` when a chunk broke the stream (raise it after its events)."""
 
-    def feed(self, chunk: bytes) -> list[ServerSentEvent]:
-        """The events (or lines) completed by ``chunk``."""
+    def feed(self, chunk: bytes) -> Iterable[ServerSentEvent]:
+        """The events (or lines) completed by ``chunk``; all taken before the next feed."""
         ...
 
     def end(self) -> list[ServerSentEvent]:
