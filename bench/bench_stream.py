@@ -52,7 +52,7 @@ SDK = {"openai": "openai-sdk", "anthropic": "anthropic-sdk"}
 STACKS = {
     "floor-protocol": "physical floor: asyncio.Protocol HTTP/1.1 + bytes SSE + orjson",
     "floor": "httpx floor: httpx + httpx-sse + json.loads",
-    "floor-aiohttp": "aiohttp floor: aiohttp + bytes SSE + json.loads",
+    "floor-aiohttp": "aiohttp floor: aiohttp (16 KiB reads, as llmkit) + bytes SSE + json.loads",
     "floor-httpx-aiohttp": "httpx-aiohttp floor: httpx over AiohttpTransport + httpx-sse",
     "llmkit": "llmkit stream_text",
     "openai-sdk": "official SDK",
