@@ -114,3 +114,43 @@ async def test_an_image_result_on_text_only_tool_messages(http: MCPServer) -> No
     assert chart[1]["data"].endswith(" bytes: not sent, this API takes text-only tool results>")
     steps = await result.steps
     assert "their data was left out" in steps[1].warnings[0].message
+
+
+async def test_an_image_result_on_openai_responses_is_an_input_image(http: MCPServer) -> None:
+    """Responses function outputs take images: the MCP chart goes as an ``input_image``."""
+    registry = ProviderRegistry()
+    turns = [MockTurn(tool_calls=[("web_chart", {"title": "T"})]), MockTurn(text="Done.")]
+    tools = await http.list_tools(prefix="web", filter=["chart"])
+    with MockModel(turns, protocol="openai-responses", registry=registry) as mock:
+        result = stream_text(
+            model=mock.model, prompt="Go.", tools=tools, max_steps=3, registry=registry
+        )
+        assert await result.text == "Done."
+        second = mock.requests[1].json()
+    assert isinstance(second, dict)
+    (output,) = [i["output"] for i in second["input"] if i.get("type") == "function_call_output"]
+    assert output[0] == {"type": "input_text", "text": "Chart: T"}
+    assert output[1]["type"] == "input_image"
+    assert output[1]["image_url"].startswith("data:image/png;base64,iVBORw0KGgo")
+    assert (await result.steps)[1].warnings == ()
+
+
+async def test_an_image_result_on_gemini_leaves_its_data_out(http: MCPServer) -> None:
+    """Gemini's functionResponse.response is a JSON object: the image's data is left out
+    (with a warning), never sent as base64 text."""
+    registry = ProviderRegistry()
+    turns = [MockTurn(tool_calls=[("web_chart", {"title": "T"})]), MockTurn(text="Done.")]
+    tools = await http.list_tools(prefix="web", filter=["chart"])
+    with MockModel(turns, protocol="google-generative", registry=registry) as mock:
+        result = stream_text(
+            model=mock.model, prompt="Go.", tools=tools, max_steps=3, registry=registry
+        )
+        assert await result.text == "Done."
+        second = mock.requests[1].json()
+    assert isinstance(second, dict)
+    parts = [p for c in second["contents"] for p in c["parts"] if "functionResponse" in p]
+    (chart,) = [p["functionResponse"]["response"]["output"] for p in parts]
+    assert chart[0] == {"type": "text", "text": "Chart: T"}
+    assert chart[1]["data"].startswith("<image/png, ")
+    assert "iVBORw0KGgo" not in json.dumps(second)
+    assert "their data was left out" in (await result.steps)[1].warnings[0].message

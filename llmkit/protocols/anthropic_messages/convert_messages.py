@@ -48,7 +48,11 @@ from pydantic import JsonValue
 
 from llmkit.errors import ConfigurationError, UnsupportedFeatureError
 from llmkit.protocols._ids import ToolCallIdFormat
-from llmkit.protocols._tool_media import IMAGE_TYPES, media_blocks
+from llmkit.protocols._tool_media import (
+    dropped_media_warning,
+    media_blocks,
+    media_items,
+)
 from llmkit.types.messages import (
     AssistantMessage,
     FilePart,
@@ -209,31 +213,37 @@ def _assistant_blocks(
     return blocks
 
 
-def _tool_content(result: JsonValue) -> str | list[Block]:
-    """A tool result's ``content``: its text, its media blocks as text and image blocks (an
-    MCP tool's image), or its JSON."""
+_MEDIA_DROPPED = dropped_media_warning(
+    "anthropic-messages", "audio and non-JPEG/PNG/GIF/WebP images"
+)
+_NOT_TAKEN = "anthropic-messages tool results take text and JPEG, PNG, GIF or WebP images only"
+
+
+def _tool_content(result: JsonValue, warnings: list[CallWarning]) -> str | list[Block]:
     if isinstance(result, str):
         return result
     media = media_blocks(result)
     if media is None:
         return json.dumps(result, ensure_ascii=False)
-    blocks: list[Block] = []
-    for item in media:
-        data, media_type = item.get("data"), item.get("media_type")
-        if item["type"] == "text" and isinstance(item.get("text"), str):
-            blocks.append({"type": "text", "text": item["text"]})
-        elif item["type"] == "image" and isinstance(data, str) and media_type in IMAGE_TYPES:
-            source = {"type": "base64", "media_type": media_type, "data": data}
-            blocks.append({"type": "image", "source": source})
-        else:  # audio, resources: no tool_result block for them; their JSON as text
-            blocks.append({"type": "text", "text": json.dumps(item, ensure_ascii=False)})
-    return blocks
+    return media_items(
+        media,
+        text=lambda text: {"type": "text", "text": text},
+        image=lambda media_type, data: {
+            "type": "image",
+            "source": {"type": "base64", "media_type": media_type, "data": data},
+        },
+        why=_NOT_TAKEN,
+        warning=_MEDIA_DROPPED,
+        warnings=warnings,
+    )
 
 
-def _tool_blocks(message: ToolMessage, ids: ToolCallIdFormat) -> list[Block]:
+def _tool_blocks(
+    message: ToolMessage, ids: ToolCallIdFormat, warnings: list[CallWarning]
+) -> list[Block]:
     blocks: list[Block] = []
     for part in message.results:
-        content = _tool_content(part.result)
+        content = _tool_content(part.result, warnings)
         block: Block = {
             "type": "tool_result",
             "tool_use_id": ids.map(part.tool_call_id),
@@ -312,7 +322,7 @@ def _convert(
         if isinstance(message, UserMessage):
             role, blocks = "user", _user_blocks(message, index)
         elif isinstance(message, ToolMessage):
-            role, blocks = "user", _tool_blocks(message, ids)
+            role, blocks = "user", _tool_blocks(message, ids, warnings)
         else:
             role, blocks = "assistant", _assistant_blocks(message, index, warnings, ids)
         if not blocks:

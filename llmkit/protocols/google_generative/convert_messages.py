@@ -50,6 +50,7 @@ from pydantic import JsonValue
 
 from llmkit.errors import ConfigurationError, UnsupportedFeatureError
 from llmkit.protocols._ids import ToolCallIdFormat
+from llmkit.protocols._tool_media import block_without_data, dropped_media_warning, media_blocks
 from llmkit.types.messages import (
     AssistantMessage,
     FilePart,
@@ -173,10 +174,21 @@ def _model_parts(
     return parts
 
 
-def _tool_parts(message: ToolMessage, ids: ToolCallIdFormat) -> list[Part]:
+_MEDIA_DROPPED = dropped_media_warning("google-generative")
+
+
+def _tool_parts(
+    message: ToolMessage, ids: ToolCallIdFormat, warnings: list[CallWarning]
+) -> list[Part]:
     parts: list[Part] = []
     for part in message.results:
-        response = {"error" if part.is_error else "output": part.result}
+        result = part.result
+        media = None if isinstance(result, str) else media_blocks(result)
+        if media is not None:  # a JSON response: the media data is left out
+            result = [block_without_data(block) for block in media]
+            if _MEDIA_DROPPED not in warnings:
+                warnings.append(_MEDIA_DROPPED)
+        response = {"error" if part.is_error else "output": result}
         parts.append(
             {
                 "functionResponse": {
@@ -265,7 +277,7 @@ def _convert(
         if isinstance(message, UserMessage):
             role, parts = "user", _user_parts(message, index)
         elif isinstance(message, ToolMessage):
-            role, parts = "user", _tool_parts(message, ids)
+            role, parts = "user", _tool_parts(message, ids, warnings)
         else:
             role, parts = "model", _model_parts(message, index, warnings, ids)
             foreign = index >= current and not _from_gemini(message)

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 
 from llmkit.errors import UnsupportedFeatureError
 from llmkit.protocols._ids import ToolCallIdFormat
-from llmkit.protocols._tool_media import media_blocks, without_media_data
+from llmkit.protocols._tool_media import dropped_media_warning, media_blocks, without_media_data
 from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks as Quirks
 from llmkit.types.messages import (
     AssistantMessage,
@@ -171,12 +171,7 @@ def _assistant(
     return out
 
 
-_MEDIA_DROPPED = CallWarning(
-    "other",
-    "messages",
-    "images and audio in tool results cannot be sent with the OpenAI chat protocol (tool "
-    "messages are text); their data was left out",
-)
+_MEDIA_DROPPED = dropped_media_warning("openai-chat")
 
 
 def _tool(

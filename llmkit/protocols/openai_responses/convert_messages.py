@@ -46,6 +46,7 @@ from pydantic import JsonValue
 
 from llmkit.errors import UnsupportedFeatureError
 from llmkit.protocols._ids import ToolCallIdFormat
+from llmkit.protocols._tool_media import dropped_media_warning, media_blocks, media_items
 from llmkit.protocols.openai_responses.quirks import OpenAIResponsesQuirks
 from llmkit.types.messages import (
     AssistantMessage,
@@ -231,12 +232,37 @@ def _text_item(text: str, data: Mapping[str, JsonValue]) -> Item:
     return item
 
 
-def _tool(message: ToolMessage, ids: ToolCallIdFormat) -> list[Item]:
+_MEDIA_DROPPED = dropped_media_warning("openai-responses", "audio and non-JPEG/PNG/GIF/WebP images")
+_NOT_TAKEN = "openai-responses tool outputs take text and JPEG, PNG, GIF or WebP images only"
+
+
+def _tool_output(result: JsonValue, warnings: list[CallWarning]) -> str | list[Item]:
+    """A ``function_call_output``'s ``output``: text, or for a list of content blocks with
+    media (an MCP tool's image) a list of ``input_text`` and ``input_image`` items."""
+    if isinstance(result, str):
+        return result
+    media = media_blocks(result)
+    if media is None:
+        return json.dumps(result)
+    return media_items(
+        media,
+        text=lambda text: {"type": "input_text", "text": text},
+        image=lambda media_type, data: {
+            "type": "input_image",
+            "image_url": f"data:{media_type};base64,{data}",
+        },
+        why=_NOT_TAKEN,
+        warning=_MEDIA_DROPPED,
+        warnings=warnings,
+    )
+
+
+def _tool(message: ToolMessage, ids: ToolCallIdFormat, warnings: list[CallWarning]) -> list[Item]:
     return [
         {
             "type": "function_call_output",
             "call_id": ids.map(part.tool_call_id),
-            "output": part.result if isinstance(part.result, str) else json.dumps(part.result),
+            "output": _tool_output(part.result, warnings),
         }
         for part in message.results
     ]
@@ -281,5 +307,5 @@ def convert_messages(
         elif isinstance(message, AssistantMessage):
             out.extend(_assistant(message, store, warnings, tool_call_ids))
         else:
-            out.extend(_tool(message, tool_call_ids))
+            out.extend(_tool(message, tool_call_ids, warnings))
     return out, warnings
