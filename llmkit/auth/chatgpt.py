@@ -193,7 +193,7 @@ async def agent_login(
         OAuthFlowError: refused, ``state`` or the ID token did not match, the redirect carried
             no usable client id, plan usage was not granted, or the exchange failed.
     """
-    from authlib.common.security import generate_token  # type: ignore[import-untyped]
+    from authlib.common.security import generate_token
 
     if not config.authorization_url:
         raise OAuthFlowError("this provider has no authorization_url")

@@ -87,7 +87,7 @@ def oauth_client(config: OAuthConfig, *, redirect_uri: str | None = None, timeou
     with warnings.catch_warnings():
         # authlib warns when it falls back from httpx2 to httpx; both work.
         warnings.simplefilter("ignore", DeprecationWarning)
-        from authlib.integrations.httpx_client import AsyncOAuth2Client  # type: ignore[import-untyped]
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
 
     install_log_redaction()  # authlib may have brought httpx2 / httpcore2 loggers
     return AsyncOAuth2Client(
@@ -246,7 +246,7 @@ async def pkce_login(
         OAuthFlowError: the user or server refused, ``state`` did not match, the redirect never
             came, or the code exchange failed.
     """
-    from authlib.common.security import generate_token  # type: ignore[import-untyped]
+    from authlib.common.security import generate_token
 
     if not config.authorization_url:
         raise OAuthFlowError("this provider has no authorization_url")
