@@ -133,6 +133,7 @@ async def test_resuming_with_an_answer_runs_or_refuses_the_call(
             registry=registry,
         )
         sent = mock.requests[1].json()
+    assert isinstance(sent, dict)
     call_id = request.tool_call_id
     if approved:
         assert RAN == [{"amount": 500, "to": "bob"}]
@@ -169,6 +170,7 @@ async def test_resuming_with_an_answer_runs_or_refuses_the_call(
             model=mock.model, messages=again, tools=[balance, transfer], registry=registry
         )
         third_sent = mock.requests[0].json()
+    assert isinstance(third_sent, dict)
     assert len(RAN) == (1 if approved else 0)  # not run again
     assert third.text == "You're welcome."
     assert _result_count(third_sent, call_id) == 1  # the settled answer is sent once
@@ -221,6 +223,7 @@ def test_resuming_from_a_fresh_process(
         )
         assert done.returncode == 0, done.stderr
         sent = mock.requests[1].json()
+    assert isinstance(sent, dict)
     report = json.loads(done.stdout)
     assert report["ran"] == [{"amount": 500, "to": "bob"}]
     assert report["text"] == "Done."
@@ -251,7 +254,10 @@ async def test_an_answer_to_an_unknown_call_says_what_to_keep(registry: Provider
 
 
 async def test_a_small_transfer_needs_no_approval(registry: ProviderRegistry) -> None:
-    script = [MockTurn(tool_calls=[("transfer", {"amount": 5, "to": "amy"})]), "ok"]
+    script: list[MockTurn | str] = [
+        MockTurn(tool_calls=[("transfer", {"amount": 5, "to": "amy"})]),
+        "ok",
+    ]
     with MockModel(script, registry=registry) as mock:
         result = await generate_text(
             model=mock.model, prompt="pay", tools=[transfer], max_steps=3, registry=registry
@@ -293,5 +299,7 @@ def test_approval_parts_are_never_sent_to_a_provider() -> None:
     )
     provider = default_registry().get("openai")
     body = get_protocol("openai-chat").build_request(call, provider, "m", stream=False).body
-    assert body["messages"][-1] == {"role": "tool", "tool_call_id": "c1", "content": "1"}
+    messages = body["messages"]
+    assert isinstance(messages, list)
+    assert messages[-1] == {"role": "tool", "tool_call_id": "c1", "content": "1"}
     assert "approval" not in json.dumps(body)

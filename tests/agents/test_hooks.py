@@ -127,16 +127,18 @@ async def test_tool_execution_events_bracket_each_run(
     assert ends[0][1] == ends[1][1] and ends[2][1] == ends[3][1]
     assert {ends[0][1], ends[2][1]} == {"add", "broken"}
     starts = [e for e in result.events if isinstance(e, ToolExecutionStartEvent)]
-    ends = {e.tool_name: e for e in result.events if isinstance(e, ToolExecutionEndEvent)}
+    end_by_tool = {e.tool_name: e for e in result.events if isinstance(e, ToolExecutionEndEvent)}
     assert [(s.tool_name, dict(s.args)) for s in starts] == [
         ("add", {"a": 2, "b": 3}),
         ("broken", {"x": 7}),
     ]
-    assert ends["add"].error is None and ends["add"].error_type is None
-    assert ends["add"].duration >= 0
-    assert ends["broken"].error_type == "RuntimeError"
-    assert ends["broken"].error is not None and "disk full at 7" in ends["broken"].error
-    for end in ends.values():  # the end comes right before its result
+    assert end_by_tool["add"].error is None and end_by_tool["add"].error_type is None
+    assert end_by_tool["add"].duration >= 0
+    assert end_by_tool["broken"].error_type == "RuntimeError"
+    assert (
+        end_by_tool["broken"].error is not None and "disk full at 7" in end_by_tool["broken"].error
+    )
+    for end in end_by_tool.values():  # the end comes right before its result
         index = result.events.index(end)
         after = result.events[index + 1]
         assert after.type == "tool_result" and after.tool_call_id == end.tool_call_id
@@ -150,6 +152,7 @@ async def test_a_tool_past_its_timeout_gives_the_model_an_error(registry: Provid
             model=mock.model, prompt="go", tools=[sleepy], max_steps=2, registry=registry
         )
         sent = mock.requests[1].json()
+    assert isinstance(sent, dict)
     (end,) = [e for e in result.events if isinstance(e, ToolExecutionEndEvent)]
     assert end.error_type == "TimeoutError"
     assert end.duration >= 0.05

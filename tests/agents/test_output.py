@@ -3,7 +3,7 @@ value) from a model that also calls tools, end to end over loopback (MockModel).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 from expected import check_conformance
@@ -13,6 +13,9 @@ import llmkit
 from llmkit import NoObjectGeneratedError, Output, generate_text, stream_text, tool
 from llmkit.providers.registry import ProviderRegistry
 from llmkit.testing import MockModel, MockTurn
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeForm
 
 PROTOCOLS = ["openai-chat", "anthropic-messages"]
 
@@ -56,6 +59,7 @@ async def test_a_typed_final_answer_after_a_tool_call(
     assert await result.output == Weather(city="Oslo", celsius=12.5)
     assert len(bodies) == 2  # the valid final answer ended the loop
     first = bodies[0]
+    assert isinstance(first, dict)
     if protocol == "openai-chat":
         names = [t["function"]["name"] for t in first["tools"]]
         schema = first["tools"][1]["function"]["parameters"]
@@ -79,6 +83,7 @@ async def test_an_invalid_answer_is_sent_back_and_corrected(registry: ProviderRe
         )
         second = mock.requests[1].json()
     assert result.output == [1, 2, 3]
+    assert isinstance(second, dict)
     feedback = second["messages"][-1]
     assert feedback["role"] == "tool"
     assert feedback["content"].startswith("Error: invalid arguments for tool 'final_answer'")
@@ -88,15 +93,18 @@ async def test_an_invalid_answer_is_sent_back_and_corrected(registry: ProviderRe
 
 async def test_choices_and_plain_values(registry: ProviderRegistry) -> None:
     script = [MockTurn(tool_calls=[("final_answer", {"result": "negative"})])]
+    # typed as a TypeForm: mypy does not infer one for a bare Literal in output's union type
+    sentiment: TypeForm[object] = Literal["positive", "negative"]
     with MockModel(script, registry=registry) as mock:
         result = await generate_text(
             model=mock.model,
             prompt="Sentiment of 'awful'?",
-            output=Literal["positive", "negative"],
+            output=sentiment,
             registry=registry,
         )
         sent = mock.requests[0].json()
     assert result.output == "negative"
+    assert isinstance(sent, dict)
     wrapper = sent["tools"][0]["function"]["parameters"]["properties"]["result"]
     assert wrapper["enum"] == ["positive", "negative"]
     script = [MockTurn(tool_calls=[("final_answer", {"value": 42})])]

@@ -79,6 +79,7 @@ async def test_prepare_step_switches_the_model_mid_loop(
     check_conformance(events)
     assert await result.text == "It is 5."
     body = second.json()
+    assert isinstance(body, dict)
     # the other model got the whole conversation, the tool result included, in its protocol
     assert body["model"] == "mock-model"
     assert body["messages"][-1]["role"] == "tool"
@@ -106,7 +107,10 @@ async def test_prepare_step_sets_tools_tool_choice_system_and_messages(
             }
         return {"messages": [{"role": "user", "content": "Summarise."}, *info.messages[1:]]}
 
-    script = [MockTurn(tool_calls=[("search", {"query": "llmkit"})]), "Summary."]
+    script: list[MockTurn | str] = [
+        MockTurn(tool_calls=[("search", {"query": "llmkit"})]),
+        "Summary.",
+    ]
     with MockModel(script, registry=registry) as mock:
         result = await generate_text(
             model=mock.model,
@@ -118,6 +122,8 @@ async def test_prepare_step_sets_tools_tool_choice_system_and_messages(
             prepare_step=prepare,
         )
         first, second = (r.json() for r in mock.requests)
+    assert isinstance(first, dict)
+    assert isinstance(second, dict)
     assert [t["function"]["name"] for t in first["tools"]] == ["search"]
     assert first["tool_choice"] == "required"
     assert first["messages"][0] == {"role": "system", "content": "Search first."}
@@ -148,7 +154,8 @@ async def test_prepare_step_mistakes_say_what_to_do(registry: ProviderRegistry) 
                 model=mock.model,
                 prompt="hi",
                 registry=registry,
-                prepare_step=lambda info: {"modle": "x:y"},  # type: ignore[typeddict-unknown-key]
+                # the misspelt key is the mistake under test
+                prepare_step=lambda info: {"modle": "x:y"},  # type: ignore[arg-type,return-value]
             )
         with pytest.raises(llmkit.NoSuchProviderError):
             await generate_text(
@@ -174,7 +181,7 @@ async def test_repair_fixes_a_wrong_tool_name_and_invalid_arguments(
             return dataclasses.replace(info.call, args=args, args_json=json.dumps(args))
         return None
 
-    script = [
+    script: list[MockTurn | str] = [
         MockTurn(
             tool_calls=[
                 ("ADD", {"a": 1, "b": 1}),
@@ -249,6 +256,7 @@ async def test_repair_fixes_arguments_that_are_not_json(registry: ProviderRegist
         )
         assert await result.text == "5"
         sent = server.requests[1].json()
+    assert isinstance(sent, dict)
     steps = await result.steps
     assert steps[0].tool_results[0].result == 5
     assistant = sent["messages"][-2]
@@ -256,7 +264,7 @@ async def test_repair_fixes_arguments_that_are_not_json(registry: ProviderRegist
 
 
 async def test_a_repair_that_returns_something_else_is_refused(registry: ProviderRegistry) -> None:
-    script = [MockTurn(tool_calls=[("ADD", {"a": 1, "b": 1})]), "x"]
+    script: list[MockTurn | str] = [MockTurn(tool_calls=[("ADD", {"a": 1, "b": 1})]), "x"]
     with (
         MockModel(script, registry=registry) as mock,
         pytest.raises(llmkit.ConfigurationError, match=r"must return an llmkit\.ToolCallEvent"),
@@ -266,5 +274,6 @@ async def test_a_repair_that_returns_something_else_is_refused(registry: Provide
             prompt="add",
             tools=[add],
             registry=registry,
+            # returning something other than a ToolCallEvent is the mistake under test
             repair_tool_call=lambda info: {"tool_name": "add"},  # type: ignore[arg-type,return-value]
         )
