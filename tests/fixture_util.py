@@ -38,7 +38,8 @@ def entries(protocol: str, kind: str, *, status: int | None = 200) -> list[dict[
 
 def body(entry: dict[str, Any]) -> bytes:
     """The recorded bytes of a fixture."""
-    return (FIXTURES / entry["file"]).read_bytes()
+    path: Path = FIXTURES / entry["file"]
+    return path.read_bytes()
 
 
 def decode_sse(data: bytes) -> list[ServerSentEvent]:

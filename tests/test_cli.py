@@ -104,8 +104,10 @@ def test_chat_reports_a_missing_key(
     assert "OPENAI_API_KEY" in err
 
 
-class _NoReading(io.StringIO):
-    def readline(self, size: int | None = -1) -> str:
+class _NoReading:
+    """A stdin that is not a terminal and fails the test if it is read."""
+
+    def readline(self, size: int = -1) -> str:
         raise AssertionError("asked for the key although no keychain can keep it")
 
     def isatty(self) -> bool:

@@ -122,7 +122,7 @@ async def test_mock_model_the_tool_loop_and_generate_text() -> None:
         calls.append(city)
         return "sunny"
 
-    turns = [
+    turns: list[MockTurn | str] = [
         MockTurn(reasoning="check the weather", tool_calls=[("get_weather", {"city": "Oslo"})]),
         "It is sunny in Oslo.",
     ]

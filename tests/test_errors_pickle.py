@@ -236,4 +236,6 @@ def test_errors_cross_a_real_process_boundary() -> None:
     for restored, original in zip(returned, originals, strict=True):
         assert_same(restored, original)
     assert caught.value.status_code == 529
-    assert caught.value.partial == make(InBandOverloadedError).partial
+    expected = make(InBandOverloadedError)
+    assert isinstance(expected, InBandOverloadedError)
+    assert caught.value.partial == expected.partial

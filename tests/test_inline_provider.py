@@ -4,6 +4,7 @@ that overlay a built-in."""
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ class City(BaseModel):
 
 
 @pytest.fixture
-def mock() -> MockModel:
+def mock() -> Iterator[MockModel]:
     # an empty registry: the mock is reached only through the inline model
     with MockModel(["Hello!"], registry=ProviderRegistry()) as mock:
         yield mock
@@ -36,7 +37,9 @@ async def test_stream_text_to_an_inline_endpoint_with_its_key(mock: MockModel) -
     assert await result.text == "Hello!"
     request = mock.requests[0]
     assert request.path == "/v1/chat/completions"
-    assert request.json()["model"] == "qwen3"
+    sent = request.json()
+    assert isinstance(sent, dict)
+    assert sent["model"] == "qwen3"
     assert request.headers["authorization"] == "Bearer sk-inline"
     assert "127.0.0.1" not in llmkit.registry  # nothing registered
 
@@ -93,6 +96,7 @@ async def test_a_built_in_overridden_inline_keeps_its_quirks(mock: MockModel) ->
     assert proxy.config.quirks.max_tokens_field == "max_completion_tokens"  # type: ignore[union-attr]
     await llmkit.generate_text(model=proxy("gpt-4o"), prompt="hi", max_output_tokens=5)
     body = mock.requests[0].json()
+    assert isinstance(body, dict)
     assert body["max_completion_tokens"] == 5
     assert "max_tokens" not in body
     assert llmkit.registry.get("openai").base_url == "https://api.openai.com/v1"  # untouched
@@ -185,6 +189,7 @@ async def test_an_overlaid_built_in_still_sends_max_completion_tokens(tmp_path: 
             api_key="sk-test",
         )
         body = mock.requests[0].json()
+    assert isinstance(body, dict)
     assert body["max_completion_tokens"] == 7
     assert "max_tokens" not in body
 

@@ -190,7 +190,7 @@ def test_provider_config_problems_one_line_each_with_guesses() -> None:
             id="x", protocol="openai-chat", base_url="https://x", quirks={"max_tokens_feld": 1}
         )
     with pytest.raises(InvalidProviderConfigError, match=r"auth: .* \(got 'bearr'\) \(did you"):
-        ProviderConfig(id="x", protocol="openai-chat", base_url="https://x", auth="bearr")  # type: ignore[arg-type]
+        ProviderConfig(id="x", protocol="openai-chat", base_url="https://x", auth="bearr")
 
 
 def test_a_header_value_is_never_shown() -> None:

@@ -58,7 +58,7 @@ def server() -> Iterator[ReplayServer]:
 
 def _registry(server: ReplayServer, protocol: str, **fields: object) -> ProviderRegistry:
     registry = ProviderRegistry()
-    registry.register(server.provider("local", protocol, **fields))  # type: ignore[arg-type]
+    registry.register(server.provider("local", protocol, **fields))
     return registry
 
 

@@ -42,7 +42,7 @@ def test_core_names_are_exported() -> None:
 
 def test_unknown_attribute() -> None:
     with pytest.raises(AttributeError, match="nope"):
-        llmkit.nope  # type: ignore[attr-defined]  # noqa: B018
+        llmkit.nope  # noqa: B018
 
 
 def test_import_is_lazy_and_side_effect_free() -> None:

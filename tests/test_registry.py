@@ -8,6 +8,7 @@ import pytest
 
 from llmkit import NoSuchProviderError, ProviderConfig, ProviderRegistry
 from llmkit.errors import ConfigurationError, InvalidProviderConfigError
+from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks
 from llmkit.providers import default_registry
 from llmkit.providers.builtin import BUILTIN_PROVIDERS
 from llmkit.providers.registry import load_providers_file
@@ -117,6 +118,7 @@ def test_load_providers_file(tmp_path: Path) -> None:
     path.write_text(TOML)
     local, proxy = load_providers_file(path)
     assert local.id == "local"
+    assert isinstance(local.quirks, OpenAIChatQuirks)
     assert local.quirks.reasoning_fields == ("reasoning_content",)
     assert local.quirks.stream_usage is False
     assert proxy.protocol == "anthropic-messages"
