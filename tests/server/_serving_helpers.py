@@ -15,7 +15,6 @@ from typing import Any
 
 import anthropic
 import fixture_util
-import httpx
 import httpx2
 import openai
 from hypothesis import strategies as st
@@ -97,24 +96,24 @@ def encode_with(encoder: Any, events: Iterable[StreamEvent], error: Any = None) 
 # ------------------------------------------------------------------ official SDK clients
 def replying(
     body: bytes, content_type: str | None = None, status: int = 200
-) -> Callable[[httpx.Request], httpx.Response]:
-    """An httpx ``MockTransport`` handler answering every request with ``status`` and ``body``
+) -> Callable[[httpx2.Request], httpx2.Response]:
+    """An httpx2 ``MockTransport`` handler answering every request with ``status`` and ``body``
     (with that ``content-type`` when given)."""
     headers = {"content-type": content_type} if content_type else {}
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, headers=headers, content=body)
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(status, headers=headers, content=body)
 
     return handler
 
 
-def openai_client(handler: Callable[[httpx.Request], httpx.Response]) -> openai.OpenAI:
+def openai_client(handler: Callable[[httpx2.Request], httpx2.Response]) -> openai.OpenAI:
     """An OpenAI client whose requests go to ``handler``."""
     return openai.OpenAI(
         base_url="http://127.0.0.1/v1",
         api_key="x",
         max_retries=0,
-        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)),
     )
 
 
@@ -124,7 +123,9 @@ def async_openai(body: bytes, content_type: str) -> openai.AsyncOpenAI:
         base_url="http://127.0.0.1/v1",
         api_key="x",
         max_retries=0,
-        http_client=httpx.AsyncClient(transport=httpx.MockTransport(replying(body, content_type))),
+        http_client=httpx2.AsyncClient(
+            transport=httpx2.MockTransport(replying(body, content_type))
+        ),
     )
 
 
@@ -135,13 +136,13 @@ def openai_request(
     ``stream_body`` (an event stream, read to its end) when ``stream``, else ``body``."""
     captured: list[bytes] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         captured.append(request.content)
         if stream:
-            return httpx.Response(
+            return httpx2.Response(
                 200, headers={"content-type": "text/event-stream"}, content=stream_body
             )
-        return httpx.Response(200, content=body)
+        return httpx2.Response(200, content=body)
 
     with openai_client(handler) as client:
         result = create(client)

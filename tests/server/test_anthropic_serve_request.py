@@ -27,7 +27,7 @@ from llmkit.protocols.anthropic_messages import AnthropicMessagesProtocol
 from llmkit.protocols.anthropic_messages.serve import Codec
 from llmkit.protocols.serving import RequestFieldError, get_codec
 from llmkit.providers.config import ProviderConfig
-from llmkit.types.messages import ReasoningPart, ToolMessage, UserMessage
+from llmkit.types.messages import ReasoningPart, ToolMessage, ToolResultPart, UserMessage
 from server._serving_helpers import PDF, PNG, anthropic_client, anthropic_replying
 
 CODEC = Codec()
@@ -265,10 +265,13 @@ def test_tool_result_blocks_and_hoisted_image() -> None:
     served = CODEC.parse_request(json.dumps(body).encode())
     tool_message, user_message = served.call.messages[2:]
     assert isinstance(tool_message, ToolMessage) and isinstance(user_message, UserMessage)
-    assert [(p.tool_call_id, p.tool_name, p.result) for p in tool_message.content] == [
+    results = [p for p in tool_message.content if isinstance(p, ToolResultPart)]
+    assert results == tool_message.content  # tool results only
+    assert [(p.tool_call_id, p.tool_name, p.result) for p in results] == [
         ("toolu_1", "get_weather", "18C"),
         ("toolu_2", "get_weather", ""),
     ]
+    assert isinstance(user_message.content, list)
     assert [p.type for p in user_message.content] == ["image"]
     assert any(w.type == "changed_setting" for w in served.warnings)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import openai
@@ -26,7 +27,7 @@ from llmkit.protocols.openai_chat import OpenAIChatProtocol
 from llmkit.protocols.openai_chat.serve import Codec, include_usage
 from llmkit.protocols.serving import RequestFieldError
 from llmkit.providers.config import ProviderConfig
-from llmkit.types.messages import FilePart, ImagePart, ToolMessage
+from llmkit.types.messages import FilePart, ImagePart, ToolMessage, ToolResultPart
 from llmkit.types.options import NamedToolChoice
 from server._serving_helpers import PDF, PNG, SCHEMA, openai_client, openai_request, replying
 
@@ -151,11 +152,11 @@ def sdk_request(kwargs: dict[str, Any]) -> bytes:
     )
 
 
-def normalise(body: dict[str, Any]) -> dict[str, Any]:
+def normalise(body: Mapping[str, object]) -> dict[str, Any]:
     """The documented equivalences: ``developer`` is ``system``, a stop string is a one-item
     list, ``max_completion_tokens`` is ``max_tokens``, ``content: null`` beside tool calls is
     left out, tool arguments compare as JSON, a missing parameters schema is the empty one."""
-    out = json.loads(json.dumps(body))
+    out: dict[str, Any] = json.loads(json.dumps(body))
     if isinstance(out.get("stop"), str):
         out["stop"] = [out["stop"]]
     if "max_completion_tokens" in out:
@@ -200,7 +201,9 @@ def test_history_is_unified() -> None:
     assert call.system == "Be brief."
     tool_message = call.messages[2]
     assert isinstance(tool_message, ToolMessage)  # consecutive tool messages merged
-    assert [(p.tool_call_id, p.tool_name, p.result) for p in tool_message.content] == [
+    results = [p for p in tool_message.content if isinstance(p, ToolResultPart)]
+    assert results == tool_message.content  # tool results only
+    assert [(p.tool_call_id, p.tool_name, p.result) for p in results] == [
         ("call_1", "get_weather", "sunny"),
         ("call_2", "lookup", '{"ok": true}'),
     ]

@@ -300,9 +300,10 @@ def test_tool_call_without_streamed_input_gets_its_arguments() -> None:
 
 
 def test_refusal_round_trips() -> None:
-    back = reread(encode_stream(REFUSAL))
-    assert back[-1].provider_metadata == {"openai": {"refusal": "No."}}
-    assert back[-1].finish_reason == "content_filter"
+    finish = reread(encode_stream(REFUSAL))[-1]
+    assert isinstance(finish, FinishEvent)
+    assert finish.provider_metadata == {"openai": {"refusal": "No."}}
+    assert finish.finish_reason == "content_filter"
 
 
 def test_lone_surrogate_is_escaped_not_fatal() -> None:

@@ -7,6 +7,7 @@ equivalences); malformed bodies raise ``RequestFieldError`` naming the field, an
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import openai
@@ -24,6 +25,7 @@ from llmkit.types.messages import (
     ReasoningPart,
     SystemMessage,
     ToolMessage,
+    ToolResultPart,
 )
 from llmkit.types.options import NamedToolChoice
 from server._serving_helpers import PDF, PNG, SCHEMA, openai_client, openai_request, replying
@@ -158,15 +160,15 @@ def sdk_request(kwargs: dict[str, Any]) -> bytes:
     )
 
 
-def normalise(body: dict[str, Any]) -> dict[str, Any]:
+def normalise(body: Mapping[str, object]) -> dict[str, Any]:
     """The documented equivalences: ``instructions`` and a first ``developer`` message are the
     first ``system`` input message; a string ``input`` is one user message; ``type: message``
     is implied; user ``input_text`` parts of a single text are a string only when sent so;
     image ``detail`` defaults to ``auto``; function arguments compare as JSON; ``store``,
     ``include`` and ``reasoning.summary`` are llmkit's own choices (``false``, encrypted
     reasoning, ``auto``)."""
-    out = json.loads(json.dumps(body))
-    items = out.get("input")
+    out: dict[str, Any] = json.loads(json.dumps(body))
+    items: Any = out.get("input")  # JSON: a string or a list of items
     if isinstance(items, str):
         items = [{"role": "user", "content": items}]
     instructions = out.pop("instructions", None)
@@ -235,7 +237,9 @@ def test_history_is_unified() -> None:
     }
     tools = call.messages[2]
     assert isinstance(tools, ToolMessage)  # consecutive outputs merged
-    assert [(p.tool_call_id, p.tool_name, p.result) for p in tools.content] == [
+    results = [p for p in tools.content if isinstance(p, ToolResultPart)]
+    assert results == tools.content  # tool results only
+    assert [(p.tool_call_id, p.tool_name, p.result) for p in results] == [
         ("call_1", "get_weather", "sunny"),
         ("call_2", "lookup", '{"ok": true}'),
     ]
@@ -463,7 +467,7 @@ def _sdk_error(status: int, body: bytes) -> openai.APIStatusError:
 def test_errors_are_read_by_the_sdk() -> None:
     caught = _sdk_error(*CODEC.encode_error(RequestFieldError("input[0].role", "unknown role")))
     assert isinstance(caught, openai.BadRequestError)
-    assert caught.param == "input[0].role"  # type: ignore[attr-defined]
+    assert caught.param == "input[0].role"
     limited = RateLimitError("slow down", status_code=429, error_code="rate_limit_exceeded")
     caught = _sdk_error(*CODEC.encode_error(limited))
     assert isinstance(caught, openai.RateLimitError) and caught.code == "rate_limit_exceeded"

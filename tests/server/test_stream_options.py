@@ -10,6 +10,7 @@ import pytest
 from llmkit.protocols.serving import get_codec
 from llmkit.types.events import (
     FinishEvent,
+    StreamEvent,
     StreamStartEvent,
     TextDeltaEvent,
     TextEndEvent,
@@ -17,7 +18,7 @@ from llmkit.types.events import (
 )
 from llmkit.types.usage import Usage
 
-EVENTS = [
+EVENTS: list[StreamEvent] = [
     StreamStartEvent(),
     TextStartEvent("t"),
     TextDeltaEvent("t", "Hi"),
