@@ -7,12 +7,6 @@ from typing import Any
 
 import fixture_util
 import pytest
-from test_anthropic_stream import (
-    UNIFIED_FINISH,
-    accumulate,
-    check_conformance,
-    expected_usage,
-)
 
 from llmkit.errors import AuthenticationError, InvalidResponseError, OverloadedError
 from llmkit.protocols.anthropic_messages import AnthropicMessagesProtocol
@@ -23,6 +17,12 @@ from llmkit.types.events import (
     SourceEvent,
     TextEndEvent,
     ToolResultEvent,
+)
+from protocols._anthropic_checks import (
+    UNIFIED_FINISH,
+    accumulate,
+    check_conformance,
+    expected_usage,
 )
 
 PROTOCOL = AnthropicMessagesProtocol()

@@ -10,8 +10,9 @@ import pytest
 
 from llmkit.errors import ConfigurationError, UnsupportedFeatureError
 from llmkit.protocols.openai_chat import OpenAIChatProtocol
+from llmkit.protocols.openai_chat.quirks import Quirks
 from llmkit.providers.builtin import BUILTIN_PROVIDERS
-from llmkit.providers.config import ProviderConfig, Quirks
+from llmkit.providers.config import ProviderConfig
 from llmkit.types.messages import (
     AssistantMessage,
     FilePart,

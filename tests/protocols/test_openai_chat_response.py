@@ -9,12 +9,13 @@ from typing import Any
 
 import fixture_util
 import pytest
-from _openai_chat_checks import check_conformance, check_expected, joined, tool_calls
 
 from llmkit.errors import InvalidResponseError, StreamError
 from llmkit.protocols.openai_chat import OpenAIChatProtocol
-from llmkit.providers.config import ProviderConfig, Quirks
+from llmkit.protocols.openai_chat.quirks import Quirks
+from llmkit.providers.config import ProviderConfig
 from llmkit.types.events import FinishEvent, ResponseMetadataEvent
+from protocols._openai_chat_checks import check_conformance, check_expected, joined, tool_calls
 
 PROTOCOL = OpenAIChatProtocol()
 JSON_ENTRIES = fixture_util.entries("openai-chat", "json")

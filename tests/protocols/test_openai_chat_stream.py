@@ -9,13 +9,13 @@ from typing import Any
 import fixture_util
 import httpx
 import pytest
-from _openai_chat_checks import check_conformance, check_expected, joined, tool_calls
 from httpx_sse import EventSource, ServerSentEvent
 
 from llmkit.errors import StreamError
 from llmkit.protocols.base import run_sse
 from llmkit.protocols.openai_chat import OpenAIChatProtocol, OpenAIChatState
-from llmkit.providers.config import ProviderConfig, Quirks
+from llmkit.protocols.openai_chat.quirks import Quirks
+from llmkit.providers.config import ProviderConfig
 from llmkit.types.events import (
     FinishEvent,
     ReasoningEndEvent,
@@ -25,6 +25,7 @@ from llmkit.types.events import (
     TextEndEvent,
     ToolInputEndEvent,
 )
+from protocols._openai_chat_checks import check_conformance, check_expected, joined, tool_calls
 
 PROTOCOL = OpenAIChatProtocol()
 SSE_ENTRIES = fixture_util.entries("openai-chat", "sse")

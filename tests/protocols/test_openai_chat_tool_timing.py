@@ -40,7 +40,7 @@ def call(index: int, name: str | None = None, args: str = "", **extra: Any) -> d
 def per_chunk(events: list[ServerSentEvent]) -> list[list[str]]:
     """The event kinds each server-sent event produced, then those of ``finish``."""
     state = PROTOCOL.new_state(PROVIDER)
-    out = [[e.type for e in PROTOCOL.parse_event(state, sse)] for sse in events]
+    out: list[list[str]] = [[e.type for e in PROTOCOL.parse_event(state, sse)] for sse in events]
     return [*out, [e.type for e in PROTOCOL.finish(state)]]
 
 
@@ -108,7 +108,7 @@ def test_arguments_for_a_completed_call_are_invalid() -> None:
 
 def _tool_events(events: list[StreamEvent]) -> list[tuple[str, str]]:
     return [
-        (e.type, e.tool_call_id if isinstance(e, ToolCallEvent) else e.id)  # type: ignore[union-attr]
+        (e.type, e.tool_call_id if isinstance(e, ToolCallEvent) else e.id)
         for e in events
         if e.type in ("tool_input_start", "tool_input_end", "tool_call")
     ]

@@ -281,7 +281,9 @@ def test_reasoning_that_cannot_be_replayed_is_dropped_with_a_warning() -> None:
         ),
     ]
     request = PROTOCOL.build_request(CallOptions(messages=messages), PLAIN, "gpt-5")
-    assert request.body["input"][1:] == [
+    items = request.body["input"]
+    assert isinstance(items, list)
+    assert items[1:] == [
         {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "a"}]}
     ]
     assert [(w.type, w.setting) for w in request.warnings] == [
@@ -292,7 +294,9 @@ def test_reasoning_that_cannot_be_replayed_is_dropped_with_a_warning() -> None:
     stored = PROTOCOL.build_request(
         CallOptions(messages=messages, provider_options={"openai": {"store": True}}), PLAIN, "gpt-5"
     )
-    assert stored.body["input"][1] == {
+    stored_items = stored.body["input"]
+    assert isinstance(stored_items, list)
+    assert stored_items[1] == {
         "type": "reasoning",
         "id": "rs_2",
         "summary": [{"type": "summary_text", "text": "summary"}],

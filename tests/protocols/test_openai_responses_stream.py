@@ -21,7 +21,7 @@ from llmkit.errors import (
 from llmkit.protocols import get_protocol
 from llmkit.protocols.base import run_sse
 from llmkit.providers.config import ProviderConfig
-from llmkit.types.events import StreamEvent
+from llmkit.types.events import FinishEvent, ResponseMetadataEvent, StreamEvent
 
 PROTOCOL = get_protocol("openai-responses")
 PROVIDER = ProviderConfig(id="test", protocol="openai-responses", base_url="https://x.example/v1")
@@ -303,8 +303,10 @@ def test_keepalive_queued_and_unknown_events_are_ignored() -> None:
         ],
     )
     assert [e.type for e in out] == ["response_metadata", "finish"]
-    assert out[0].response_id == "resp_1" and out[0].model_id == "gpt-x"  # type: ignore[union-attr]
-    assert out[-1].usage.input_tokens is None  # not reported: None, never 0  # type: ignore[union-attr]
+    metadata, finish = out
+    assert isinstance(metadata, ResponseMetadataEvent) and isinstance(finish, FinishEvent)
+    assert metadata.response_id == "resp_1" and metadata.model_id == "gpt-x"
+    assert finish.usage.input_tokens is None  # not reported: None, never 0
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ def _provider(protocol: str) -> ProviderConfig:
 
 
 def _call(**fields: object) -> CallOptions:
-    return CallOptions(messages=[UserMessage(content="hi")], **fields)  # type: ignore[arg-type]
+    return CallOptions(messages=[UserMessage(content="hi")], **fields)
 
 
 @pytest.mark.parametrize("name", BUILTIN)
