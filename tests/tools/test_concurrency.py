@@ -58,7 +58,7 @@ def _timed_tools(log: list[tuple[str, float, float]]) -> dict[str, FunctionTool[
     async def secret_retrieval_tool(password: str) -> str:
         return await nap(password)
 
-    tools = [plus, minus, get_weather, get_time, get_current_weather]
+    tools: list[FunctionTool[Any, Any]] = [plus, minus, get_weather, get_time, get_current_weather]
     tools += [pelican_name_generator, secret_retrieval_tool]
     return {t.name: t for t in tools}
 

@@ -7,12 +7,21 @@ from ``GEMINI_API_KEY`` or, failing that, ``GOOGLE_API_KEY``, and lists models p
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from llmkit import generate_object, generate_text, list_models, stream_object, stream_text, tool
+from llmkit import (
+    StepResult,
+    generate_object,
+    generate_text,
+    list_models,
+    stream_object,
+    stream_text,
+    tool,
+)
 from llmkit.auth.keys import env_api_key
 from llmkit.errors import MissingCredentialError
 from llmkit.providers.builtin import BUILTIN_PROVIDERS
@@ -63,6 +72,7 @@ async def test_the_tool_loop(stream: bool) -> None:
         MockTurn(reasoning="Add them.", tool_calls=[("add", {"a": 2, "b": 3})]),
         MockTurn(text="It is 5."),
     ]
+    steps: Sequence[StepResult]
     with MockModel(script, protocol="google-generative", registry=registry) as mock:
         if stream:
             result = stream_text(

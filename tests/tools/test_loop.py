@@ -179,7 +179,7 @@ async def test_stream_text_tool_loop_anthropic_bodies(registry: ProviderRegistry
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_generate_text_runs_the_same_loop(protocol: str, registry: ProviderRegistry) -> None:
-    with MockModel(SCRIPT, protocol=protocol, registry=registry) as mock:  # type: ignore[arg-type]
+    with MockModel(SCRIPT, protocol=protocol, registry=registry) as mock:
         result = await generate_text(
             model=mock.model, prompt="What is 2+3?", tools=[add], max_steps=5, registry=registry
         )
@@ -207,7 +207,7 @@ async def test_invalid_arguments_go_back_as_an_error_and_the_loop_continues(
         MockTurn(tool_calls=[("add", {"a": 2, "b": 3})]),
         MockTurn(text="5"),
     ]
-    with MockModel(script, protocol=protocol, registry=registry) as mock:  # type: ignore[arg-type]
+    with MockModel(script, protocol=protocol, registry=registry) as mock:
         result = stream_text(
             model=mock.model, prompt="2+3", tools=[add], max_steps=5, registry=registry
         )
@@ -245,7 +245,7 @@ async def test_invalid_arguments_go_back_as_an_error_and_the_loop_continues(
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_max_steps_caps_the_loop(protocol: str, registry: ProviderRegistry) -> None:
     forever = [MockTurn(text="again", tool_calls=[("add", {"a": 1, "b": 1})])]
-    with MockModel(forever, protocol=protocol, registry=registry) as mock:  # type: ignore[arg-type]
+    with MockModel(forever, protocol=protocol, registry=registry) as mock:
         result = await generate_text(
             model=mock.model, prompt="loop", tools=[add], max_steps=3, registry=registry
         )
@@ -358,7 +358,7 @@ async def test_a_tool_without_function_stops_the_loop(
         parameters={"type": "object", "properties": {"q": {"type": "string"}}},
     )
     script = [MockTurn(tool_calls=[("add", {"a": 1, "b": 2}), ("ask_user", {"q": "why?"})])]
-    with MockModel(script, protocol=protocol, registry=registry) as mock:  # type: ignore[arg-type]
+    with MockModel(script, protocol=protocol, registry=registry) as mock:
         result = await generate_text(
             model=mock.model, prompt="go", tools=[add, ask_user], max_steps=5, registry=registry
         )
@@ -374,7 +374,7 @@ async def test_event_stream_of_several_steps_is_well_formed(registry: ProviderRe
         MockTurn(text="three"),
     ]
     for protocol in PROTOCOLS:
-        with MockModel(script, protocol=protocol, registry=registry) as mock:  # type: ignore[arg-type]
+        with MockModel(script, protocol=protocol, registry=registry) as mock:
             result = stream_text(
                 model=mock.model, prompt="go", tools=[add], max_steps=5, registry=registry
             )
@@ -401,7 +401,7 @@ async def test_response_messages_continue_the_conversation(
         MockTurn(text="It is 5."),
         MockTurn(text="You asked about 2+3."),
     ]
-    with MockModel(script, protocol=protocol, registry=registry) as mock:  # type: ignore[arg-type]
+    with MockModel(script, protocol=protocol, registry=registry) as mock:
         first = stream_text(
             model=mock.model, prompt="2+3?", tools=[add], max_steps=3, registry=registry
         )
@@ -442,7 +442,7 @@ async def test_breaking_out_cancels_running_tools(registry: ProviderRegistry) ->
             raise
         return n
 
-    script = [MockTurn(tool_calls=[("slow", {"n": 1})]), "done"]
+    script: list[MockTurn | str] = [MockTurn(tool_calls=[("slow", {"n": 1})]), "done"]
     with MockModel(script, registry=registry) as mock:
         result = stream_text(
             model=mock.model, prompt="go", tools=[slow], max_steps=3, registry=registry
@@ -481,7 +481,7 @@ async def test_cancelling_the_task_cancels_running_tools(registry: ProviderRegis
 
 
 async def test_unknown_tool_names_are_reported_to_the_model(registry: ProviderRegistry) -> None:
-    script = [MockTurn(tool_calls=[("subtract", {"a": 1})]), "sorry"]
+    script: list[MockTurn | str] = [MockTurn(tool_calls=[("subtract", {"a": 1})]), "sorry"]
     with MockModel(script, registry=registry) as mock:
         result = await generate_text(
             model=mock.model, prompt="go", tools=[add], max_steps=2, registry=registry
