@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import keyring
 import pytest
@@ -18,6 +19,8 @@ from keyring.backend import KeyringBackend
 from auth.oauth_server import CLIENT_ID, OAuthTestServer
 from llmkit.auth.manager import AuthManager, set_default_auth_manager
 from llmkit.providers.config import OAuthConfig, ProviderConfig
+
+B = TypeVar("B", bound=KeyringBackend)
 
 _TOOLS = ("dbus-daemon", "gnome-keyring-daemon", "secret-tool", "dbus-send")
 _INSTALL = "apt-get install -y gnome-keyring dbus libsecret-tools"
@@ -117,18 +120,24 @@ def real_keyring(secret_service: SecretService, monkeypatch: pytest.MonkeyPatch)
     from keyring.backends import SecretService as backend_module
 
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service.address)
-    backend = backend_module.Keyring()
+    backend = new_backend(backend_module.Keyring)
     keyring.set_keyring(backend)
     return secret_service
+
+
+def new_backend(cls: type[B]) -> B:
+    """A new instance of a keyring backend class, typed: keyring's ``KeyringBackend.__init__``
+    (no arguments) has no annotations, so calling a backend class directly is an untyped call."""
+    return cls()
 
 
 class MemoryKeyring(KeyringBackend):
     """A keyring backend in a dict (for tests about logic, not about the keychain)."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = 1
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # keyring's __init__ is unannotated
         self.items: dict[tuple[str, str], str] = {}
         self.writes = 0
         self.locked = False
@@ -170,12 +179,12 @@ def provider_for(
     """An OpenAI-chat provider whose OAuth login and API are the test server."""
     oauth = OAuthConfig(
         client_id=CLIENT_ID,
-        flow=flow,  # type: ignore[arg-type]
+        flow=flow,
         device_authorization_url=f"{server.base}/device_authorization",
         authorization_url=f"{server.base}/authorize",
         token_url=f"{server.base}/token",
         scopes=("chat",),
-        **extra,  # type: ignore[arg-type]
+        **extra,
     )
     return ProviderConfig(
         id="acme-oauth",

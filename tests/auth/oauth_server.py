@@ -46,7 +46,7 @@ DYNAMIC_CLIENT = "dynamic_agent_client"
 PLAN_SCOPE = "chatgpt.tokens.use.direct"
 
 
-class Client(ClientMixin):
+class Client(ClientMixin):  # type: ignore[misc]  # authlib is untyped: its classes are Any
     def __init__(self, client_id: str = CLIENT_ID, grant_plan: bool = True) -> None:
         self.client_id = client_id
         self.grant_plan = grant_plan
@@ -135,7 +135,7 @@ class State:
             self.counts[name] = self.counts.get(name, 0) + 1
 
 
-class Request(OAuth2Request):
+class Request(OAuth2Request):  # type: ignore[misc]  # authlib is untyped: its classes are Any
     def __init__(self, method: str, uri: str, headers: dict[str, str], form: dict[str, str]):
         super().__init__(method, uri, headers=headers)
         self._args = dict(parse_qsl(urlsplit(uri).query))
@@ -471,13 +471,13 @@ def _handler(app: OAuthTestServer) -> type[BaseHTTPRequestHandler]:
             a returning client keeps its id."""
             client_id = request.args.get("client_id")
             if client_id in state.agent_clients:
-                request.issued_client_id = client_id  # type: ignore[attr-defined]
+                request.issued_client_id = client_id
                 return None
             if client_id != DYNAMIC_CLIENT:
                 return None
             issued = f"oaiapp_test_{next(state.serial)}"
             state.agent_clients[issued] = request.args.get("ext_agent_host_id", "")
-            request.issued_client_id = issued  # type: ignore[attr-defined]
+            request.issued_client_id = issued
             return issued
 
         def _with_id_token(

@@ -9,7 +9,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 
-from auth.conftest import MemoryKeyring
+from auth.conftest import MemoryKeyring, new_backend
 from llmkit import MissingCredentialError, ProviderConfig, Secret
 from llmkit.auth.keys import auth_headers, resolve_api_key, resolve_api_key_sync
 from llmkit.auth.store import KeyStore
@@ -35,7 +35,9 @@ def test_order_explicit_then_env_then_keychain(
     key = resolve_api_key_sync(PROVIDER)
     assert key is not None
     assert (key.reveal(), key.source) == ("from-env", "env:ACME_KEY")
-    assert resolve_api_key_sync(PROVIDER, "explicit").reveal() == "explicit"
+    explicit = resolve_api_key_sync(PROVIDER, "explicit")
+    assert explicit is not None
+    assert explicit.reveal() == "explicit"
     assert memory_keyring.items[("llmkit", "acme")] == "from-keychain"
 
 
@@ -69,7 +71,9 @@ def test_locked_keychain_is_a_keychain_error(memory_keyring: MemoryKeyring) -> N
         resolve_api_key_sync(PROVIDER)
 
 
-@pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()], ids=["fail", "null"])
+@pytest.mark.parametrize(
+    "backend", [new_backend(fail.Keyring), new_backend(null.Keyring)], ids=["fail", "null"]
+)
 def test_backends_that_keep_nothing_are_refused_for_writes(backend: KeyringBackend) -> None:
     keyring.set_keyring(backend)
     with pytest.raises(KeychainError, match="no usable OS keychain"):

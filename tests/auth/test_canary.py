@@ -8,6 +8,7 @@ import logging
 import socket
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked
 
 import llmkit
-from auth.conftest import MemoryKeyring, manager, provider_for
+from auth.conftest import MemoryKeyring, manager, new_backend, provider_for
 from auth.oauth_server import CANARY_TOKEN, OAuthTestServer
 from llmkit.auth.copilot import ApiToken
 from llmkit.auth.redact import RedactingFilter, install_log_redaction, redact
@@ -144,7 +145,7 @@ async def test_oauth_tokens_never_leak(
 
 def test_keychain_failures_never_leak(evidence: Evidence, caplog: pytest.LogCaptureFixture) -> None:
     class LockedKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
+        priority = 1
 
         def get_password(self, service: str, username: str) -> str | None:
             raise KeyringLocked("locked")
@@ -155,14 +156,15 @@ def test_keychain_failures_never_leak(evidence: Evidence, caplog: pytest.LogCapt
         def delete_password(self, service: str, username: str) -> None:
             raise KeyringLocked("locked")
 
-    keyring.set_keyring(LockedKeyring())
-    for action in (
+    keyring.set_keyring(new_backend(LockedKeyring))
+    actions: list[Callable[[], object]] = [
         lambda: KeyStore().set("acme", CANARY_KEY),
         lambda: TokenStore(KeyringStore()).save(
             "acme", OAuthToken(Secret(CANARY_TOKEN), Secret(CANARY_TOKEN))
         ),
         lambda: KeyStore().get("acme"),
-    ):
+    ]
+    for action in actions:
         with pytest.raises(LLMKitError) as info:
             action()
         evidence.add_error(info.value)

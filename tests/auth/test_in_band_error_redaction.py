@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import traceback
+from collections.abc import Callable
 
 import pytest
 
@@ -17,7 +18,7 @@ KEY = "0123456789abcdef0123456789abcdef-inband"
 """No well-known key shape: only the request's own credential list can catch it."""
 
 
-def _echo(protocol: str, stream: bool):  # type: ignore[no-untyped-def]
+def _echo(protocol: str, stream: bool) -> Callable[[RecordedRequest], ReplayResponse]:
     def handler(request: RecordedRequest) -> ReplayResponse:
         key = request.headers.get("x-api-key") or request.headers["authorization"][7:]
         message = f"upstream rejected key {key}"
@@ -36,7 +37,7 @@ def _echo(protocol: str, stream: bool):  # type: ignore[no-untyped-def]
 
 
 def _registry(server: ReplayServer, protocol: str) -> ProviderRegistry:
-    config = server.provider("echo", protocol, api_key_env="LLMKIT_TEST_INBAND_KEY")  # type: ignore[arg-type]
+    config = server.provider("echo", protocol, api_key_env="LLMKIT_TEST_INBAND_KEY")
     return ProviderRegistry([config])
 
 

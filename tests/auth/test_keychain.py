@@ -12,7 +12,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 
-from auth.conftest import SecretService
+from auth.conftest import SecretService, new_backend
 from llmkit.auth.secret import Secret
 from llmkit.auth.store import (
     MAX_ENTRY_CHARS,
@@ -97,7 +97,9 @@ def test_values_over_the_entry_limit_are_never_written_whole(real_keyring: Secre
     assert real_keyring.lookup(SERVICE, "acme") is None
 
 
-@pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()], ids=["fail", "null"])
+@pytest.mark.parametrize(
+    "backend", [new_backend(fail.Keyring), new_backend(null.Keyring)], ids=["fail", "null"]
+)
 def test_backends_that_keep_nothing_are_refused(backend: KeyringBackend) -> None:
     keyring.set_keyring(backend)
     with pytest.raises(KeychainError, match="no usable OS keychain") as info:
@@ -114,7 +116,7 @@ def test_plaintext_and_empty_chain_backends_are_refused() -> None:
     from keyring.backends.chainer import ChainerBackend
 
     class PlaintextKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
+        priority = 1
 
         def get_password(self, service: str, username: str) -> str | None:
             return None
@@ -126,23 +128,23 @@ def test_plaintext_and_empty_chain_backends_are_refused() -> None:
             raise AssertionError("must not be called")
 
     PlaintextKeyring.__module__ = "keyrings.alt.file"
-    assert "plain file" in (backend_problem(PlaintextKeyring()) or "")
+    assert "plain file" in (backend_problem(new_backend(PlaintextKeyring)) or "")
     with pytest.raises(KeychainError, match="plain file"):
-        KeyringStore(backend=PlaintextKeyring()).set(SERVICE, "acme", KEY)
+        KeyringStore(backend=new_backend(PlaintextKeyring)).set(SERVICE, "acme", KEY)
 
     class EmptyChain(ChainerBackend):
-        backends: ClassVar[list[KeyringBackend]] = []  # type: ignore[misc]  # no keychain at all
+        backends: ClassVar[list[KeyringBackend]] = []  # no keychain at all
 
-    assert backend_problem(EmptyChain()) == "keyring's chain of backends is empty"
+    assert backend_problem(new_backend(EmptyChain)) == "keyring's chain of backends is empty"
     with pytest.raises(KeychainError, match="empty"):
-        KeyringStore(backend=EmptyChain()).set(SERVICE, "acme", KEY)
+        KeyringStore(backend=new_backend(EmptyChain)).set(SERVICE, "acme", KEY)
 
 
 def test_a_keychain_that_hangs_times_out() -> None:
     release = threading.Event()
 
     class PromptingKeyring(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
+        priority = 1
 
         def get_password(self, service: str, username: str) -> str | None:
             release.wait(10)  # a locked keychain waiting on a password dialog
@@ -154,7 +156,7 @@ def test_a_keychain_that_hangs_times_out() -> None:
         def delete_password(self, service: str, username: str) -> None:
             release.wait(10)
 
-    store = KeyringStore(timeout=0.2, backend=PromptingKeyring())
+    store = KeyringStore(timeout=0.2, backend=new_backend(PromptingKeyring))
     started = time.monotonic()
     with pytest.raises(KeychainError, match=r"did not answer within 0\.2 s"):
         store.get(SERVICE, "acme")

@@ -53,5 +53,7 @@ def test_keys_set_then_chat_uses_the_keychain_key(
     assert KEY not in out.out + out.err
     (request,) = openai_on_loopback.requests
     assert request.headers["authorization"] == f"Bearer {KEY}"
-    assert request.json()["model"] == "gpt-4.1-mini"  # type: ignore[index]
+    body = request.json()
+    assert isinstance(body, dict)
+    assert body["model"] == "gpt-4.1-mini"
     assert main(["keys", "delete", "openai"]) == 0
