@@ -34,7 +34,7 @@ class FakeSleep:
 
 
 def policy(sleep: FakeSleep, **kwargs: object) -> RetryPolicy:
-    return RetryPolicy(sleep=sleep, **kwargs)  # type: ignore[arg-type]
+    return RetryPolicy(sleep=sleep, **kwargs)
 
 
 def registry_for(

@@ -11,7 +11,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
 
 import pytest
@@ -158,7 +158,7 @@ async def test_a_cleanup_that_waits_finishes_in_a_task_that_aclose_awaits() -> N
 async def test_a_failing_cleanup_of_an_abandoned_stream_is_logged_not_raised(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def events() -> AsyncIterator[int]:
+    async def events() -> AsyncGenerator[int, None]:
         try:
             yield 1
             yield 2

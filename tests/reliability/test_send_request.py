@@ -3,6 +3,8 @@ retries, fallbacks, credentials, and raw (multipart) bodies sent as they are."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from llmkit._driver import Target, make_connection, resolve_target, send_request
@@ -15,7 +17,7 @@ from llmkit.testing import ReplayResponse, ReplayServer
 from .helpers import FakeSleep
 
 
-def _build(path: str, content: bytes | None = None) -> object:
+def _build(path: str, content: bytes | None = None) -> Callable[[Target], BuiltRequest]:
     def build(target: Target) -> BuiltRequest:
         headers = {"content-type": "multipart/form-data; boundary=x"} if content else {}
         body = {} if content else {"input": "hi", "model": target.model_id}
@@ -34,19 +36,15 @@ async def test_a_raw_body_is_sent_as_is_after_a_retry() -> None:
     with ReplayServer(replies) as server:
         registry = ProviderRegistry([server.provider("p", "openai-chat")])
         target = resolve_target("p:m", registry)
-        connection = make_connection(retry=RetryPolicy(sleep=FakeSleep()))  # type: ignore[arg-type]
+        connection = make_connection(retry=RetryPolicy(sleep=FakeSleep()))
         raw = b"--x\r\nContent-Disposition: form-data; name=file\r\n\r\n\x00\x01\r\n--x--\r\n"
-        sent = await send_request(
-            target,
-            _build("/audio/transcriptions", raw),
-            connection,  # type: ignore[arg-type]
-        )
+        sent = await send_request(target, _build("/audio/transcriptions", raw), connection)
         body, answered, attempts = sent.body, sent.target, sent.attempts
     assert b'"ok"' in body
     assert answered is target and attempts == 2
-    sent = server.requests[-1]
-    assert sent.body == raw
-    assert sent.headers["content-type"].startswith("multipart/form-data")
+    received = server.requests[-1]
+    assert received.body == raw
+    assert received.headers["content-type"].startswith("multipart/form-data")
 
 
 async def test_a_fallback_answers_with_its_own_request() -> None:
@@ -58,11 +56,7 @@ async def test_a_fallback_answers_with_its_own_request() -> None:
         )
         target = resolve_target("a:m1", registry)
         connection = make_connection(retry=0, fallback_models=["b:m2"], registry=registry)
-        sent = await send_request(
-            target,
-            _build("/embeddings"),
-            connection,  # type: ignore[arg-type]
-        )
+        sent = await send_request(target, _build("/embeddings"), connection)
         body, answered, attempts = sent.body, sent.target, sent.attempts
     assert answered.name == "b:m2" and attempts == 2
     assert working.requests[-1].json() == {"input": "hi", "model": "m2"}
@@ -74,6 +68,6 @@ async def test_an_error_status_is_raised_labelled() -> None:
         registry = ProviderRegistry([server.provider("p", "openai-chat")])
         target = resolve_target("p:m", registry)
         with pytest.raises(APIStatusError) as info:
-            await send_request(target, _build("/embeddings"), make_connection(retry=0))  # type: ignore[arg-type]
+            await send_request(target, _build("/embeddings"), make_connection(retry=0))
     assert info.value.status_code == 400
     assert info.value.provider_id == "p" and info.value.model_id == "m"

@@ -38,7 +38,7 @@ def _reference(body: bytes) -> list[tuple[str, str, str]]:
     return [(e.event, e.data, e.id) for e in events if e is not None]
 
 
-_field = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"))
+_field = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\r\n"))
 _event = st.tuples(st.sampled_from(["", "message", "error", "ping"]), _field, _field)
 _newline = st.sampled_from(["\n", "\r\n", "\r"])
 
