@@ -16,6 +16,8 @@ import anthropic
 import httpx
 import openai
 import pytest
+from anthropic.types import MessageParam, ToolParam
+from openai.types.chat import ChatCompletionFunctionToolParam, ChatCompletionMessageParam
 
 from llmkit.providers.registry import ProviderRegistry
 from llmkit.reliability.ratelimit import RateLimit
@@ -32,7 +34,7 @@ GEMINI_SSE = FIXTURES / "sse/google/gemini-google-generative-20flash-text-3-chun
 GEMINI_JSON = FIXTURES / "json/google/gemini-google-generative-25flash-thinking.json"
 
 CANARY_UPSTREAM_KEY = "sk-canary-upstream-key-5f1d0c9a7b"
-TOOLS_OPENAI = [
+TOOLS_OPENAI: list[ChatCompletionFunctionToolParam] = [
     {
         "type": "function",
         "function": {
@@ -46,14 +48,16 @@ TOOLS_OPENAI = [
         },
     }
 ]
-TOOLS_ANTHROPIC = [
+TOOLS_ANTHROPIC: list[ToolParam] = [
     {
         "name": "fixed_version",
         "description": "The version.",
         "input_schema": {"type": "object", "properties": {}},
     }
 ]
-HI = [{"role": "user", "content": "Hi"}]
+HI: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Hi"}]
+HI_ANTHROPIC: list[MessageParam] = [{"role": "user", "content": "Hi"}]
+"""The same first user message, typed for each SDK."""
 
 
 def _by_stream_flag(sse: Path, body: Path) -> Callable[[RecordedRequest], ReplayResponse]:
@@ -195,8 +199,9 @@ def test_openai_sdk_streamed_tool_call(gateway: Gateway) -> None:
     assert names == ["multiply"]
     assert isinstance(json.loads(args), dict)
     assert finish == "tool_calls"
-    sent = gateway.upstreams["oai"].requests[-1]
-    assert sent.json()["tools"][0]["function"]["name"] == "multiply"  # type: ignore[index]
+    sent = gateway.upstreams["oai"].requests[-1].json()
+    assert isinstance(sent, dict)
+    assert sent["tools"][0]["function"]["name"] == "multiply"
 
 
 def test_openai_sdk_non_streamed_tool_calls(gateway: Gateway) -> None:
@@ -206,7 +211,7 @@ def test_openai_sdk_non_streamed_tool_calls(gateway: Gateway) -> None:
     )
     calls = completion.choices[0].message.tool_calls
     assert calls
-    assert all(json.loads(c.function.arguments) is not None for c in calls)  # type: ignore[union-attr]
+    assert all(c.type == "function" and json.loads(c.function.arguments) is not None for c in calls)
     assert completion.model
 
 
@@ -240,7 +245,7 @@ def test_openai_sdk_non_streamed_gemini(gateway: Gateway) -> None:
 def test_anthropic_sdk_stream_final_message(gateway: Gateway) -> None:
     client = gateway.anthropic()
     with client.messages.stream(
-        model="claude", max_tokens=1024, messages=HI, tools=TOOLS_ANTHROPIC
+        model="claude", max_tokens=1024, messages=HI_ANTHROPIC, tools=TOOLS_ANTHROPIC
     ) as stream:
         for _ in stream:
             pass
@@ -253,7 +258,7 @@ def test_anthropic_sdk_stream_final_message(gateway: Gateway) -> None:
 def test_anthropic_sdk_reads_an_openai_stream(gateway: Gateway) -> None:
     client = gateway.anthropic()
     with client.messages.stream(
-        model="oai:gpt-4o-mini", max_tokens=256, messages=HI, tools=TOOLS_ANTHROPIC
+        model="oai:gpt-4o-mini", max_tokens=256, messages=HI_ANTHROPIC, tools=TOOLS_ANTHROPIC
     ) as stream:
         message = stream.get_final_message()
     tool_uses = [b for b in message.content if b.type == "tool_use"]
@@ -262,7 +267,7 @@ def test_anthropic_sdk_reads_an_openai_stream(gateway: Gateway) -> None:
 
 def test_anthropic_sdk_create(gateway: Gateway) -> None:
     message = gateway.anthropic().messages.create(
-        model="claude", max_tokens=256, messages=HI, tools=TOOLS_ANTHROPIC
+        model="claude", max_tokens=256, messages=HI_ANTHROPIC, tools=TOOLS_ANTHROPIC
     )
     assert message.content
     assert message.role == "assistant"
@@ -280,13 +285,13 @@ def test_missing_and_wrong_keys_are_refused(gateway: Gateway) -> None:
     assert "error" in response.json()
     with pytest.raises(anthropic.AuthenticationError):
         gateway.anthropic("llmkgw-wrong").messages.create(
-            model="claude", max_tokens=16, messages=HI
+            model="claude", max_tokens=16, messages=HI_ANTHROPIC
         )
     assert httpx.get(f"{gateway.url}/v1/models").status_code == 401
 
 
 def test_either_header_works_on_either_endpoint(gateway: Gateway) -> None:
-    body = {"model": "claude", "max_tokens": 16, "messages": HI}
+    body = {"model": "claude", "max_tokens": 16, "messages": HI_ANTHROPIC}
     for headers in ({"x-api-key": gateway.key}, {"authorization": f"Bearer {gateway.key}"}):
         response = httpx.post(f"{gateway.url}/v1/messages", json=body, headers=headers)
         assert response.status_code == 200, response.text
@@ -304,7 +309,7 @@ def test_the_client_key_is_not_forwarded(gateway: Gateway) -> None:
     assert sent.headers["authorization"] == f"Bearer {CANARY_UPSTREAM_KEY}"
     assert gateway.key not in json.dumps(dict(sent.headers)) + sent.body.decode()
     claude = gateway.upstreams["claude"]
-    gateway.anthropic().messages.create(model="claude", max_tokens=16, messages=HI)
+    gateway.anthropic().messages.create(model="claude", max_tokens=16, messages=HI_ANTHROPIC)
     assert gateway.key not in json.dumps(dict(claude.requests[-1].headers))
 
 
@@ -314,7 +319,7 @@ def test_model_restrictions(gateway: Gateway) -> None:
     assert caught.value.status_code == 403
     with pytest.raises(anthropic.PermissionDeniedError):
         gateway.anthropic(gateway.limited).messages.create(
-            model="oai:gpt-4o-mini", max_tokens=16, messages=HI
+            model="oai:gpt-4o-mini", max_tokens=16, messages=HI_ANTHROPIC
         )
     completion = gateway.openai(gateway.limited).chat.completions.create(model="fast", messages=HI)
     assert completion.choices
@@ -341,7 +346,7 @@ def test_upstream_errors_keep_their_status(gateway: Gateway, provider: str, stat
         gateway.openai().chat.completions.create(model=model, messages=HI, stream=True)
     assert caught.value.status_code == status
     with pytest.raises(anthropic.APIStatusError) as caught_a:
-        gateway.anthropic().messages.create(model=model, max_tokens=16, messages=HI)
+        gateway.anthropic().messages.create(model=model, max_tokens=16, messages=HI_ANTHROPIC)
     assert caught_a.value.status_code == status
     body = caught_a.value.response.json()
     assert body["type"] == "error"
@@ -363,7 +368,7 @@ def test_upstream_credential_refused_is_a_502_without_the_key(
         texts.append(response.text)
     response = httpx.post(
         f"{gateway.url}/v1/messages",
-        json={"model": "e401:m", "messages": HI, "max_tokens": 8},
+        json={"model": "e401:m", "messages": HI_ANTHROPIC, "max_tokens": 8},
         headers={"x-api-key": gateway.key},
     )
     assert response.status_code == 502
@@ -379,7 +384,10 @@ def test_canary_never_in_a_response(gateway: Gateway, caplog: pytest.LogCaptureF
     for streamed in (False, True):
         for path, body in (
             ("/v1/chat/completions", {"model": "oai:gpt-4o-mini", "messages": HI}),
-            ("/v1/messages", {"model": "oai:gpt-4o-mini", "messages": HI, "max_tokens": 8}),
+            (
+                "/v1/messages",
+                {"model": "oai:gpt-4o-mini", "messages": HI_ANTHROPIC, "max_tokens": 8},
+            ),
         ):
             response = httpx.post(
                 f"{gateway.url}{path}",
@@ -416,12 +424,13 @@ def test_unknown_model_is_404(gateway: Gateway) -> None:
 def test_body_cap(tmp_path: Path) -> None:
     small = Gateway(tmp_path, max_body_bytes=2_000)
     try:
-        big = [{"role": "user", "content": "x" * 5_000}]
+        big: list[ChatCompletionMessageParam] = [{"role": "user", "content": "x" * 5_000}]
+        big_anthropic: list[MessageParam] = [{"role": "user", "content": "x" * 5_000}]
         with pytest.raises(openai.APIStatusError) as caught:
             small.openai().chat.completions.create(model="claude", messages=big)
         assert caught.value.status_code == 413
         with pytest.raises(anthropic.APIStatusError) as caught_a:
-            small.anthropic().messages.create(model="claude", max_tokens=8, messages=big)
+            small.anthropic().messages.create(model="claude", max_tokens=8, messages=big_anthropic)
         assert caught_a.value.status_code == 413
         assert caught_a.value.response.json()["type"] == "error"
         # no content-length: the cap holds while reading
@@ -518,7 +527,7 @@ def test_error_after_the_first_byte_is_in_band(gateway: Gateway) -> None:
     with (
         pytest.raises(anthropic.APIError),
         gateway.anthropic().messages.stream(
-            model="cut:gpt-3.5-turbo", max_tokens=64, messages=HI
+            model="cut:gpt-3.5-turbo", max_tokens=64, messages=HI_ANTHROPIC
         ) as stream,
     ):
         stream.get_final_message()

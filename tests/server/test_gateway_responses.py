@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from openai.types.responses import FunctionToolParam
 
 from llmkit.providers.registry import ProviderRegistry
 from llmkit.server import BackgroundServer, GatewayConfig, KeysFile, create_app
@@ -20,7 +21,7 @@ from llmkit.testing import RecordedRequest, ReplayResponse, ReplayServer
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 CLAUDE_SSE = FIXTURES / "sse/anthropic-anthropic-messages-haiku45-thinking-tool-use.sse"
 CLAUDE_JSON = FIXTURES / "json/anthropic-anthropic-messages-sonnet35-text-tool-use.json"
-TOOLS = [
+TOOLS: list[FunctionToolParam] = [
     {
         "type": "function",
         "name": "fixed_version",
@@ -66,7 +67,7 @@ def test_openai_sdk_streams_claude_thinking_and_tool_use(gateway: _Running) -> N
     stream = gateway.client.responses.create(
         model="claude",
         input=[{"role": "user", "content": "What version is it?"}],
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
         reasoning={"effort": "low"},
         stream=True,
     )
@@ -101,7 +102,7 @@ def test_stream_helper_final_response(gateway: _Running) -> None:
     with gateway.client.responses.stream(
         model="claude",
         input="What version is it?",
-        tools=TOOLS,  # type: ignore[arg-type]
+        tools=TOOLS,
     ) as stream:
         response = stream.get_final_response()
     calls = [item for item in response.output if item.type == "function_call"]
@@ -109,7 +110,7 @@ def test_stream_helper_final_response(gateway: _Running) -> None:
 
 
 def test_not_streamed(gateway: _Running) -> None:
-    response = gateway.client.responses.create(model="claude", input="Hi", tools=TOOLS)  # type: ignore[arg-type]
+    response = gateway.client.responses.create(model="claude", input="Hi", tools=TOOLS)
     assert response.object == "response" and response.status == "completed"
     assert any(item.type == "function_call" for item in response.output)
 
@@ -117,6 +118,6 @@ def test_not_streamed(gateway: _Running) -> None:
 def test_previous_response_id_is_a_400_naming_the_field(gateway: _Running) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
         gateway.client.responses.create(model="claude", input="Hi", previous_response_id="resp_123")
-    assert caught.value.param == "previous_response_id"  # type: ignore[attr-defined]
+    assert caught.value.param == "previous_response_id"
     response = httpx.post(f"{gateway.server.url}/v1/responses", json={"model": "claude"})
     assert response.status_code == 401  # no key: refused before the body is read

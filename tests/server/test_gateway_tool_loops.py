@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from server.test_gateway import (
     CANARY_UPSTREAM_KEY,
     HI,
+    HI_ANTHROPIC,
     TOOLS_ANTHROPIC,
     TOOLS_OPENAI,
     Gateway,
@@ -36,7 +38,7 @@ def _upstream_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_anthropic_sdk_reads_a_gemini_stream(gateway: Gateway) -> None:
     client = gateway.anthropic()
-    with client.messages.stream(model="gemini", max_tokens=256, messages=HI) as stream:
+    with client.messages.stream(model="gemini", max_tokens=256, messages=HI_ANTHROPIC) as stream:
         message = stream.get_final_message()
     text = "".join(b.text for b in message.content if b.type == "text")
     assert text
@@ -53,12 +55,12 @@ def test_openai_sdk_tool_loop_against_claude(gateway: Gateway) -> None:
         model="claude", messages=HI, tools=TOOLS_OPENAI, stream=True
     ):
         for choice in chunk.choices:
-            for call in choice.delta.tool_calls or []:
-                entry = calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
-                entry["id"] = call.id or entry["id"]
-                if call.function is not None:
-                    entry["name"] = call.function.name or entry["name"]
-                    entry["arguments"] += call.function.arguments or ""
+            for piece in choice.delta.tool_calls or []:
+                entry = calls.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
+                entry["id"] = piece.id or entry["id"]
+                if piece.function is not None:
+                    entry["name"] = piece.function.name or entry["name"]
+                    entry["arguments"] += piece.function.arguments or ""
     (call,) = calls.values()
     assert call["name"] == "fixed_version" and call["id"]
     second = client.chat.completions.create(
@@ -97,18 +99,19 @@ def test_anthropic_sdk_tool_loop_against_openai(gateway: Gateway) -> None:
     assistant message with tool_calls and a tool message with the same id."""
     client = gateway.anthropic()
     with client.messages.stream(
-        model="oai:gpt-4o-mini", max_tokens=256, messages=HI, tools=TOOLS_ANTHROPIC
+        model="oai:gpt-4o-mini", max_tokens=256, messages=HI_ANTHROPIC, tools=TOOLS_ANTHROPIC
     ) as stream:
         first = stream.get_final_message()
     (use,) = [b for b in first.content if b.type == "tool_use"]
     assert first.stop_reason == "tool_use"
+    dumped: list[Any] = [b.model_dump() for b in first.content]  # the blocks as JSON objects
     with client.messages.stream(
         model="oai:gpt-4o-mini",
         max_tokens=256,
         tools=TOOLS_ANTHROPIC,
         messages=[
-            *HI,
-            {"role": "assistant", "content": [b.model_dump() for b in first.content]},
+            *HI_ANTHROPIC,
+            {"role": "assistant", "content": dumped},
             {
                 "role": "user",
                 "content": [{"type": "tool_result", "tool_use_id": use.id, "content": "42"}],
