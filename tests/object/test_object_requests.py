@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from llmkit import generate_object, stream_object
 from llmkit.errors import ConfigurationError, UnsupportedFeatureError
+from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks
 from llmkit.protocols.openai_chat.response_format import strict_json_schema
 from llmkit.providers.builtin import BUILTIN_PROVIDERS
 from llmkit.providers.registry import ProviderRegistry
@@ -215,6 +216,7 @@ async def test_json_object_quirk_puts_the_schema_in_the_system_prompt() -> None:
     registry = ProviderRegistry()
     with MockModel(['{"city": "Oslo"}'], registry=registry, provider_id="jsonmode") as mock:
         base = registry.get("jsonmode")
+        assert isinstance(base.quirks, OpenAIChatQuirks)
         quirks = base.quirks.model_copy(update={"json_output": "json_object"})
         registry.register(base.model_copy(update={"quirks": quirks}), replace=True)
         result = stream_object(
@@ -233,7 +235,11 @@ async def test_json_object_quirk_puts_the_schema_in_the_system_prompt() -> None:
 
 
 def test_builtin_json_mode_providers() -> None:
-    modes = {p.id: p.quirks.json_output for p in BUILTIN_PROVIDERS if p.protocol == "openai-chat"}
+    modes: dict[str, str] = {}
+    for p in BUILTIN_PROVIDERS:
+        if p.protocol == "openai-chat":
+            assert isinstance(p.quirks, OpenAIChatQuirks)
+            modes[p.id] = p.quirks.json_output
     assert modes["openai"] == "json_schema"
     assert {k for k, v in modes.items() if v == "json_object"} == {"deepseek", "moonshot", "zhipu"}
 
@@ -365,9 +371,13 @@ def test_schema_names_are_sanitised() -> None:
 def test_anthropic_protocol_refuses_a_response_format() -> None:
     """Sans-IO: the protocol itself never drops a response format silently."""
     from llmkit.protocols import get_protocol
+    from llmkit.types.messages import UserMessage
     from llmkit.types.options import CallOptions, JsonSchemaFormat
 
-    call = CallOptions(prompt="hi", response_format=JsonSchemaFormat(json_schema=RAW_SCHEMA))
+    call = CallOptions(
+        messages=[UserMessage(content="hi")],
+        response_format=JsonSchemaFormat(json_schema=RAW_SCHEMA),
+    )
     provider = next(p for p in BUILTIN_PROVIDERS if p.id == "anthropic")
     protocol = get_protocol("anthropic-messages")
     assert not protocol.supports_response_format

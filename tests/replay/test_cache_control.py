@@ -7,6 +7,7 @@ from typing import Any
 
 import fixture_util
 import pytest
+from pydantic import JsonValue
 
 from llmkit import stream_text, tool
 from llmkit.errors import UnsupportedFeatureError
@@ -29,7 +30,7 @@ from llmkit.types.options import CallOptions
 ANTHROPIC = next(p for p in BUILTIN_PROVIDERS if p.id == "anthropic")
 OPENAI = next(p for p in BUILTIN_PROVIDERS if p.id == "openai")
 EPHEMERAL = {"type": "ephemeral"}
-HOUR = {"type": "ephemeral", "ttl": "1h"}
+HOUR: dict[str, JsonValue] = {"type": "ephemeral", "ttl": "1h"}
 CACHE = {"anthropic": {"cache_control": EPHEMERAL}}
 
 

@@ -333,8 +333,15 @@ def test_forced_tool_choice_with_thinking_is_refused_for_anthropic() -> None:
     thinking = ReasoningOptions(budget_tokens=1024)
     protocol = AnthropicMessagesProtocol()
     for choice in ("required", NamedToolChoice(tool_name="add")):
-        call = CallOptions(prompt="hi", tools=tools, tool_choice=choice, reasoning=thinking)
+        call = CallOptions(
+            messages=[UserMessage(content="hi")],
+            tools=tools,
+            tool_choice=choice,
+            reasoning=thinking,
+        )
         with pytest.raises(UnsupportedFeatureError, match="only be 'auto' or 'none'"):
             protocol.build_request(call, ANTHROPIC, "m")
-    call = CallOptions(prompt="hi", tools=tools, tool_choice="auto", reasoning=thinking)
+    call = CallOptions(
+        messages=[UserMessage(content="hi")], tools=tools, tool_choice="auto", reasoning=thinking
+    )
     assert protocol.build_request(call, ANTHROPIC, "m").body["tool_choice"] == {"type": "auto"}

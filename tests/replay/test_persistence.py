@@ -33,7 +33,7 @@ async def test_stored_conversation_replays_identically(protocol: str) -> None:
         MockTurn(reasoning="sum", signature="c2ln", tool_calls=[("add", {"a": 1, "b": 2})]),
         MockTurn(text="3"),
     ]
-    with MockModel(script, protocol=protocol, registry=registry) as mock:  # type: ignore[arg-type]
+    with MockModel(script, protocol=protocol, registry=registry) as mock:
         result = stream_text(
             model=mock.model, prompt="1+2", tools=[add], max_steps=2, registry=registry
         )
