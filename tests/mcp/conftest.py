@@ -1,5 +1,5 @@
 """Fixtures of the MCP tests: the test server on stdio and on streamable HTTP, each connection
-made once per test module on the module's event loop (see mcp_fixtures.py)."""
+made once per test module on the module's event loop (see tests/mcp_fixtures.py)."""
 
 from __future__ import annotations
 

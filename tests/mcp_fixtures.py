@@ -1,8 +1,10 @@
-"""Helpers of the MCP tests: the test server (``mcp_test_server.py``) on stdio or on streamable
-HTTP in a child process on 127.0.0.1, a connection held by a task of its own, and polling.
+"""Helpers of the MCP tests (``tests/mcp``): the test server (``mcp/mcp_test_server.py``) on
+stdio or on streamable HTTP in a child process on 127.0.0.1, a connection held by a task of its
+own, and polling.
 
-(This folder has no ``__init__.py`` on purpose: as a package it would be named ``mcp`` and
-shadow the MCP SDK.)
+This module lives at the top of ``tests/`` (imported as ``mcp_fixtures``, like ``fixture_util``)
+because ``tests/mcp`` has no ``__init__.py`` on purpose: as a package it would be named ``mcp``
+and shadow the MCP SDK.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from llmkit.mcp import MCPServer, MCPServerStdio
 from llmkit.types.events import ToolCallEvent
 
-SERVER_SCRIPT = Path(__file__).with_name("mcp_test_server.py")
+SERVER_SCRIPT = Path(__file__).parent / "mcp" / "mcp_test_server.py"
 
 
 def stdio_server(**options: Any) -> MCPServerStdio:
