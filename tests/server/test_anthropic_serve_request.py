@@ -11,6 +11,7 @@ from typing import Any
 import anthropic
 import httpx2
 import pytest
+from anthropic.types import MessageParam
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ from llmkit.errors import (
     APITimeoutError,
     BadRequestError,
     InBandOverloadedError,
+    LLMKitError,
     OverloadedError,
     RateLimitError,
     UnsupportedFeatureError,
@@ -97,7 +99,7 @@ def round_trip(**kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return normalized(json.loads(raw)), normalized(dict(built.body))
 
 
-HI = [{"role": "user", "content": "Hi"}]
+HI: list[MessageParam] = [{"role": "user", "content": "Hi"}]
 TOOL_TURNS = [
     {"role": "user", "content": "Weather in Paris and Rome?"},
     {
@@ -491,8 +493,8 @@ def test_malformed_request_names_the_field(case: str) -> None:
         (UnsupportedFeatureError("no PDFs here"), 400, "invalid_request_error"),
     ],
 )
-def test_encode_error(error: Exception, status: int, kind: str) -> None:
-    got_status, body = CODEC.encode_error(error)  # type: ignore[arg-type]
+def test_encode_error(error: LLMKitError, status: int, kind: str) -> None:
+    got_status, body = CODEC.encode_error(error)
     assert got_status == status
     payload = json.loads(body)
     assert payload["type"] == "error" and payload["error"]["type"] == kind
@@ -500,6 +502,6 @@ def test_encode_error(error: Exception, status: int, kind: str) -> None:
     # the official SDK reads it as the exception of that status, with the message
     sdk = anthropic_replying(body, "application/json", status)
     with sdk, pytest.raises(anthropic.APIStatusError) as caught:
-        sdk.messages.create(model="m", max_tokens=1, messages=HI)  # type: ignore[arg-type]
+        sdk.messages.create(model="m", max_tokens=1, messages=HI)
     assert caught.value.status_code == status
     assert caught.value.body == payload

@@ -17,6 +17,7 @@ from llmkit.errors import (
     APIConnectionError,
     APITimeoutError,
     InternalServerError,
+    LLMKitError,
     MissingCredentialError,
     NoSuchProviderError,
     NotFoundError,
@@ -457,8 +458,10 @@ def test_error_read_by_the_sdk() -> None:
         (MissingCredentialError("openai", "OPENAI_API_KEY"), 500, "server_error", None),
     ],
 )
-def test_encode_error_statuses(error: Exception, status: int, kind: str, code: str | None) -> None:
-    got_status, payload = CODEC.encode_error(error)  # type: ignore[arg-type]
+def test_encode_error_statuses(
+    error: LLMKitError, status: int, kind: str, code: str | None
+) -> None:
+    got_status, payload = CODEC.encode_error(error)
     assert got_status == status
     body = json.loads(payload)["error"]
     assert (body["type"], body["code"]) == (kind, code)

@@ -28,6 +28,7 @@ from llmkit.errors import (
     APIConnectionError,
     APITimeoutError,
     ConfigurationError,
+    LLMKitError,
     RateLimitError,
     StreamError,
     UnsupportedFeatureError,
@@ -759,7 +760,7 @@ def test_malformed_bodies(raw: bytes, field: str) -> None:
         (ConfigurationError("bad config"), 500),
     ],
 )
-def test_encode_error(error: Exception, status: int) -> None:
-    got_status, raw = CODEC.encode_error(error)  # type: ignore[arg-type]
+def test_encode_error(error: LLMKitError | RequestFieldError, status: int) -> None:
+    got_status, raw = CODEC.encode_error(error)
     assert got_status == status
     assert json.loads(raw) == {"error": str(error)}
