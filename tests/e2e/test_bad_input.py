@@ -50,7 +50,7 @@ async def _run(
     response: ReplayResponse, protocol: str = "openai-chat"
 ) -> tuple[list[str], LLMKitError]:
     with ReplayServer([response]) as server:
-        registry = ProviderRegistry([server.provider("local", protocol)])  # type: ignore[arg-type]
+        registry = ProviderRegistry([server.provider("local", protocol)])
         seen: list[str] = []
         with pytest.raises(LLMKitError) as info:
             # retry=0: these tests are about error mapping; tests/reliability covers retries
@@ -116,7 +116,7 @@ async def test_429_carries_retry_after() -> None:
 
 @pytest.mark.parametrize("entry", [OPENAI_TEXT, ANTHROPIC_TEXT], ids=["openai", "anthropic"])
 async def test_connection_dropped_mid_event(entry: dict[str, object]) -> None:
-    data = fixture_util.body(entry)  # type: ignore[arg-type]
+    data = fixture_util.body(entry)
     seen, error = await _run(
         ReplayResponse(data, chunking=50, close_after=len(data) // 2), str(entry["protocol"])
     )
@@ -128,7 +128,7 @@ async def test_connection_dropped_mid_event(entry: dict[str, object]) -> None:
 
 @pytest.mark.parametrize("entry", [OPENAI_TEXT, ANTHROPIC_TEXT], ids=["openai", "anthropic"])
 async def test_stream_ending_cleanly_mid_event_is_truncated(entry: dict[str, object]) -> None:
-    data = fixture_util.body(entry)  # type: ignore[arg-type]
+    data = fixture_util.body(entry)
     cut = data[: len(data) // 2]  # the HTTP body ends properly, the SSE stream does not
     seen, error = await _run(ReplayResponse(cut, chunking=50), str(entry["protocol"]))
     assert type(error) is StreamError
@@ -157,7 +157,7 @@ async def _complete(
     response: ReplayResponse, protocol: str = "openai-chat", **settings: Any
 ) -> list[StreamEvent]:
     with ReplayServer([response]) as server:
-        registry = ProviderRegistry([server.provider("local", protocol)])  # type: ignore[arg-type]
+        registry = ProviderRegistry([server.provider("local", protocol)])
         result = stream_text(model="local:m", prompt="hi", registry=registry, retry=0, **settings)
         return [event async for event in result]
 
@@ -187,7 +187,7 @@ async def test_deeply_nested_json_event_is_invalid(protocol: str) -> None:
 @pytest.mark.parametrize("protocol", ["openai-chat", "anthropic-messages"])
 async def test_deeply_nested_json_body_is_invalid(protocol: str) -> None:
     with ReplayServer([ReplayResponse(DEEP, content_type="application/json")]) as server:
-        registry = ProviderRegistry([server.provider("local", protocol)])  # type: ignore[arg-type]
+        registry = ProviderRegistry([server.provider("local", protocol)])
         with pytest.raises(InvalidResponseError, match="nested too deeply"):
             await generate_text(model="local:m", prompt="hi", registry=registry, retry=0)
 

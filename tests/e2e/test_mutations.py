@@ -156,10 +156,12 @@ def _mutate_json(doc: object, rng: random.Random) -> tuple[str, object]:
     if op == "delete":
         del parent[key]
     elif op == "duplicate" and isinstance(parent, list):
-        parent.insert(key, parent[key])  # type: ignore[arg-type]
+        assert isinstance(key, int)  # a list's slots are its indices
+        parent.insert(key, parent[key])
     elif op == "swap" and isinstance(parent, list) and len(parent) > 1:
+        assert isinstance(key, int)
         other = rng.randrange(len(parent))
-        parent[key], parent[other] = parent[other], parent[key]  # type: ignore[index]
+        parent[key], parent[other] = parent[other], parent[key]
     else:
         op = "value"
         parent[key] = _wrong_value(rng)

@@ -85,7 +85,7 @@ async def test_anthropic_sdk_reads_what_llmkit_reads(
 async def test_mock_model_streams_are_valid_for_the_official_sdks(protocol: str) -> None:
     turn = MockTurn(text="Hello there, friend.", tool_calls=[("get_weather", {"city": "Paris"})])
     registry = ProviderRegistry()
-    with MockModel([turn], protocol=protocol, registry=registry) as mock:  # type: ignore[arg-type]
+    with MockModel([turn], protocol=protocol, registry=registry) as mock:
         base = f"{mock.server.url}/v1"
         if protocol == "openai-chat":
             client = openai.AsyncOpenAI(base_url=base, api_key="x", max_retries=0)
