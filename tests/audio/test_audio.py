@@ -70,7 +70,8 @@ def _id(entry: dict[str, Any]) -> str:
 
 
 def _body(entry: dict[str, Any]) -> bytes:
-    return (FIXTURES / entry["file"]).read_bytes()
+    path: Path = FIXTURES / entry["file"]
+    return path.read_bytes()
 
 
 def _response(entry: dict[str, Any], **kwargs: Any) -> ReplayResponse:
@@ -98,6 +99,7 @@ def _form(request: RecordedRequest) -> tuple[dict[str, list[str]], dict[str, Any
         name = part.get_param("name", header="content-disposition")
         filename = part.get_filename()
         data = part.get_payload(decode=True)
+        assert isinstance(data, bytes)
         if filename is not None:
             file = {
                 "name": name,

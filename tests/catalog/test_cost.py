@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from expected import expected_usage
+from fixture_util import manifest, provider_for
 
 from llmkit import Usage
 from llmkit._models_dev import MODELS_DEV_IDS
@@ -18,8 +20,6 @@ from llmkit.catalog import (
     unregister_prices,
     with_cost,
 )
-from tests.expected import expected_usage
-from tests.fixture_util import manifest, provider_for
 
 genai_prices = pytest.importorskip("genai_prices")  # not installable on Python 3.10
 

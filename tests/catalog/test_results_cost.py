@@ -26,7 +26,10 @@ def _expected(input_tokens: int, output_tokens: int) -> Decimal:
 
 async def test_text_results_and_steps_carry_cost() -> None:
     registry = ProviderRegistry()
-    turns = [MockTurn(tool_calls=[("add", {"a": 1})], input_tokens=100, output_tokens=7), "3"]
+    turns: list[MockTurn | str] = [
+        MockTurn(tool_calls=[("add", {"a": 1})], input_tokens=100, output_tokens=7),
+        "3",
+    ]
     with MockModel(turns, provider_id="openai", registry=registry):
         model = "openai:gpt-4o-mini"  # the mock answers as "openai", so gpt-4o-mini's prices
 

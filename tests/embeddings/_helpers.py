@@ -35,7 +35,8 @@ def fixture_id(entry: dict[str, Any]) -> str:
 
 
 def body(entry: dict[str, Any]) -> bytes:
-    return (FOLDER / entry["file"]).read_bytes()
+    path: Path = FOLDER / entry["file"]
+    return path.read_bytes()
 
 
 def request_of(entry: dict[str, Any]) -> tuple[str, int, int | None]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import array
 import hashlib
 import pickle
 from typing import Any
@@ -19,7 +20,8 @@ from llmkit.embeddings import (
 )
 from llmkit.errors import EmbeddingBatchError, NotFoundError
 from llmkit.testing import ReplayResponse, ReplayServer
-from tests.embeddings._helpers import (
+
+from ._helpers import (
     FOLDER,
     PROTOCOLS,
     body,
@@ -61,7 +63,7 @@ def test_sans_io_parse(entry: dict[str, Any], output: Any) -> None:
     parsed = protocol.parse_response(body(entry), batch, output)
     check(entry, parsed.embeddings, parsed.usage)
     if output == "array":
-        assert all(v.typecode in "fdb" for v in parsed.embeddings)
+        assert all(isinstance(v, array.array) and v.typecode in "fdb" for v in parsed.embeddings)
 
 
 @pytest.mark.parametrize("entry", OK, ids=fixture_id)
