@@ -63,7 +63,7 @@ Drop rules (what a Responses answer cannot express, or what the gateway does not
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmkit.protocols.openai_chat.serve_errors import encode_error
 from llmkit.protocols.openai_responses.serve_request import parse_request
@@ -92,9 +92,11 @@ class Codec:
         """
         return parse_request(body)
 
-    def stream_encoder(self, model: str) -> OpenAIResponsesStreamEncoder:
+    def stream_encoder(self, model: str, **options: Any) -> OpenAIResponsesStreamEncoder:
         """A new encoder for one streamed response (``model`` echoed in every response
-        object; see :mod:`.serve_stream`)."""
+        object; see :mod:`.serve_stream`). ``options`` (the request's stream options, as
+        :class:`~llmkit.protocols.serving.ServingCodec` passes them) change nothing: this
+        codec's :meth:`parse_request` reads none."""
         return OpenAIResponsesStreamEncoder(model)
 
     def encode_response(self, events: Sequence[StreamEvent], model: str) -> bytes:
