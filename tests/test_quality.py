@@ -1,5 +1,6 @@
-"""Static checks as part of the suite: ruff (lint + format), mypy --strict on the package, and a
-strict docs build. The test command installs these tools (extras ``dev`` and ``docs``)."""
+"""Static checks as part of the suite: ruff (lint + format), mypy --strict on the package and
+on the tests, and a strict docs build. The test command installs these tools (extras ``dev``
+and ``docs``)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,29 @@ def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
 )
 def test_static_check(command: tuple[str, ...]) -> None:
     result = _run(*command)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_tests_type_check() -> None:
+    """The tests pass mypy --strict too, checked from ``tests/`` with the modules named as
+    pytest imports them (``tests/`` is on ``sys.path``: ``fixture_util``, ``server.x``)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+            "--explicit-package-bases",
+            ".",
+        ],
+        cwd=ROOT / "tests",
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
