@@ -13,6 +13,7 @@ from llmkit import stream_text
 from llmkit.mcp import MCPServer
 from llmkit.providers.registry import ProviderRegistry
 from llmkit.testing import MockModel, MockTurn
+from llmkit.types.warnings import CallWarning
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -94,63 +95,53 @@ async def test_one_loop_with_an_image_result_anthropic(stdio: MCPServer, http: M
     assert content[1]["source"]["data"].startswith("iVBORw0KGgo")
 
 
-async def test_an_image_result_on_text_only_tool_messages(http: MCPServer) -> None:
-    """OpenAI chat tool messages are text: the image's data is left out (with a warning), not
-    sent as base64 text."""
+async def _chart_then_done(
+    http: MCPServer, protocol: str
+) -> tuple[dict[str, Any], tuple[CallWarning, ...]]:
+    """One loop on ``protocol`` whose tool step calls the MCP chart tool (an image result):
+    the JSON body of the request that sends the result back, and that step's warnings."""
     registry = ProviderRegistry()
     turns = [MockTurn(tool_calls=[("web_chart", {"title": "T"})]), MockTurn(text="Done.")]
     tools = await http.list_tools(prefix="web", filter=["chart"])
-    with MockModel(turns, registry=registry) as mock:
+    with MockModel(turns, protocol=protocol, registry=registry) as mock:
         result = stream_text(
             model=mock.model, prompt="Go.", tools=tools, max_steps=3, registry=registry
         )
         assert await result.text == "Done."
         second = mock.requests[1].json()
     assert isinstance(second, dict)
+    return second, (await result.steps)[1].warnings
+
+
+async def test_an_image_result_on_text_only_tool_messages(http: MCPServer) -> None:
+    """OpenAI chat tool messages are text: the image's data is left out (with a warning), not
+    sent as base64 text."""
+    second, warnings = await _chart_then_done(http, "openai-chat")
     chart = json.loads(second["messages"][-1]["content"])
     assert chart[0] == {"type": "text", "text": "Chart: T"}
     assert chart[1]["type"] == "image" and chart[1]["media_type"] == "image/png"
     assert chart[1]["data"].startswith("<image/png, ")
     assert chart[1]["data"].endswith(" bytes: not sent, this API takes text-only tool results>")
-    steps = await result.steps
-    assert "their data was left out" in steps[1].warnings[0].message
+    assert "their data was left out" in warnings[0].message
 
 
 async def test_an_image_result_on_openai_responses_is_an_input_image(http: MCPServer) -> None:
     """Responses function outputs take images: the MCP chart goes as an ``input_image``."""
-    registry = ProviderRegistry()
-    turns = [MockTurn(tool_calls=[("web_chart", {"title": "T"})]), MockTurn(text="Done.")]
-    tools = await http.list_tools(prefix="web", filter=["chart"])
-    with MockModel(turns, protocol="openai-responses", registry=registry) as mock:
-        result = stream_text(
-            model=mock.model, prompt="Go.", tools=tools, max_steps=3, registry=registry
-        )
-        assert await result.text == "Done."
-        second = mock.requests[1].json()
-    assert isinstance(second, dict)
+    second, warnings = await _chart_then_done(http, "openai-responses")
     (output,) = [i["output"] for i in second["input"] if i.get("type") == "function_call_output"]
     assert output[0] == {"type": "input_text", "text": "Chart: T"}
     assert output[1]["type"] == "input_image"
     assert output[1]["image_url"].startswith("data:image/png;base64,iVBORw0KGgo")
-    assert (await result.steps)[1].warnings == ()
+    assert warnings == ()
 
 
 async def test_an_image_result_on_gemini_leaves_its_data_out(http: MCPServer) -> None:
     """Gemini's functionResponse.response is a JSON object: the image's data is left out
     (with a warning), never sent as base64 text."""
-    registry = ProviderRegistry()
-    turns = [MockTurn(tool_calls=[("web_chart", {"title": "T"})]), MockTurn(text="Done.")]
-    tools = await http.list_tools(prefix="web", filter=["chart"])
-    with MockModel(turns, protocol="google-generative", registry=registry) as mock:
-        result = stream_text(
-            model=mock.model, prompt="Go.", tools=tools, max_steps=3, registry=registry
-        )
-        assert await result.text == "Done."
-        second = mock.requests[1].json()
-    assert isinstance(second, dict)
+    second, warnings = await _chart_then_done(http, "google-generative")
     parts = [p for c in second["contents"] for p in c["parts"] if "functionResponse" in p]
     (chart,) = [p["functionResponse"]["response"]["output"] for p in parts]
     assert chart[0] == {"type": "text", "text": "Chart: T"}
     assert chart[1]["data"].startswith("<image/png, ")
     assert "iVBORw0KGgo" not in json.dumps(second)
-    assert "their data was left out" in (await result.steps)[1].warnings[0].message
+    assert "their data was left out" in warnings[0].message
