@@ -1,4 +1,4 @@
-"""What watches a text call as it runs: :class:`RunObserver`, implemented by
+"""What watches a call as it runs: :class:`RunObserver`, implemented by
 :mod:`llmkit.telemetry` (OpenTelemetry spans and metrics) and by the call's hooks.
 
 The tool loop (:class:`llmkit._loop.ToolLoop`) tells its observer, in this order:
@@ -15,6 +15,12 @@ The tool loop (:class:`llmkit._loop.ToolLoop`) tells its observer, in this order
    consumer may stop there); or, instead, ``run_error`` (the run failed; the error is raised
    to the caller next) or ``run_stopped`` (the consumer stopped the stream: ``closed`` or
    ``cancelled``).
+
+A structured-output call (``stream_object``, ``generate_object``) sends one request, with no
+tool loop: ``llmkit._object_call.observed`` tells the same observer as a text call of one step
+would be told (``run_start``, ``step_start(0)``, each event, then at the response's ``finish``:
+that ``finish``, a ``step_finish``, the call's ``finish`` and ``run_end``), and never calls
+``tool_context``.
 
 Each tool call llmkit runs is run inside ``tool_context(call)``, entered in the tool's own
 task, so a context the observer sets there (the current OpenTelemetry span) is the one the
@@ -44,15 +50,17 @@ default_telemetry: object | None = None
 
 
 class RunObserver(Protocol):
-    """The lifecycle of one ``stream_text`` / ``generate_text`` call (see the module docstring).
+    """The lifecycle of one ``stream_text`` / ``generate_text`` / ``stream_object`` /
+    ``generate_object`` call (see the module docstring).
 
     Methods must not raise: an observer is told about the run, it does not steer it.
     """
 
     def run_start(self, operation: str, target: Target, call: CallOptions) -> None:
-        """The call starts. ``operation``: ``"stream_text"`` or ``"generate_text"``;
-        ``target``: the model asked for; ``call``: the first step's options (messages, tools,
-        sampling settings)."""
+        """The call starts. ``operation``: the public function, ``"stream_text"``,
+        ``"generate_text"``, ``"stream_object"`` or ``"generate_object"``; ``target``: the model
+        asked for; ``call``: the first step's options (messages, tools, sampling settings; an
+        object call's response format or forced tool)."""
 
     def step_start(self, index: int, target: Target, call: CallOptions) -> None:
         """Step ``index`` (from 0) is about to send its request to ``target``."""

@@ -21,19 +21,22 @@ it is; a list, a choice or a plain value is sent wrapped in an object with one p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from typing_extensions import Unpack
 
+from llmkit._api import _observer
 from llmkit._driver import Target, build_stream_request, resolve_target
 from llmkit._model_call import generate_step, stream_step
-from llmkit._object_call import ObjectMode, prepare
+from llmkit._object_call import ObjectMode, observed, prepare
 from llmkit._object_result import GenerateObjectResult, StreamObjectResult
 from llmkit._output import Output, OutputLike, to_output
 from llmkit._settings import check_settings, connection, show_settings
 from llmkit.errors import ConfigurationError
 from llmkit.providers.inline import ModelLike
+from llmkit.types.events import StreamEvent
 from llmkit.types.options import CallOptions
 from llmkit.types.settings import ObjectCallSettings
 
@@ -167,7 +170,18 @@ def stream_object(
     target, call, output, tool_name = _prepare("stream_object", model, schema, settings)
     request = build_stream_request(target, call)  # unsupported settings raise here, at once
     conn = connection(settings)  # no fallback models: a fallback may not share the protocol
-    return StreamObjectResult(lambda: stream_step(target, call, conn, request), output, tool_name)
+    watcher = _observer(settings.get("telemetry"))
+    if watcher is None:
+        return StreamObjectResult(
+            lambda: stream_step(target, call, conn, request), output, tool_name
+        )
+    traced = watcher
+
+    def source() -> AsyncIterator[StreamEvent]:
+        events = stream_step(target, call, conn, request)
+        return observed(events, traced, "stream_object", target, call)
+
+    return StreamObjectResult(source, output, tool_name)
 
 
 @overload
@@ -222,7 +236,19 @@ async def generate_object(
         ``response_format``; Anthropic "Tool use" ("Forcing tool use") and "JSON mode".
     """
     target, call, output, tool_name = _prepare("generate_object", model, schema, settings)
-    events = await generate_step(target, call, connection(settings))
+    conn = connection(settings)
+    watcher = _observer(settings.get("telemetry"))
+    if watcher is None:
+        events = await generate_step(target, call, conn)
+    else:
+
+        async def response() -> AsyncIterator[StreamEvent]:
+            for event in await generate_step(target, call, conn):
+                yield event
+
+        traced = observed(response(), watcher, "generate_object", target, call)
+        async with aclosing(traced) as stream:
+            events = [event async for event in stream]
     return GenerateObjectResult.from_events(events, output, tool_name)
 
 

@@ -1,4 +1,5 @@
-"""OpenTelemetry spans and metrics for text calls, after the GenAI semantic conventions.
+"""OpenTelemetry spans and metrics for text and structured-output calls, after the GenAI
+semantic conventions.
 
 Turn it on for one call with ``telemetry=True`` (or a :class:`Telemetry`), or for every call
 of the process with :func:`instrument`. What is recorded is in ``docs/telemetry.md``:
@@ -6,9 +7,10 @@ of the process with :func:`instrument`. What is recorded is in ``docs/telemetry.
 - a call that offers tools (or has ``agent_name``): an ``invoke_agent {agent name}`` span
   (kind INTERNAL) with one ``chat {model}`` span (kind CLIENT) per step and one
   ``execute_tool {tool name}`` span (kind INTERNAL) per tool run under it;
-- a call without tools: one ``chat {model}`` span;
+- a call without tools, and every ``stream_object`` / ``generate_object`` call (one request,
+  even when the schema is sent as a forced tool): one ``chat {model}`` span;
 - the metrics ``gen_ai.client.operation.duration``, ``gen_ai.client.token.usage`` and, for
-  ``stream_text``, ``gen_ai.client.operation.time_to_first_chunk``.
+  ``stream_text`` and ``stream_object``, ``gen_ai.client.operation.time_to_first_chunk``.
 
 Needs ``opentelemetry-api`` (``pip install 'llmkit[otel]'``); an application also installs and
 configures an SDK (``opentelemetry-sdk``) to export what is recorded. Nothing here, and nothing
@@ -69,7 +71,7 @@ def _check_attributes(attributes: Mapping[str, object]) -> None:
 
 @dataclass(frozen=True)
 class Telemetry:
-    """How text calls are traced (frozen settings).
+    """How calls are traced (frozen settings).
 
     Attributes:
         tracer_provider: where spans go; None: the global one
@@ -109,8 +111,8 @@ class Telemetry:
 
 
 def instrument(telemetry: Telemetry | None = None) -> Telemetry:
-    """Trace every ``stream_text`` / ``generate_text`` call of the process that does not say
-    ``telemetry=False``.
+    """Trace every ``stream_text`` / ``generate_text`` / ``stream_object`` / ``generate_object``
+    call of the process that does not say ``telemetry=False``.
 
     Args:
         telemetry: the settings (default ``Telemetry()``: the global providers, no content).
@@ -137,7 +139,8 @@ def uninstrument() -> None:
 
 
 def run_observer(telemetry: object | None) -> RunObserver:
-    """The observer that records one call (used by the tool loop).
+    """The observer that records one call (used by the tool loop of a text call, and by the
+    one request of an object call).
 
     Args:
         telemetry: a :class:`Telemetry`, or None / True for ``Telemetry()``.

@@ -1,10 +1,12 @@
-"""The run observer that records one text call as OpenTelemetry spans and metrics.
+"""The run observer that records one call (``stream_text``, ``generate_text``, ``stream_object``,
+``generate_object``) as OpenTelemetry spans and metrics.
 
 Spans (``docs/telemetry.md`` has the attribute table):
 
 - ``invoke_agent [{agent name}]``, kind INTERNAL ("Invoke agent internal span",
-  ``gen-ai-agent-spans.md``), when the call offers tools or the settings name an agent: the
-  whole run, parent of the steps and the tool runs;
+  ``gen-ai-agent-spans.md``), when a text call offers tools or the settings name an agent:
+  the whole run, parent of the steps and the tool runs (the forced tool of an object call does
+  not make it an agent run);
 - ``chat {request model}``, kind CLIENT ("Inference", ``gen-ai-spans.md``): one per step, from
   the step's start to the last event of the model's response (the tools the step runs are
   not part of it, though its usage and finish reason are set when the step finishes);
@@ -68,6 +70,13 @@ _monotonic_ns = time.monotonic_ns
 
 _P = ParamSpec("_P")
 
+_STREAMING = frozenset({"stream_text", "stream_object"})
+"""The operations (``RunObserver.run_start``) that stream their responses."""
+
+_OBJECT_CALLS = frozenset({"generate_object", "stream_object"})
+"""The operations of structured output: one request, whose forced tool (tool mode) does not make
+the call an agent run, and whose output type is ``json`` whichever way the schema is sent."""
+
 _LOOP_EVENTS = frozenset(
     {"tool_execution_start", "tool_execution_end", "tool_approval_request", "step_finish"}
 )
@@ -114,7 +123,8 @@ class _Root:
 
 
 class SpanObserver:
-    """Records one ``stream_text`` / ``generate_text`` run (an ``llmkit._instrument.RunObserver``).
+    """Records one call (an ``llmkit._instrument.RunObserver``): a text call's run, or the one
+    request of an object call.
 
     Args:
         telemetry: the settings.
@@ -133,6 +143,7 @@ class SpanObserver:
         self._extra = extra
         self._parent: Context | None = None
         self._streaming = False
+        self._json = False
         self._target: Target | None = None
         self._call: CallOptions | None = None
         self._root: _Root | None = None
@@ -145,17 +156,18 @@ class SpanObserver:
     def run_start(self, operation: str, target: Target, call: CallOptions) -> None:
         """Start the ``invoke_agent`` span when the call offers tools or names an agent."""
         self._parent = otel_context.get_current()
-        self._streaming = operation == "stream_text"
+        self._streaming = operation in _STREAMING
+        self._json = operation in _OBJECT_CALLS
         self._target, self._call = target, call
         self._describe(call)
         agent = self._telemetry.agent_name
-        if not call.tools and agent is None:
+        if agent is None and (not call.tools or self._json):
             return
         base = base_attributes(sc.INVOKE_AGENT, target)
         attributes: Attributes = dict(base)
         if agent is not None:
             attributes[sc.AGENT_NAME] = agent
-        attributes.update(request_attributes(call))
+        attributes.update(self._request_attributes(call))
         attributes.update(self._extra)
         if self._record_content:
             attributes.update(content_attributes(call))
@@ -175,7 +187,7 @@ class SpanObserver:
             self._end_step(None, time.monotonic_ns())
         base = base_attributes(sc.CHAT, target)
         attributes: Attributes = dict(base)
-        attributes.update(request_attributes(call))
+        attributes.update(self._request_attributes(call))
         if self._streaming:
             attributes[sc.REQUEST_STREAM] = True
         attributes.update(self._extra)
@@ -191,6 +203,12 @@ class SpanObserver:
         )
         output = content.OutputCollector() if self._record_content else None
         self._step = _Step(span, start_ns, start_mono, base, output)
+
+    def _request_attributes(self, call: CallOptions) -> Attributes:
+        attributes = request_attributes(call)
+        if self._json:  # an object call: JSON, be it a response format or a forced tool's input
+            attributes[sc.OUTPUT_TYPE] = "json"
+        return attributes
 
     def event(self, event: StreamEvent) -> None:
         """Fold one event into the open spans."""

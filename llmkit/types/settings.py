@@ -107,6 +107,10 @@ class CallSettings(TypedDict, total=False):
     cache: ResponseCache | bool | None
     """A ``llmkit.ResponseCache``, or True for the process-wide one; a cached stream
     replays its recorded events."""
+    telemetry: Telemetry | bool | None
+    """``True`` or a ``llmkit.telemetry.Telemetry`` to record OpenTelemetry spans and metrics
+    for this call (needs the ``otel`` extra); ``False`` turns off the process default set by
+    ``llmkit.telemetry.instrument()``."""
 
 
 class TextCallSettings(CallSettings, total=False):
@@ -150,10 +154,6 @@ class TextCallSettings(CallSettings, total=False):
     """The final answer's shape when the model may also call tools: a pydantic model, a type
     (``list[str]``, a ``Literal``, ``int``...), a JSON Schema dict or a ``llmkit.Output``; the
     validated value is ``result.output``."""
-    telemetry: Telemetry | bool | None
-    """``True`` or a ``llmkit.telemetry.Telemetry`` to record OpenTelemetry spans and metrics
-    for this call (needs the ``otel`` extra); ``False`` turns off the process default set by
-    ``llmkit.telemetry.instrument()``."""
     fallback_models: Sequence[ModelLike] | None
     """``"provider:model"`` strings (or inline ``llmkit.Model`` values, or models wrapped with
     ``llmkit.middleware.wrap_model``) tried in order when the call fails retryably before any

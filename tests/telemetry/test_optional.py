@@ -34,13 +34,18 @@ def test_a_call_without_telemetry_never_imports_opentelemetry() -> None:
     code = """if True:
         import asyncio, json, sys
         import llmkit
-        from llmkit import stream_text, generate_text
+        from llmkit import generate_object, generate_text, stream_object, stream_text
         from llmkit.testing import MockModel
 
         async def main():
-            with MockModel(["Hi.", "Hello."]) as mock:
+            with MockModel(["Hi.", "Hello.", '{"a": 1}', '{"a": 2}']) as mock:
                 assert await stream_text(model=mock.model, prompt="x").text == "Hi."
                 assert (await generate_text(model=mock.model, prompt="x")).text == "Hello."
+                schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+                streamed = stream_object(model=mock.model, schema=schema, prompt="x")
+                assert await streamed.object == {"a": 1}
+                generated = await generate_object(model=mock.model, schema=schema, prompt="x")
+                assert generated.object == {"a": 2}
 
         asyncio.run(main())
         print(json.dumps(sorted(m for m in sys.modules
