@@ -117,7 +117,6 @@ def test_settings_typed_dicts() -> None:
         "prepare_step",
         "repair_tool_call",
         "output",
-        "telemetry",
         "fallback_models",
     }
     assert llmkit.ObjectCallSettings.__optional_keys__ - base == {
