@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterable, Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -13,6 +14,26 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from llmkit.telemetry import Telemetry
+
+
+async def cancel_consumer_after(
+    stream: AsyncIterable[object], first: Callable[[object], bool] = lambda item: True
+) -> None:
+    """Consume ``stream`` in a task and cancel that task, while it waits on its own (not on the
+    stream), once an item for which ``first`` is true arrived."""
+    arrived = asyncio.Event()
+
+    async def consume() -> None:
+        async for item in stream:
+            if first(item):
+                arrived.set()
+                await asyncio.Event().wait()  # until cancelled
+
+    task = asyncio.ensure_future(consume())
+    await arrived.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
 
 
 def attrs(item: object) -> dict[str, object]:

@@ -3,8 +3,6 @@ a stream stopped early, a tool that raises, and the process-wide ``instrument()`
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -23,7 +21,7 @@ from llmkit.telemetry import Telemetry, instrument, uninstrument
 from llmkit.telemetry import _semconv as sc
 from llmkit.testing import MockModel, MockTurn, ReplayResponse, ReplayServer
 
-from .conftest import Recorded, attrs
+from .conftest import Recorded, attrs, cancel_consumer_after
 from .test_agent_run import CANARY, parent_id, span_id, with_canary_header
 
 
@@ -181,19 +179,9 @@ async def test_a_stream_stopped_early_ends_its_spans(otel: Recorded) -> None:
 async def test_a_cancelled_stream_ends_its_spans(otel: Recorded) -> None:
     with MockModel([MockTurn(text="word " * 200, piece=5)]) as mock:
         result = stream_text(model=mock.model, prompt="Talk", telemetry=otel.telemetry())
-        first = asyncio.Event()
-
-        async def consume() -> None:
-            async for event in result:
-                if event.type == "text_delta":
-                    first.set()
-                    await asyncio.Event().wait()  # until cancelled
-
-        task = asyncio.ensure_future(consume())
-        await first.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_consumer_after(
+            result, lambda event: getattr(event, "type", None) == "text_delta"
+        )
     chat = otel.span("chat mock-model")
     assert chat.end_time is not None
     # cancelled while the consumer, not the stream, was waiting: the stream is then closed

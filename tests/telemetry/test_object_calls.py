@@ -5,7 +5,6 @@ error, a stream stopped early, ``agent_name``, content capture and ``instrument(
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
@@ -29,7 +28,7 @@ from llmkit.telemetry import _semconv as sc
 from llmkit.telemetry import instrument, uninstrument
 from llmkit.testing import MockModel, MockTurn, ReplayResponse, ReplayServer
 
-from .conftest import Recorded, attrs
+from .conftest import Recorded, attrs, cancel_consumer_after
 from .test_agent_run import CANARY, parent_id, span_id, with_canary_header
 
 
@@ -254,18 +253,7 @@ async def test_a_cancelled_stream_ends_its_span(otel: Recorded) -> None:
         result = stream_object(
             model=mock.model, schema=City, prompt="Talk", telemetry=otel.telemetry()
         )
-        first = asyncio.Event()
-
-        async def consume() -> None:
-            async for _partial in result.partial_object_stream:
-                first.set()
-                await asyncio.Event().wait()  # until cancelled
-
-        task = asyncio.ensure_future(consume())
-        await first.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await cancel_consumer_after(result.partial_object_stream)
         await result.aclose()
     (chat,) = otel.spans()
     assert chat.end_time is not None
