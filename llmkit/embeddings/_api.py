@@ -3,6 +3,10 @@
 Each request goes through :func:`llmkit._driver.send_request` (credentials, concurrency gate,
 rate limits, retries, fallback models, time limits); the provider's embedding protocol builds it
 and parses the answer (:mod:`llmkit.embeddings.registry` says which protocol).
+
+A call with ``telemetry=`` (or under ``llmkit.telemetry.instrument()``) records one OpenTelemetry
+``embeddings`` span per request (:mod:`llmkit.telemetry._embeddings`); without it, nothing of
+:mod:`llmkit.telemetry` or OpenTelemetry is imported and each request pays one ``is None`` test.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
@@ -36,6 +40,8 @@ if TYPE_CHECKING:
     from llmkit.providers.registry import ProviderRegistry
     from llmkit.reliability.ratelimit import RateLimit
     from llmkit.reliability.retry import RetryPolicy
+    from llmkit.telemetry import Telemetry
+    from llmkit.telemetry._embeddings import EmbeddingsObserver
 
 __all__ = [
     "EmbedManyResult",
@@ -49,6 +55,7 @@ __all__ = [
 
 P = ParamSpec("P")
 T = TypeVar("T")
+R = TypeVar("R", EmbedResult, EmbedManyResult)
 
 DEFAULT_MAX_PARALLEL = 4
 """Batches of one :func:`embed_many` call in flight at once, unless ``max_parallel`` says."""
@@ -93,6 +100,7 @@ class _Call:
     task_type: str | None
     encoding: Literal["base64", "float"]
     extra_body: Mapping[str, object]
+    observer: EmbeddingsObserver | None = None
 
     def batch(self, candidate: Target, values: tuple[str, ...]) -> EmbeddingBatch:
         return EmbeddingBatch(
@@ -107,6 +115,27 @@ class _Call:
     async def send(
         self, values: tuple[str, ...], indexes: range
     ) -> tuple[ParsedEmbeddings, EmbeddingResponse]:
+        """Embed one batch (one request, with its retries and fallbacks); traced as one
+        ``embeddings`` span when the call has an observer."""
+        if self.observer is None:
+            parsed, response, _ = await self._send(values, indexes)
+            return parsed, response
+        with self.observer.request(self.target, self.dimensions) as traced:
+            parsed, response, request = await self._send(values, indexes)
+            encoding = request.body.get("encoding_format") if request is not None else None
+            traced.answered(
+                model=response.model,
+                served_model=parsed.model,
+                attempts=response.attempts,
+                usage=parsed.usage,
+                dimension_count=len(parsed.embeddings[0]) if parsed.embeddings else None,
+                encoding_format=encoding if isinstance(encoding, str) else None,
+            )
+        return parsed, response
+
+    async def _send(
+        self, values: tuple[str, ...], indexes: range
+    ) -> tuple[ParsedEmbeddings, EmbeddingResponse, BuiltRequest | None]:
         built: dict[str, BuiltRequest] = {}
 
         def build(candidate: Target) -> BuiltRequest:
@@ -134,7 +163,7 @@ class _Call:
             request.warnings if request is not None else (),
             indexes,
         )
-        return parsed, response
+        return parsed, response, request
 
 
 def _prepare(
@@ -153,7 +182,9 @@ def _prepare(
     rate_limit: RateLimit | None,
     fallback_models: Sequence[ModelLike] | None,
     registry: ProviderRegistry | None,
+    telemetry: Telemetry | bool | None,
 ) -> _Call:
+    observer = _observer(telemetry)  # a wrong telemetry= fails before any request
     if output not in ("list", "array", "numpy"):
         raise InvalidArgumentError(f"output must be 'list', 'array' or 'numpy', not {output!r}")
     if encoding not in ("base64", "float"):
@@ -174,8 +205,47 @@ def _prepare(
         registry=registry,
     )
     return _Call(
-        target, connection, timeouts, output, dimensions, task_type, encoding, extra_body or {}
+        target,
+        connection,
+        timeouts,
+        output,
+        dimensions,
+        task_type,
+        encoding,
+        extra_body or {},
+        observer,
     )
+
+
+def _observer(setting: Telemetry | bool | None) -> EmbeddingsObserver | None:
+    """The observer of one call from its ``telemetry=`` setting, chosen as for a text call
+    (:func:`llmkit._api._observer`): ``False`` → none; ``None`` → the process default
+    (``llmkit.telemetry.instrument()``), if any; ``True`` → the default, else ``Telemetry()``;
+    a ``Telemetry`` → that one. Imports :mod:`llmkit.telemetry` only for a traced call."""
+    from llmkit import _instrument
+
+    default = _instrument.default_telemetry
+    if setting is False or (setting is None and default is None):
+        return None
+    from llmkit.telemetry import _embeddings_observer
+
+    return _embeddings_observer(default if setting is None or setting is True else setting)
+
+
+async def _observed(call: _Call, work: Awaitable[R]) -> R:
+    """Await ``work`` (the call's requests), inside the call's telemetry when it has some:
+    ``invoke_agent`` around it when the settings name an agent."""
+    observer = call.observer
+    if observer is None:
+        return await work
+    observer.call_start(call.target)
+    try:
+        result = await work
+    except BaseException as exc:
+        observer.call_error(exc)
+        raise
+    observer.call_end(result.usage)
+    return result
 
 
 async def embed(
@@ -195,6 +265,7 @@ async def embed(
     rate_limit: RateLimit | None = None,
     fallback_models: Sequence[ModelLike] | None = None,
     registry: ProviderRegistry | None = None,
+    telemetry: Telemetry | bool | None = None,
 ) -> EmbedResult:
     """Embed one text.
 
@@ -215,6 +286,9 @@ async def embed(
         extra_body: provider-specific fields merged into the request body.
         api_key, http_client, retry, timeouts, timeout, rate_limit, fallback_models, registry:
             as for :func:`llmkit.stream_text` (``timeout``: seconds for the whole answer).
+        telemetry: ``True`` or a ``llmkit.telemetry.Telemetry`` to record an OpenTelemetry
+            ``embeddings`` span and the GenAI metrics (needs the ``otel`` extra); ``False``
+            turns off the process default set by ``llmkit.telemetry.instrument()``.
 
     Returns:
         :class:`EmbedResult`: ``embedding`` (``dimensions`` numbers), ``usage``, ``response``.
@@ -247,7 +321,12 @@ async def embed(
         rate_limit=rate_limit,
         fallback_models=fallback_models,
         registry=registry,
+        telemetry=telemetry,
     )
+    return await _observed(call, _embed_one(call, value))
+
+
+async def _embed_one(call: _Call, value: str) -> EmbedResult:
     parsed, response = await call.send((value,), range(1))
     return EmbedResult(parsed.embeddings[0], parsed.usage, response)
 
@@ -285,6 +364,7 @@ async def embed_many(
     rate_limit: RateLimit | None = None,
     fallback_models: Sequence[ModelLike] | None = None,
     registry: ProviderRegistry | None = None,
+    telemetry: Telemetry | bool | None = None,
 ) -> EmbedManyResult:
     """Embed many texts: split into batches, send them with bounded parallelism, keep order.
 
@@ -300,6 +380,9 @@ async def embed_many(
         model, dimensions, task_type, output, encoding, extra_body: as for :func:`embed`.
         api_key, http_client, retry, timeouts, timeout, rate_limit, fallback_models, registry:
             as for :func:`embed`.
+        telemetry: as for :func:`embed`; one ``embeddings`` span per batch, all children of
+            the span current when the call started (or of ``invoke_agent`` when the settings
+            name an agent).
 
     Returns:
         :class:`EmbedManyResult`: ``embeddings[i]`` is the vector of ``values[i]``; ``usage``
@@ -330,8 +413,17 @@ async def embed_many(
         rate_limit=rate_limit,
         fallback_models=fallback_models,
         registry=registry,
+        telemetry=telemetry,
     )
     size = _batch_size(call, max_batch_size)
+    if not texts:  # nothing to send: nothing to trace
+        return EmbedManyResult([], Usage(), [])
+    return await _observed(call, _embed_batches(call, texts, size, max_parallel))
+
+
+async def _embed_batches(
+    call: _Call, texts: tuple[str, ...], size: int, max_parallel: int
+) -> EmbedManyResult:
     ranges = [range(i, min(i + size, len(texts))) for i in range(0, len(texts), size)]
     results: list[tuple[ParsedEmbeddings, EmbeddingResponse] | None] = [None] * len(ranges)
     gate = asyncio.Semaphore(max_parallel)

@@ -1,5 +1,5 @@
-"""OpenTelemetry spans and metrics for text and structured-output calls, after the GenAI
-semantic conventions.
+"""OpenTelemetry spans and metrics for text, structured-output and embedding calls, after the
+GenAI semantic conventions.
 
 Turn it on for one call with ``telemetry=True`` (or a :class:`Telemetry`), or for every call
 of the process with :func:`instrument`. What is recorded is in ``docs/telemetry.md``:
@@ -9,6 +9,8 @@ of the process with :func:`instrument`. What is recorded is in ``docs/telemetry.
   ``execute_tool {tool name}`` span (kind INTERNAL) per tool run under it;
 - a call without tools, and every ``stream_object`` / ``generate_object`` call (one request,
   even when the schema is sent as a forced tool): one ``chat {model}`` span;
+- ``embed`` / ``embed_many``: one ``embeddings {model}`` span (kind CLIENT) per request (one
+  per batch), under ``invoke_agent {agent name}`` when the settings name an agent;
 - the metrics ``gen_ai.client.operation.duration``, ``gen_ai.client.token.usage`` and, for
   ``stream_text`` and ``stream_object``, ``gen_ai.client.operation.time_to_first_chunk``.
 
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
     from llmkit._instrument import RunObserver
+    from llmkit.telemetry._embeddings import EmbeddingsObserver
 
 __all__ = ["AttributeValue", "Telemetry", "instrument", "run_observer", "uninstrument"]
 
@@ -84,9 +87,10 @@ class Telemetry:
             (``gen_ai.tool.definitions``), tool arguments and results
             (``gen_ai.tool.call.arguments`` / ``gen_ai.tool.call.result``) and the text of
             tool and hook errors. Off by default: the conventions mark these opt-in, as they
-            are likely to hold personal data. Credentials are never recorded.
-        agent_name: ``gen_ai.agent.name``; also makes a call without tools an
-            ``invoke_agent`` span, and names it (``invoke_agent {agent_name}``).
+            are likely to hold personal data. Credentials are never recorded. The texts of
+            an embedding call are never recorded (the conventions have no attribute for them).
+        agent_name: ``gen_ai.agent.name``; also makes a call without tools (or an embedding
+            call) an ``invoke_agent`` span, and names it (``invoke_agent {agent_name}``).
         function_id: a name for the code path making the call, recorded as
             ``llmkit.function_id`` on every span (the Vercel AI SDK's ``functionId``).
         attributes: more attributes for every span (not for metrics, whose attributes are
@@ -112,7 +116,7 @@ class Telemetry:
 
 def instrument(telemetry: Telemetry | None = None) -> Telemetry:
     """Trace every ``stream_text`` / ``generate_text`` / ``stream_object`` / ``generate_object``
-    call of the process that does not say ``telemetry=False``.
+    / ``embed`` / ``embed_many`` call of the process that does not say ``telemetry=False``.
 
     Args:
         telemetry: the settings (default ``Telemetry()``: the global providers, no content).
@@ -138,6 +142,19 @@ def uninstrument() -> None:
     _instrument.default_telemetry = None
 
 
+def _settings(telemetry: object | None) -> Telemetry:
+    """``telemetry`` (None / True: ``Telemetry()``), checked; OpenTelemetry importable."""
+    if telemetry is None or telemetry is True:
+        telemetry = Telemetry()
+    if not isinstance(telemetry, Telemetry):
+        raise InvalidArgumentError(
+            "telemetry= takes True, False, None or an llmkit.telemetry.Telemetry, "
+            f"not {type(telemetry).__name__}"
+        )
+    _require_opentelemetry()
+    return telemetry
+
+
 def run_observer(telemetry: object | None) -> RunObserver:
     """The observer that records one call (used by the tool loop of a text call, and by the
     one request of an object call).
@@ -149,14 +166,24 @@ def run_observer(telemetry: object | None) -> RunObserver:
         ImportError: ``opentelemetry-api`` is not installed (``pip install 'llmkit[otel]'``).
         InvalidArgumentError: ``telemetry`` is neither.
     """
-    if telemetry is None or telemetry is True:
-        telemetry = Telemetry()
-    if not isinstance(telemetry, Telemetry):
-        raise InvalidArgumentError(
-            "telemetry= takes True, False, None or an llmkit.telemetry.Telemetry, "
-            f"not {type(telemetry).__name__}"
-        )
-    _require_opentelemetry()
+    settings = _settings(telemetry)
     from llmkit.telemetry._observer import SpanObserver
 
-    return SpanObserver(telemetry)
+    return SpanObserver(settings)
+
+
+def _embeddings_observer(telemetry: object | None) -> EmbeddingsObserver:
+    """The observer that records one ``embed`` / ``embed_many`` call (its ``embeddings``
+    spans), for :mod:`llmkit.embeddings`.
+
+    Args:
+        telemetry: a :class:`Telemetry`, or None / True for ``Telemetry()``.
+
+    Raises:
+        ImportError: ``opentelemetry-api`` is not installed (``pip install 'llmkit[otel]'``).
+        InvalidArgumentError: ``telemetry`` is neither.
+    """
+    settings = _settings(telemetry)
+    from llmkit.telemetry._embeddings import EmbeddingsObserver
+
+    return EmbeddingsObserver(settings)

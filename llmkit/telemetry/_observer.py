@@ -24,19 +24,15 @@ does not jump with the wall clock). Each method swallows its own failures (logge
 
 from __future__ import annotations
 
-import functools
-import logging
 import time
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, ParamSpec
+from typing import TYPE_CHECKING, Literal
 
 from opentelemetry import context as otel_context
-from opentelemetry import metrics, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from llmkit import __version__
 from llmkit.telemetry import _content as content
 from llmkit.telemetry import _semconv as sc
 from llmkit.telemetry._attributes import (
@@ -49,7 +45,8 @@ from llmkit.telemetry._attributes import (
     set_error,
     usage_attributes,
 )
-from llmkit.telemetry._metrics import instruments_for
+from llmkit.telemetry._recorder import Recorder
+from llmkit.telemetry._recorder import guarded as _guarded
 from llmkit.telemetry._tools import ToolSpans
 
 if TYPE_CHECKING:
@@ -64,11 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SpanObserver"]
 
-log = logging.getLogger("llmkit.telemetry")
-
 _monotonic_ns = time.monotonic_ns
-
-_P = ParamSpec("_P")
 
 _STREAMING = frozenset({"stream_text", "stream_object"})
 """The operations (``RunObserver.run_start``) that stream their responses."""
@@ -81,19 +74,6 @@ _LOOP_EVENTS = frozenset(
     {"tool_execution_start", "tool_execution_end", "tool_approval_request", "step_finish"}
 )
 """Events the tool loop makes itself (the others come from the model's response)."""
-
-
-def _guarded(method: Callable[_P, None]) -> Callable[_P, None]:
-    """Never let a failure here reach the call (an observer must not raise)."""
-
-    @functools.wraps(method)
-    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> None:
-        try:
-            method(*args, **kwargs)
-        except Exception:
-            log.debug("telemetry failed in %s", method.__name__, exc_info=True)
-
-    return wrapper
 
 
 @dataclass(slots=True)
@@ -122,7 +102,7 @@ class _Root:
     output_json: str | None = None
 
 
-class SpanObserver:
+class SpanObserver(Recorder):
     """Records one call (an ``llmkit._instrument.RunObserver``): a text call's run, or the one
     request of an object call.
 
@@ -131,16 +111,7 @@ class SpanObserver:
     """
 
     def __init__(self, telemetry: Telemetry) -> None:
-        self._telemetry = telemetry
-        tracer_provider = telemetry.tracer_provider or trace.get_tracer_provider()
-        self._tracer = tracer_provider.get_tracer("llmkit", __version__)
-        meter_provider = telemetry.meter_provider or metrics.get_meter_provider()
-        self._instruments = instruments_for(meter_provider)
-        self._record_content = telemetry.record_content
-        extra: Attributes = dict(telemetry.attributes)
-        if telemetry.function_id is not None:
-            extra[sc.FUNCTION_ID] = telemetry.function_id
-        self._extra = extra
+        super().__init__(telemetry)
         self._parent: Context | None = None
         self._streaming = False
         self._json = False
@@ -148,7 +119,7 @@ class SpanObserver:
         self._call: CallOptions | None = None
         self._root: _Root | None = None
         self._step: _Step | None = None
-        self._tools = ToolSpans(self._tracer, self._tool_parent, extra, self._record_content)
+        self._tools = ToolSpans(self._tracer, self._tool_parent, self._extra, self._record_content)
         self._done = False
 
     # ------------------------------------------------------------------ the run

@@ -4,9 +4,9 @@ The names mirror ``opentelemetry.semconv._incubating.attributes.gen_ai_attribute
 ``...metrics.gen_ai_metrics`` (opentelemetry-semantic-conventions 0.66b2; a test checks they
 are equal) so that the ``otel`` extra needs only ``opentelemetry-api``. The source is the
 GenAI semantic conventions, status Development: "Semantic conventions for generative client AI
-spans" (``docs/gen-ai/gen-ai-spans.md``: Inference, Execute tool span), "Semantic Conventions
-for GenAI agent and framework spans" (``gen-ai-agent-spans.md``: Invoke agent internal span)
-and "Semantic conventions for generative AI metrics" (``gen-ai-metrics.md``), as of
+spans" (``docs/gen-ai/gen-ai-spans.md``: Inference, Embeddings, Execute tool span), "Semantic
+Conventions for GenAI agent and framework spans" (``gen-ai-agent-spans.md``: Invoke agent
+internal span) and "Semantic conventions for generative AI metrics" (``gen-ai-metrics.md``), as of
 open-telemetry/semantic-conventions commit 953276f (May 2026; the GenAI pages have since moved
 to open-telemetry/semantic-conventions-genai).
 
@@ -32,6 +32,8 @@ REQUEST_SEED: Final = "gen_ai.request.seed"
 REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
 REQUEST_FREQUENCY_PENALTY: Final = "gen_ai.request.frequency_penalty"
 REQUEST_STREAM: Final = "gen_ai.request.stream"
+REQUEST_ENCODING_FORMATS: Final = "gen_ai.request.encoding_formats"
+EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
 OUTPUT_TYPE: Final = "gen_ai.output.type"
 RESPONSE_ID: Final = "gen_ai.response.id"
 RESPONSE_MODEL: Final = "gen_ai.response.model"
@@ -69,6 +71,7 @@ USAGE_COST: Final = "llmkit.usage.cost_usd"
 CHAT: Final = "chat"
 INVOKE_AGENT: Final = "invoke_agent"
 EXECUTE_TOOL: Final = "execute_tool"
+EMBEDDINGS: Final = "embeddings"
 
 # --- metrics (gen-ai-metrics.md, "Generative AI client metrics")
 TOKEN_USAGE: Final = "gen_ai.client.token.usage"

@@ -34,8 +34,16 @@ def test_a_call_without_telemetry_never_imports_opentelemetry() -> None:
     code = """if True:
         import asyncio, json, sys
         import llmkit
-        from llmkit import generate_object, generate_text, stream_object, stream_text
-        from llmkit.testing import MockModel
+        from llmkit import (
+            ProviderRegistry, embed, embed_many, embed_sync, generate_object, generate_text,
+            stream_object, stream_text,
+        )
+        from llmkit.testing import MockModel, ReplayResponse, ReplayServer
+
+        def vectors(request):
+            inputs = request.json()["input"]
+            data = [{"index": i, "embedding": [1.0, 2.0]} for i in range(len(inputs))]
+            return ReplayResponse.json({"data": data, "usage": {"prompt_tokens": 1}})
 
         async def main():
             with MockModel(["Hi.", "Hello.", '{"a": 1}', '{"a": 2}']) as mock:
@@ -46,8 +54,19 @@ def test_a_call_without_telemetry_never_imports_opentelemetry() -> None:
                 assert await streamed.object == {"a": 1}
                 generated = await generate_object(model=mock.model, schema=schema, prompt="x")
                 assert generated.object == {"a": 2}
+            with ReplayServer(handler=vectors) as server:
+                registry = ProviderRegistry([server.provider("rec", "openai-chat")])
+                one = await embed(model="rec:m", value="x", registry=registry)
+                assert list(one.embedding) == [1.0, 2.0]
+                many = await embed_many(
+                    model="rec:m", values=["x", "y", "z"], max_batch_size=2, registry=registry
+                )
+                assert len(many.embeddings) == 3
 
         asyncio.run(main())
+        with ReplayServer(handler=vectors) as server:
+            registry = ProviderRegistry([server.provider("rec", "openai-chat")])
+            assert list(embed_sync(model="rec:m", value="x", registry=registry).embedding)
         print(json.dumps(sorted(m for m in sys.modules
                                 if m.split(".")[0] == "opentelemetry" or m == "llmkit.telemetry")))
     """
@@ -56,9 +75,9 @@ def test_a_call_without_telemetry_never_imports_opentelemetry() -> None:
 
 def test_without_opentelemetry_asking_for_telemetry_says_what_to_install() -> None:
     code = """if True:
-        import json, sys
+        import asyncio, json, sys
         sys.modules["opentelemetry"] = None  # as if opentelemetry-api were not installed
-        from llmkit import stream_text
+        from llmkit import embed, stream_text
         import llmkit.telemetry as telemetry
 
         messages = []
@@ -66,6 +85,7 @@ def test_without_opentelemetry_asking_for_telemetry_says_what_to_install() -> No
             lambda: telemetry.Telemetry(),
             lambda: telemetry.instrument(),
             lambda: stream_text(model="openai:gpt-4o", prompt="Hi", telemetry=True),
+            lambda: asyncio.run(embed(model="openai:m", value="Hi", telemetry=True)),
         ):
             try:
                 attempt()
@@ -74,6 +94,6 @@ def test_without_opentelemetry_asking_for_telemetry_says_what_to_install() -> No
         print(json.dumps(messages))
     """
     messages = _run(code)
-    assert isinstance(messages, list) and len(messages) == 3
+    assert isinstance(messages, list) and len(messages) == 4
     for message in messages:
         assert "pip install 'llmkit[otel]'" in message
