@@ -30,6 +30,10 @@ With no observer the loop pays one ``is None`` test per event: nothing here is i
 built for a call without telemetry or hooks. The public calls pick the observer
 (``llmkit._api``), importing :mod:`llmkit.telemetry` only for a traced call: this module, below
 both, names neither.
+
+Embedding calls (``embed``, ``embed_many``) have no run of events: ``llmkit.embeddings._api``
+reads :data:`default_telemetry` the same way and records its requests with an observer of its
+own (``llmkit.telemetry._embeddings``), not a :class:`RunObserver`.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ __all__ = ["RunObserver", "default_telemetry"]
 
 default_telemetry: object | None = None
 """The process-wide telemetry settings (a ``llmkit.telemetry.Telemetry``), set by
-``llmkit.telemetry.instrument()``; None: calls are traced only when they ask to be."""
+``llmkit.telemetry.instrument()`` and read by the text, object and embedding calls; None: calls
+are traced only when they ask to be."""
 
 
 class RunObserver(Protocol):
