@@ -78,14 +78,13 @@ def _observer(setting: object | None) -> RunObserver | None:
     the process default (``llmkit.telemetry.instrument()``), if any; ``True`` → the default,
     else ``Telemetry()``; a ``Telemetry`` → that one. Imports :mod:`llmkit.telemetry` (and so
     OpenTelemetry) only when the call is traced."""
-    from llmkit import _instrument
+    from llmkit._instrument import telemetry_for
 
-    default = _instrument.default_telemetry
-    if setting is False or (setting is None and default is None):
+    chosen = telemetry_for(setting)
+    if chosen is False:
         return None
     from llmkit.telemetry import run_observer
 
-    chosen = default if setting is None or setting is True else setting
     return run_observer(chosen)
 
 

@@ -32,7 +32,7 @@ built for a call without telemetry or hooks. The public calls pick the observer
 both, names neither.
 
 Embedding calls (``embed``, ``embed_many``) have no run of events: ``llmkit.embeddings._api``
-reads :data:`default_telemetry` the same way and records its requests with an observer of its
+reads the same setting (:func:`telemetry_for`) and records its requests with an observer of its
 own (``llmkit.telemetry._embeddings``), not a :class:`RunObserver`.
 """
 
@@ -46,12 +46,22 @@ if TYPE_CHECKING:
     from llmkit.types.events import StreamEvent, ToolCallEvent
     from llmkit.types.options import CallOptions
 
-__all__ = ["RunObserver", "default_telemetry"]
+__all__ = ["RunObserver", "default_telemetry", "telemetry_for"]
 
 default_telemetry: object | None = None
 """The process-wide telemetry settings (a ``llmkit.telemetry.Telemetry``), set by
 ``llmkit.telemetry.instrument()`` and read by the text, object and embedding calls; None: calls
 are traced only when they ask to be."""
+
+
+def telemetry_for(setting: object | None) -> object | Literal[False] | None:
+    """What one call is traced with, from its ``telemetry=`` setting: ``False`` when it is not
+    traced (``False``, or ``None`` without a process default); else the settings to trace
+    with: the process default for ``None`` and ``True`` (None when ``True`` finds no default:
+    a plain ``Telemetry()``), or the ``Telemetry`` given."""
+    if setting is False or (setting is None and default_telemetry is None):
+        return False
+    return default_telemetry if setting is None or setting is True else setting
 
 
 class RunObserver(Protocol):

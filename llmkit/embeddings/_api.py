@@ -222,14 +222,14 @@ def _observer(setting: Telemetry | bool | None) -> EmbeddingsObserver | None:
     (:func:`llmkit._api._observer`): ``False`` → none; ``None`` → the process default
     (``llmkit.telemetry.instrument()``), if any; ``True`` → the default, else ``Telemetry()``;
     a ``Telemetry`` → that one. Imports :mod:`llmkit.telemetry` only for a traced call."""
-    from llmkit import _instrument
+    from llmkit._instrument import telemetry_for
 
-    default = _instrument.default_telemetry
-    if setting is False or (setting is None and default is None):
+    chosen = telemetry_for(setting)
+    if chosen is False:
         return None
     from llmkit.telemetry import _embeddings_observer
 
-    return _embeddings_observer(default if setting is None or setting is True else setting)
+    return _embeddings_observer(chosen)
 
 
 async def _observed(call: _Call, work: Awaitable[R]) -> R:

@@ -36,7 +36,7 @@ def test_metric_names_are_the_conventions() -> None:
 
 def test_operation_names_are_well_known_values() -> None:
     values = {v.value for v in ga.GenAiOperationNameValues}
-    assert {sc.CHAT, sc.INVOKE_AGENT, sc.EXECUTE_TOOL} <= values
+    assert {sc.CHAT, sc.INVOKE_AGENT, sc.EXECUTE_TOOL, sc.EMBEDDINGS} <= values
 
 
 def test_provider_names_are_well_known_values() -> None:
