@@ -174,15 +174,8 @@ def run_observer(telemetry: object | None) -> RunObserver:
 
 def _embeddings_observer(telemetry: object | None) -> EmbeddingsObserver:
     """The observer that records one ``embed`` / ``embed_many`` call (its ``embeddings``
-    spans), for :mod:`llmkit.embeddings`.
-
-    Args:
-        telemetry: a :class:`Telemetry`, or None / True for ``Telemetry()``.
-
-    Raises:
-        ImportError: ``opentelemetry-api`` is not installed (``pip install 'llmkit[otel]'``).
-        InvalidArgumentError: ``telemetry`` is neither.
-    """
+    spans), for :mod:`llmkit.embeddings`; ``telemetry`` and the errors are those of
+    :func:`run_observer`."""
     settings = _settings(telemetry)
     from llmkit.telemetry._embeddings import EmbeddingsObserver
 
