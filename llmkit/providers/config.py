@@ -21,11 +21,15 @@ from llmkit.reliability.ratelimit import RateLimit
 from llmkit.reliability.retry import RetryPolicy
 from llmkit.reliability.urls import url_problem
 
+if TYPE_CHECKING:  # the old import path of Quirks, typed (see __getattr__ below)
+    from llmkit.protocols.openai_chat.quirks import OpenAIChatQuirks as Quirks
+
 __all__ = [
     "AuthScheme",
     "OAuthConfig",
     "ProtocolName",
     "ProviderConfig",
+    "Quirks",
     "TokenExchange",
 ]
 

@@ -1,7 +1,8 @@
 """The OpenAI Chat Completions protocol (``openai-chat``), used by OpenAI and its compatibles.
 
 Source: OpenAI API reference, Chat Completions (``POST /chat/completions``). Provider
-deviations are read from :class:`~llmkit.providers.config.Quirks`, never from the provider id.
+deviations are read from :class:`~llmkit.protocols.openai_chat.quirks.OpenAIChatQuirks`, never
+from the provider id.
 
 Modules: :mod:`.convert_messages` (messages), :mod:`.prepare_tools` (tools, tool choice),
 :mod:`.wire` (the streaming state machine), :mod:`.response` (non-streamed bodies),
