@@ -10,12 +10,13 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
-from llmkit import Usage
+from llmkit import Usage, catalog
 from llmkit.catalog import cost_of, register_prices, unregister_prices, with_cost
 from llmkit.types.usage import priced_on_read
 
@@ -79,17 +80,51 @@ def test_registered_prices_apply_as_of_the_call() -> None:
     assert usage.cost == Decimal(10 * 1 + 20 * 2) / 10**6  # read after the prices were removed
 
 
-def test_dated_prices_use_the_time_of_the_call() -> None:
+def test_cost_of_asks_genai_prices_for_the_prices_at_the_given_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     genai_prices = pytest.importorskip("genai_prices")
-    counts = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    real = genai_prices.calc_price
+    asked: list[object] = []
+
+    def calc_price(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("genai_request_timestamp"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(genai_prices, "calc_price", calc_price)
     then = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    expected = genai_prices.calc_price(
-        genai_prices.Usage(input_tokens=1_000_000, output_tokens=1_000_000),
-        "gpt-4o-mini",
-        provider_id="openai",
-        genai_request_timestamp=then,
-    ).total_price
-    assert cost_of("openai", "gpt-4o-mini", counts, at=then) == expected
+    counts = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    assert cost_of("openai", "gpt-4o-mini", counts, at=then) is not None
+    assert asked == [then]
+
+
+def test_a_cost_read_later_is_priced_at_the_time_of_the_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = datetime.now(timezone.utc)
+    usage = with_cost(Usage(input_tokens=10, output_tokens=20), "openai:gpt-4o-mini")
+    after = datetime.now(timezone.utc)
+
+    class _Later(datetime):
+        """A clock far ahead: a time taken at read time would come from it."""
+
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> _Later:
+            return cls(2099, 1, 1, tzinfo=timezone.utc)
+
+    asked: list[datetime | None] = []
+
+    def priced(
+        provider_id: str, model_id: str, counts: Usage, *, at: datetime | None = None
+    ) -> Decimal:
+        asked.append(at)
+        return Decimal("0.5")
+
+    monkeypatch.setattr(catalog, "datetime", _Later)
+    monkeypatch.setattr(catalog, "cost_of", priced)
+    assert usage.cost == Decimal("0.5")
+    (at,) = asked
+    assert at is not None and before <= at <= after
 
 
 def test_a_call_whose_cost_is_never_read_never_imports_the_price_data() -> None:
